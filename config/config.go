@@ -1,0 +1,415 @@
+// Package config holds Switchboard's typed configuration: one YAML file, strict
+// about unknown fields, with environment overrides for addresses and secrets and
+// validation errors that name the field path.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
+
+	"switchboard/validation"
+)
+
+// Example is the shipped example configuration; it is what the service runs with
+// when no file is given.
+//
+//go:embed example.yaml
+var Example []byte
+
+// Channels Switchboard knows how to route. Configuration may use any subset.
+var KnownChannels = []string{"voice", "chat", "sms", "whatsapp", "social", "email"}
+
+// Agent ordering strategies a queue can use.
+const (
+	LongestIdle    = "longest-idle"
+	MostProficient = "most-proficient"
+	LeastOccupied  = "least-occupied"
+)
+
+// Roles an API key can have.
+const (
+	RoleAgent      = "agent"
+	RoleSupervisor = "supervisor"
+	RolePlanner    = "planner"
+	RoleAdmin      = "admin"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Listen    string             `yaml:"listen"`
+	RedisURL  string             `yaml:"redis_url"`
+	Workspace string             `yaml:"workspace"`
+	LogLevel  string             `yaml:"log_level"`
+	HTTP      HTTP               `yaml:"http"`
+	Channels  map[string]Channel `yaml:"channels"`
+	Skills    []string           `yaml:"skills"`
+	Languages []string           `yaml:"languages"`
+	Queues    []Queue            `yaml:"queues"`
+	Routing   Routing            `yaml:"routing"`
+	Auth      Auth               `yaml:"auth"`
+}
+
+// HTTP tunes the API server.
+type HTTP struct {
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	ReadTimeout     time.Duration `yaml:"read_header_timeout"`
+}
+
+// Channel holds one channel's defaults.
+type Channel struct {
+	// Capacity is how many contacts of this channel an agent handles at once,
+	// unless the agent's profile says otherwise.
+	Capacity     int           `yaml:"capacity"`
+	OfferTimeout time.Duration `yaml:"offer_timeout"`
+	WrapUp       time.Duration `yaml:"wrap_up"`
+	SLA          SLA           `yaml:"sla"`
+}
+
+// SLA is a service-level target.
+type SLA struct {
+	FirstResponse time.Duration `yaml:"first_response"`
+}
+
+// Queue is one skill-and-language queue.
+type Queue struct {
+	ID             string         `yaml:"id"`
+	Skill          string         `yaml:"skill"`
+	Language       string         `yaml:"language"`
+	Strategy       string         `yaml:"strategy"`
+	MinProficiency int            `yaml:"min_proficiency"`
+	SLA            map[string]SLA `yaml:"sla"`
+}
+
+// Routing holds engine-wide routing settings.
+type Routing struct {
+	// MaxMissedOffers consecutive offer timeouts put an agent away.
+	MaxMissedOffers int `yaml:"max_missed_offers"`
+	// ReofferDelay keeps a rejected or missed task from the same agent this long.
+	ReofferDelay time.Duration `yaml:"reoffer_delay"`
+	// IdempotencyTTL is how long a task's idempotency key is remembered.
+	IdempotencyTTL time.Duration `yaml:"idempotency_ttl"`
+	// VoiceBlocks are the channels an active call blocks by default.
+	VoiceBlocks []string `yaml:"voice_blocks"`
+	// AgentStreamLength bounds each agent's event stream (entries kept for resume).
+	AgentStreamLength int `yaml:"agent_stream_length"`
+	// EventsLength bounds the workspace events stream.
+	EventsLength int `yaml:"events_length"`
+	// TimerPoll is the longest a replica waits before looking for due timers.
+	TimerPoll time.Duration `yaml:"timer_poll"`
+}
+
+// Auth lists API keys. Keys are stored as SHA-256 hex digests, never in clear.
+type Auth struct {
+	APIKeys []APIKey `yaml:"api_keys"`
+}
+
+// APIKey is one caller's credential.
+type APIKey struct {
+	Name    string `yaml:"name"`
+	SHA256  string `yaml:"sha256"`
+	Role    string `yaml:"role"`
+	AgentID string `yaml:"agent_id"`
+}
+
+// Parse decodes YAML strictly, fills defaults, applies environment overrides from
+// getenv (nil means none) and validates. A validation.Errors lists every problem.
+func Parse(data []byte, getenv func(string) string) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("parse configuration: %w", err)
+	}
+	if getenv != nil {
+		c.applyEnv(getenv)
+	}
+	c.applyDefaults()
+	if err := c.Validate().Err(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Load reads and parses the file at path.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	return Parse(data, getenv)
+}
+
+func (c *Config) applyEnv(getenv func(string) string) {
+	if v := getenv("REDIS_URL"); v != "" {
+		c.RedisURL = v
+	}
+	if v := getenv("SWITCHBOARD_LISTEN"); v != "" {
+		c.Listen = v
+	}
+	if v := getenv("SWITCHBOARD_WORKSPACE"); v != "" {
+		c.Workspace = v
+	}
+	if v := getenv("SWITCHBOARD_LOG_LEVEL"); v != "" {
+		c.LogLevel = v
+	}
+}
+
+func (c *Config) applyDefaults() {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&c.Listen, ":8080")
+	def(&c.Workspace, "default")
+	def(&c.LogLevel, "info")
+	if c.HTTP.MaxBodyBytes == 0 {
+		c.HTTP.MaxBodyBytes = 1 << 20
+	}
+	if c.HTTP.ShutdownTimeout == 0 {
+		c.HTTP.ShutdownTimeout = 15 * time.Second
+	}
+	if c.HTTP.ReadTimeout == 0 {
+		c.HTTP.ReadTimeout = 10 * time.Second
+	}
+	for i := range c.Queues {
+		def(&c.Queues[i].Strategy, LongestIdle)
+		if c.Queues[i].MinProficiency == 0 {
+			c.Queues[i].MinProficiency = 1
+		}
+	}
+	r := &c.Routing
+	if r.MaxMissedOffers == 0 {
+		r.MaxMissedOffers = 3
+	}
+	if r.ReofferDelay == 0 {
+		r.ReofferDelay = 10 * time.Second
+	}
+	if r.IdempotencyTTL == 0 {
+		r.IdempotencyTTL = 24 * time.Hour
+	}
+	if r.AgentStreamLength == 0 {
+		r.AgentStreamLength = 1000
+	}
+	if r.EventsLength == 0 {
+		r.EventsLength = 100000
+	}
+	if r.TimerPoll == 0 {
+		r.TimerPoll = 250 * time.Millisecond
+	}
+}
+
+// Validate checks every field and returns all problems found.
+func (c *Config) Validate() validation.Errors {
+	var errs validation.Errors
+	if c.Workspace == "" || !validID(c.Workspace) {
+		errs.Add("workspace", "must be letters, digits, '-' or '_'")
+	}
+	if c.HTTP.MaxBodyBytes < 0 {
+		errs.Add("http.max_body_bytes", "must be positive")
+	}
+	if len(c.Channels) == 0 {
+		errs.Add("channels", "at least one channel is required")
+	}
+	for _, name := range sortedKeys(c.Channels) {
+		ch := c.Channels[name]
+		p := "channels." + name
+		if !slices.Contains(KnownChannels, name) {
+			errs.Add(p, "unknown channel (known: %v)", KnownChannels)
+		}
+		if ch.Capacity < 0 {
+			errs.Add(p+".capacity", "must not be negative")
+		}
+		if ch.OfferTimeout <= 0 {
+			errs.Add(p+".offer_timeout", "must be positive")
+		}
+		if ch.WrapUp < 0 {
+			errs.Add(p+".wrap_up", "must not be negative")
+		}
+		if ch.SLA.FirstResponse <= 0 {
+			errs.Add(p+".sla.first_response", "must be positive")
+		}
+	}
+	checkList := func(field string, items []string, check func(string) string) {
+		seen := map[string]bool{}
+		if len(items) == 0 {
+			errs.Add(field, "at least one is required")
+		}
+		for i, s := range items {
+			p := fmt.Sprintf("%s[%d]", field, i)
+			if seen[s] {
+				errs.Add(p, "duplicate %q", s)
+			}
+			seen[s] = true
+			if reason := check(s); reason != "" {
+				errs.Add(p, "%s", reason)
+			}
+		}
+	}
+	checkList("skills", c.Skills, func(s string) string {
+		if !validID(s) {
+			return "must be letters, digits, '-' or '_'"
+		}
+		return ""
+	})
+	checkList("languages", c.Languages, func(s string) string {
+		if _, err := language.Parse(s); err != nil {
+			return fmt.Sprintf("%q is not a BCP-47 language tag", s)
+		}
+		return ""
+	})
+	if len(c.Queues) == 0 {
+		errs.Add("queues", "at least one queue is required")
+	}
+	ids := map[string]bool{}
+	for i, q := range c.Queues {
+		p := fmt.Sprintf("queues[%d]", i)
+		if !validID(q.ID) {
+			errs.Add(p+".id", "must be letters, digits, '-' or '_'")
+		} else if ids[q.ID] {
+			errs.Add(p+".id", "duplicate queue id %q", q.ID)
+		}
+		ids[q.ID] = true
+		if !slices.Contains(c.Skills, q.Skill) {
+			errs.Add(p+".skill", "unknown skill %q", q.Skill)
+		}
+		if !slices.Contains(c.Languages, q.Language) {
+			errs.Add(p+".language", "unknown language %q", q.Language)
+		}
+		switch q.Strategy {
+		case LongestIdle, MostProficient, LeastOccupied:
+		default:
+			errs.Add(p+".strategy", "must be %s, %s or %s", LongestIdle, MostProficient, LeastOccupied)
+		}
+		if q.MinProficiency < 1 || q.MinProficiency > 5 {
+			errs.Add(p+".min_proficiency", "must be between 1 and 5")
+		}
+		for _, ch := range sortedKeys(q.SLA) {
+			if _, ok := c.Channels[ch]; !ok {
+				errs.Add(p+".sla."+ch, "unknown channel")
+			}
+			if q.SLA[ch].FirstResponse <= 0 {
+				errs.Add(p+".sla."+ch+".first_response", "must be positive")
+			}
+		}
+	}
+	r := c.Routing
+	if r.MaxMissedOffers < 1 {
+		errs.Add("routing.max_missed_offers", "must be at least 1")
+	}
+	if r.ReofferDelay < 0 {
+		errs.Add("routing.reoffer_delay", "must not be negative")
+	}
+	if r.IdempotencyTTL < time.Minute {
+		errs.Add("routing.idempotency_ttl", "must be at least 1m")
+	}
+	for i, ch := range r.VoiceBlocks {
+		if _, ok := c.Channels[ch]; !ok || ch == "voice" {
+			errs.Add(fmt.Sprintf("routing.voice_blocks[%d]", i), "unknown or invalid channel %q", ch)
+		}
+	}
+	if r.AgentStreamLength < 10 {
+		errs.Add("routing.agent_stream_length", "must be at least 10")
+	}
+	if r.EventsLength < 1000 {
+		errs.Add("routing.events_length", "must be at least 1000")
+	}
+	if r.TimerPoll <= 0 || r.TimerPoll > 10*time.Second {
+		errs.Add("routing.timer_poll", "must be between 1ms and 10s")
+	}
+	hashes := map[string]bool{}
+	for i, k := range c.Auth.APIKeys {
+		p := fmt.Sprintf("auth.api_keys[%d]", i)
+		if k.Name == "" {
+			errs.Add(p+".name", "is required")
+		}
+		if !isSHA256Hex(k.SHA256) {
+			errs.Add(p+".sha256", "must be the 64-character hex SHA-256 of the key")
+		} else if hashes[k.SHA256] {
+			errs.Add(p+".sha256", "duplicate key")
+		}
+		hashes[k.SHA256] = true
+		switch k.Role {
+		case RoleAgent:
+			if k.AgentID == "" {
+				errs.Add(p+".agent_id", "is required for role agent")
+			}
+		case RoleSupervisor, RolePlanner, RoleAdmin:
+			if k.AgentID != "" {
+				errs.Add(p+".agent_id", "only role agent is bound to an agent")
+			}
+		default:
+			errs.Add(p+".role", "must be agent, supervisor, planner or admin")
+		}
+	}
+	return errs
+}
+
+// Queue returns the queue with the given id.
+func (c *Config) Queue(id string) (Queue, bool) {
+	for _, q := range c.Queues {
+		if q.ID == id {
+			return q, true
+		}
+	}
+	return Queue{}, false
+}
+
+// FirstResponse is the first-response target for a channel in a queue.
+func (c *Config) FirstResponse(q Queue, channel string) time.Duration {
+	if s, ok := q.SLA[channel]; ok {
+		return s.FirstResponse
+	}
+	return c.Channels[channel].SLA.FirstResponse
+}
+
+// ChannelNames returns the configured channels in a stable order.
+func (c *Config) ChannelNames() []string { return sortedKeys(c.Channels) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// validID reports whether s is a safe identifier: it becomes part of Redis keys.
+func validID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidID reports whether s can be used as an id (agents, queues, skills).
+func ValidID(s string) bool { return validID(s) }

@@ -1,0 +1,178 @@
+package queues
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Presence states.
+const (
+	Offline   = "offline"
+	Available = "available"
+	Away      = "away"
+	AfterCall = "acw"
+)
+
+// Presences lists every presence state.
+var Presences = []string{Offline, Available, Away, AfterCall}
+
+// Eligibility says an agent may take contacts from a queue, and how the
+// queue's strategy ranks it there.
+type Eligibility struct {
+	Queue       string `json:"q"`
+	Proficiency int    `json:"p"`
+	Strategy    string `json:"s"`
+}
+
+// AgentSpec is what routing needs to know of an agent's profile.
+type AgentSpec struct {
+	ID          string
+	Profile     []byte // the planner's profile, returned as is
+	Queues      []Eligibility
+	Capacity    map[string]int
+	VoiceBlocks []string
+}
+
+// AgentState is an agent's profile with its live state.
+type AgentState struct {
+	ID         string          `json:"id"`
+	Profile    json.RawMessage `json:"-"`
+	Presence   string          `json:"presence"`
+	Reason     string          `json:"reason,omitempty"`
+	PresenceAt time.Time       `json:"presence_since"`
+	Load       map[string]int  `json:"load"`
+	Capacity   map[string]int  `json:"capacity"`
+	Queues     []string        `json:"queues"`
+	Missed     int             `json:"missed_offers"`
+	Tasks      []string        `json:"tasks"`
+}
+
+// UpsertAgent creates or replaces an agent. It returns whether it was created
+// and how many offers routing made as a result.
+func (s *Store) UpsertAgent(ctx context.Context, now time.Time, a AgentSpec) (created bool, offers int, err error) {
+	queues, _ := json.Marshal(nonNil(a.Queues))
+	caps := a.Capacity
+	if caps == nil {
+		caps = map[string]int{}
+	}
+	capsJSON, _ := json.Marshal(caps)
+	blocks, _ := json.Marshal(nonNil(a.VoiceBlocks))
+	res, err := s.run(ctx, upsertAgentScript, now, a.ID, string(a.Profile), string(queues), string(capsJSON), string(blocks))
+	if err != nil {
+		return false, 0, fmt.Errorf("upsert agent %s: %w", a.ID, err)
+	}
+	return num(at(res, 0)) == 1, int(num(at(res, 1))), nil
+}
+
+// DeleteAgent removes an agent that holds no task.
+func (s *Store) DeleteAgent(ctx context.Context, now time.Time, id string) error {
+	if _, err := s.run(ctx, deleteAgentScript, now, id); err != nil {
+		return fmt.Errorf("delete agent %s: %w", id, err)
+	}
+	return nil
+}
+
+// SetPresence changes an agent's presence and returns the offers routing made.
+func (s *Store) SetPresence(ctx context.Context, now time.Time, id, presence, reason string) (int, error) {
+	res, err := s.run(ctx, setPresenceScript, now, id, presence, reason)
+	if err != nil {
+		return 0, fmt.Errorf("set presence of %s: %w", id, err)
+	}
+	return int(num(at(res, 0))), nil
+}
+
+// GetAgent returns one agent, or an error wrapping ErrNotFound.
+func (s *Store) GetAgent(ctx context.Context, id string) (AgentState, error) {
+	states, err := s.getAgents(ctx, []string{id})
+	if err != nil {
+		return AgentState{}, err
+	}
+	if len(states) == 0 {
+		return AgentState{}, &Error{Code: "agent_not_found", Detail: id}
+	}
+	return states[0], nil
+}
+
+// ListAgents returns every agent, ordered by id.
+func (s *Store) ListAgents(ctx context.Context) ([]AgentState, error) {
+	ids, err := s.rdb.SMembers(ctx, s.agentsKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list agents: %w", err)
+	}
+	slices.Sort(ids)
+	return s.getAgents(ctx, ids)
+}
+
+func (s *Store) getAgents(ctx context.Context, ids []string) ([]AgentState, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	hashes := make([]*redis.MapStringStringCmd, len(ids))
+	tasks := make([]*redis.StringSliceCmd, len(ids))
+	for i, id := range ids {
+		hashes[i] = pipe.HGetAll(ctx, s.agentKey(id))
+		tasks[i] = pipe.SMembers(ctx, s.agentTasksKey(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("read agents: %w", err)
+	}
+	out := make([]AgentState, 0, len(ids))
+	for i, id := range ids {
+		h := hashes[i].Val()
+		if len(h) == 0 {
+			continue
+		}
+		st := AgentState{
+			ID:         id,
+			Profile:    json.RawMessage(h["profile"]),
+			Presence:   h["presence"],
+			Reason:     h["reason"],
+			PresenceAt: ms(h["presence_at"]),
+			Load:       map[string]int{},
+			Capacity:   map[string]int{},
+			Tasks:      tasks[i].Val(),
+		}
+		st.Missed, _ = strconv.Atoi(h["missed"])
+		_ = json.Unmarshal([]byte(h["caps"]), &st.Capacity)
+		var elig []Eligibility
+		_ = json.Unmarshal([]byte(h["queues"]), &elig)
+		st.Queues = make([]string, len(elig))
+		for j, e := range elig {
+			st.Queues[j] = e.Queue
+		}
+		for ch := range st.Capacity {
+			st.Load[ch], _ = strconv.Atoi(h["load:"+ch])
+		}
+		for f, v := range h {
+			if ch, ok := strings.CutPrefix(f, "load:"); ok {
+				st.Load[ch], _ = strconv.Atoi(v)
+			}
+		}
+		slices.Sort(st.Tasks)
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func ms(s string) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || s == "" {
+		return time.Time{}
+	}
+	return time.UnixMilli(n).UTC()
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,24 @@
+-- accept_offer: the agent accepts an open offer; the task becomes assigned.
+-- ARGV[ARG..ARG+1]: offer id, agent the caller acts for ('' for any)
+-- Returns {"ok", task id, agent, queue, channel, wait ms (created to accepted)}.
+local offer, expect = ARGV[ARG], ARGV[ARG + 1]
+local t = load_task(string.match(offer, '^(.+)%.%d+$'))
+if not t then
+  return {'offer_not_found', offer}
+end
+if t.offer ~= offer or t.state ~= 'reserved' then
+  return {'offer_closed', offer}
+end
+if expect ~= '' and expect ~= t.agent then
+  return {'forbidden', 'the offer is for another agent'}
+end
+if NOW >= tonumber(t.deadline) then
+  return {'offer_expired', offer}
+end
+redis.call('ZREM', key('timers'), 'offer|' .. offer)
+tset(t, 'state', 'assigned', 'assigned_at', n2s(NOW), 'deadline', '')
+redis.call('HSET', key('agent', t.agent), 'missed', 0)
+local wait = NOW - tonumber(t.created_at)
+notify(t.agent, 'task.assigned', {task_id = t.id, offer_id = offer, channel = t.channel, queue = t.queue})
+emit('task.assigned', with(task_fields(t), 'agent', t.agent, 'offer', offer, 'wait_ms', n2s(wait)))
+return {'ok', t.id, t.agent, t.queue, t.channel, wait}

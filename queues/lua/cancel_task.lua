@@ -1,0 +1,32 @@
+-- cancel_task: end a task that is not finished, with a reason; an open offer
+-- is taken back and the agent's capacity freed and routed.
+-- ARGV[ARG..ARG+1]: task id, reason
+-- Returns {"ok", previous state, offers made}.
+local t = load_task(ARGV[ARG])
+if not t then
+  return {'task_not_found', ARGV[ARG]}
+end
+local prev = t.state
+if prev == 'completed' or prev == 'canceled' then
+  return {'task_state', prev}
+end
+redis.call('ZREM', key('timers'), 'route|' .. t.id, 'wrap|' .. t.id, 'offer|' .. (t.offer or ''))
+local a = load_agent(t.agent)
+if prev == 'queued' then
+  dequeue(t)
+elseif a then
+  release(t, a)
+  if prev == 'reserved' then
+    notify(a.id, 'offer.rescinded', {offer_id = t.offer, task_id = t.id, reason = 'canceled'})
+    emit('offer.rescinded', with(task_fields(t), 'agent', a.id, 'offer', t.offer))
+  else
+    notify(a.id, 'task.canceled', {task_id = t.id, reason = ARGV[ARG + 1]})
+  end
+end
+tset(t, 'state', 'canceled', 'reason', ARGV[ARG + 1], 'ended_at', n2s(NOW), 'offer', '', 'deadline', '')
+emit('task.canceled', with(task_fields(t), 'agent', t.agent or '', 'previous', prev, 'reason', ARGV[ARG + 1]))
+local made = 0
+if a then
+  made = route_agent(a)
+end
+return {'ok', prev, made}

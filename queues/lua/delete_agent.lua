@@ -1,0 +1,17 @@
+-- delete_agent: remove an agent who holds no task.
+-- ARGV[ARG]: id
+-- Returns {"ok"} or {"agent_not_found"} or {"agent_busy", n tasks}.
+local a = load_agent(ARGV[ARG])
+if not a then
+  return {'agent_not_found', ARGV[ARG]}
+end
+local held = redis.call('SCARD', key('agent', a.id, 'tasks'))
+if held > 0 then
+  return {'agent_busy', tostring(held)}
+end
+unlist_agent(a)
+redis.call('SREM', key('presence', a.presence), a.id)
+redis.call('SREM', key('agents'), a.id)
+redis.call('DEL', key('agent', a.id), key('agent', a.id, 'tasks'), key('agent', a.id, 'stream'))
+emit('agent.deleted', {'agent', a.id})
+return {'ok'}

@@ -1,0 +1,52 @@
+-- fire_timers: claim and apply due timers in one atomic step, so each fires
+-- exactly once whatever the number of replicas, and none is lost if a replica
+-- stops (a timer stays in the set until the script that applies it runs).
+-- ARGV[ARG]: at most this many timers
+-- Returns {"ok", fired, offer timeouts, wrap-ups ended, reroutes, offers made,
+--   next due ms (-1 when none)}.
+local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', n2s(NOW), 'LIMIT', 0, tonumber(ARGV[ARG]))
+local timeouts, wraps, reroutes, made = 0, 0, 0, 0
+for _, m in ipairs(due) do
+  redis.call('ZREM', key('timers'), m)
+  local kind, id = string.match(m, '^(%a+)|(.+)$')
+  if kind == 'offer' then
+    local t = load_task(string.match(id, '^(.+)%.%d+$'))
+    if t and t.state == 'reserved' and t.offer == id then
+      timeouts = timeouts + 1
+      local a = load_agent(t.agent)
+      requeue(t, a, 'timeout')
+      if route_task(t) then
+        made = made + 1
+      end
+      if a then
+        local missed = tonumber(a.missed or '0') + 1
+        aset(a, 'missed', missed)
+        if missed >= MAX_MISSED and a.presence == 'available' then
+          made = made + set_presence(a, 'away', 'missed offers')
+        else
+          made = made + route_agent(a)
+        end
+      end
+    end
+  elseif kind == 'wrap' then
+    local t = load_task(id)
+    if t and t.state == 'wrapping' then
+      wraps = wraps + 1
+      made = made + finish(t, load_agent(t.agent))
+    end
+  elseif kind == 'route' then
+    local t = load_task(id)
+    if t and t.state == 'queued' then
+      reroutes = reroutes + 1
+      if route_task(t) then
+        made = made + 1
+      end
+    end
+  end
+end
+local nxt = redis.call('ZRANGE', key('timers'), 0, 0, 'WITHSCORES')
+local next_due = -1
+if #nxt > 0 then
+  next_due = tonumber(nxt[2])
+end
+return {'ok', #due, timeouts, wraps, reroutes, made, next_due}

@@ -1,0 +1,404 @@
+-- lib.lua is prepended to every script: the shared routing model.
+--
+-- KEYS[1]  the workspace prefix "sb:{<workspace>}:". Every key a script touches is
+--          built from it, so all of them share one hash tag and one cluster slot.
+-- ARGV[1]  now, Unix milliseconds (scripts never call TIME)
+-- ARGV[2]  max consecutive missed offers before an agent is set away
+-- ARGV[3]  re-offer delay in ms (a rejected task skips that agent this long)
+-- ARGV[4]  max length of an agent's stream
+-- ARGV[5]  max length of the events stream
+-- ARGV[6..] the script's own arguments (index ARG below)
+--
+-- Replies are arrays whose first element is "ok" or an error code that Go maps
+-- to an error; the second element of an error is its detail.
+--
+-- Data model (all under the prefix):
+--   agent:<id>             hash: profile, presence, reason, idle_since, missed,
+--                          queues (json [{q,p,s}]), caps (json {channel: n}),
+--                          blocks (json [channel]), load:<channel>
+--   agent:<id>:tasks       set of task ids the agent holds (reserved, assigned, wrapping)
+--   agent:<id>:stream      stream of what the agent's desktop must see
+--   agents                 set of agent ids
+--   presence:<state>       set of agent ids in that presence
+--   task:<id>              hash of one task
+--   q:<queue>:<ch>:waiting zset of queued task ids, score = urgency (lower first)
+--   q:<queue>:<ch>:age     zset of queued task ids, score = created_at
+--   q:<queue>:<ch>:avail   zset of agents able to take <ch> now, score = strategy order
+--   timers                 zset "kind|id" by due time: offer|<offer>, wrap|<task>, route|<task>
+--   idem:<key>             task id for an idempotency key
+--   events                 stream of every transition (the outbox)
+
+local P = KEYS[1]
+local NOW = tonumber(ARGV[1])
+local MAX_MISSED = tonumber(ARGV[2])
+local REOFFER_MS = tonumber(ARGV[3])
+local STREAM_MAX = tonumber(ARGV[4])
+local EVENTS_MAX = tonumber(ARGV[5])
+local ARG = 6
+
+-- SCAN bounds how many heads of a sorted set one decision looks at, and
+-- MAX_OFFERS how many offers one call makes: the cost of a decision does not
+-- grow with the number of waiting tasks or agents.
+local SCAN = 8
+local MAX_OFFERS = 16
+
+local function key(...)
+  return P .. table.concat({...}, ':')
+end
+
+-- n2s formats a number without the 14-digit rounding Lua applies to numbers
+-- passed to redis.call (scores mix priority with millisecond times).
+local function n2s(x)
+  return string.format('%.0f', x)
+end
+
+local function hgetall(k)
+  local flat = redis.call('HGETALL', k)
+  if #flat == 0 then
+    return nil
+  end
+  local h = {}
+  for i = 1, #flat, 2 do
+    h[flat[i]] = flat[i + 1]
+  end
+  return h
+end
+
+-- emit appends one transition to the events stream; fields is a flat list.
+local function emit(typ, fields)
+  local args = {key('events'), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', typ, 'at', n2s(NOW)}
+  for _, v in ipairs(fields) do
+    args[#args + 1] = v
+  end
+  redis.call('XADD', unpack(args))
+end
+
+-- notify appends a message to an agent's own stream (read by its SSE connection).
+local function notify(agent_id, typ, data)
+  data.at = NOW
+  redis.call('XADD', key('agent', agent_id, 'stream'), 'MAXLEN', '~', STREAM_MAX, '*',
+    'type', typ, 'data', cjson.encode(data))
+end
+
+-- Agents ------------------------------------------------------------------
+
+local function load_agent(id)
+  if not id or id == '' then
+    return nil
+  end
+  local a = hgetall(key('agent', id))
+  if not a then
+    return nil
+  end
+  a.id = id
+  a.qs = cjson.decode(a.queues)
+  a.cap = cjson.decode(a.caps)
+  a.blk = {}
+  for _, c in ipairs(cjson.decode(a.blocks)) do
+    a.blk[c] = true
+  end
+  return a
+end
+
+local function aset(a, field, value)
+  a[field] = value
+  redis.call('HSET', key('agent', a.id), field, value)
+end
+
+local function load_of(a, ch)
+  return tonumber(a['load:' .. ch] or '0')
+end
+
+local function can_take(a, ch)
+  if a.presence ~= 'available' then
+    return false
+  end
+  if load_of(a, ch) >= tonumber(a.cap[ch] or 0) then
+    return false
+  end
+  if ch ~= 'voice' and a.blk[ch] and load_of(a, 'voice') > 0 then
+    return false
+  end
+  return true
+end
+
+-- agent_score orders agents within a queue's available set (lower first).
+local function agent_score(a, e)
+  local idle = tonumber(a.idle_since or NOW)
+  if e.s == 'most-proficient' then
+    return (5 - e.p) * 1e13 + idle
+  elseif e.s == 'least-occupied' then
+    local load, cap = 0, 0
+    for ch, n in pairs(a.cap) do
+      cap = cap + n
+      load = load + load_of(a, ch)
+    end
+    local pct = 0
+    if cap > 0 then
+      pct = math.floor(100 * load / cap)
+    end
+    return pct * 1e13 + idle
+  end
+  return idle
+end
+
+-- refresh_agent puts the agent in, or takes it out of, the available set of
+-- every (queue, channel) it is eligible for, according to its current state.
+local function refresh_agent(a)
+  for _, e in ipairs(a.qs) do
+    for ch, _ in pairs(a.cap) do
+      local k = key('q', e.q, ch, 'avail')
+      if can_take(a, ch) then
+        redis.call('ZADD', k, n2s(agent_score(a, e)), a.id)
+      else
+        redis.call('ZREM', k, a.id)
+      end
+    end
+  end
+end
+
+local function unlist_agent(a)
+  for _, e in ipairs(a.qs) do
+    for ch, _ in pairs(a.cap) do
+      redis.call('ZREM', key('q', e.q, ch, 'avail'), a.id)
+    end
+  end
+end
+
+-- Tasks -------------------------------------------------------------------
+
+local function load_task(id)
+  if not id or id == '' then
+    return nil
+  end
+  local t = hgetall(key('task', id))
+  if t then
+    t.id = id
+  end
+  return t
+end
+
+local function tset(t, ...)
+  local args = {...}
+  for i = 1, #args, 2 do
+    t[args[i]] = args[i + 1]
+  end
+  redis.call('HSET', key('task', t.id), unpack(args))
+end
+
+local function enqueue(t)
+  redis.call('ZADD', key('q', t.queue, t.channel, 'waiting'), t.score, t.id)
+  redis.call('ZADD', key('q', t.queue, t.channel, 'age'), t.created_at, t.id)
+end
+
+local function dequeue(t)
+  redis.call('ZREM', key('q', t.queue, t.channel, 'waiting'), t.id)
+  redis.call('ZREM', key('q', t.queue, t.channel, 'age'), t.id)
+end
+
+local function task_fields(t)
+  return {'task', t.id, 'queue', t.queue, 'channel', t.channel}
+end
+
+local function with(list, ...)
+  for _, v in ipairs({...}) do
+    list[#list + 1] = v
+  end
+  return list
+end
+
+-- A task remembers the agents who recently rejected or missed it, as
+-- ",<agent>:<until ms>,...", and is not offered to them again before then.
+local function skipped_until(skip, agent_id)
+  if not skip or skip == '' then
+    return 0
+  end
+  local _, j = string.find(skip, ',' .. agent_id .. ':', 1, true)
+  if not j then
+    return 0
+  end
+  return tonumber(string.match(skip, '^(%d+)', j + 1))
+end
+
+local function add_skip(skip, agent_id, till)
+  local out = ','
+  for id, u in string.gmatch(skip or '', '([^,:]+):(%d+)') do
+    if tonumber(u) > NOW and id ~= agent_id then
+      out = out .. id .. ':' .. u .. ','
+    end
+  end
+  return out .. agent_id .. ':' .. n2s(till) .. ','
+end
+
+local function first_skip_expiry(skip)
+  local first
+  for _, u in string.gmatch(skip or '', '([^,:]+):(%d+)') do
+    local n = tonumber(u)
+    if n > NOW and (not first or n < first) then
+      first = n
+    end
+  end
+  return first
+end
+
+-- reserve offers a queued task to an agent who can take it.
+local function reserve(t, a)
+  dequeue(t)
+  local seq = tonumber(t.offer_seq or '0') + 1
+  local offer = t.id .. '.' .. seq
+  local deadline = NOW + tonumber(t.offer_ms)
+  tset(t, 'state', 'reserved', 'agent', a.id, 'offer', offer, 'offer_seq', seq,
+    'deadline', n2s(deadline), 'reserved_at', n2s(NOW))
+  aset(a, 'load:' .. t.channel, load_of(a, t.channel) + 1)
+  aset(a, 'idle_since', n2s(NOW))
+  redis.call('SADD', key('agent', a.id, 'tasks'), t.id)
+  refresh_agent(a)
+  redis.call('ZADD', key('timers'), n2s(deadline), 'offer|' .. offer)
+  notify(a.id, 'offer', {
+    offer_id = offer, task_id = t.id, channel = t.channel, queue = t.queue,
+    priority = tonumber(t.priority), deadline = deadline,
+    created_at = tonumber(t.created_at),
+    customer = cjson.decode(t.customer), attributes = cjson.decode(t.attributes),
+  })
+  emit('offer.created', with(task_fields(t), 'agent', a.id, 'offer', offer))
+end
+
+-- release gives back the capacity a task held on its agent.
+local function release(t, a)
+  local n = load_of(a, t.channel) - 1
+  if n < 0 then
+    n = 0
+  end
+  aset(a, 'load:' .. t.channel, n)
+  aset(a, 'idle_since', n2s(NOW))
+  redis.call('SREM', key('agent', a.id, 'tasks'), t.id)
+  refresh_agent(a)
+end
+
+-- requeue takes back an open offer (why: rejected, timeout, rescinded) and puts
+-- the task back in its queue with its original urgency and age.
+local function requeue(t, a, why)
+  redis.call('ZREM', key('timers'), 'offer|' .. t.offer)
+  if a then
+    release(t, a)
+    notify(a.id, 'offer.rescinded', {offer_id = t.offer, task_id = t.id, reason = why})
+  end
+  emit('offer.' .. why, with(task_fields(t), 'agent', t.agent, 'offer', t.offer))
+  local skip = t.skip or ''
+  if why ~= 'rescinded' then
+    skip = add_skip(skip, t.agent, NOW + REOFFER_MS)
+  end
+  tset(t, 'state', 'queued', 'agent', '', 'offer', '', 'deadline', '', 'skip', skip)
+  enqueue(t)
+end
+
+-- route_task is the first routing event: a task arrives (or comes back); offer
+-- it to the best agent who can take it now, or leave it waiting.
+local function route_task(t)
+  local avail = key('q', t.queue, t.channel, 'avail')
+  for _, id in ipairs(redis.call('ZRANGE', avail, 0, SCAN - 1)) do
+    if skipped_until(t.skip, id) <= NOW then
+      local a = load_agent(id)
+      if a and can_take(a, t.channel) then
+        reserve(t, a)
+        return a
+      end
+      -- A stale entry cannot happen while scripts keep the sets; heal it anyway.
+      if a then
+        refresh_agent(a)
+      else
+        redis.call('ZREM', avail, id)
+      end
+    end
+  end
+  -- Waiting only because of skipped agents? Look again when the first skip ends.
+  local retry = first_skip_expiry(t.skip)
+  if retry then
+    redis.call('ZADD', key('timers'), n2s(retry), 'route|' .. t.id)
+  end
+  return nil
+end
+
+-- route_agent is the second routing event: an agent has free capacity; reserve
+-- the most urgent tasks at the heads of its eligible queues, while it can.
+local function route_agent(a)
+  local made = 0
+  if a.presence ~= 'available' then
+    return made
+  end
+  for _ = 1, MAX_OFFERS do
+    local best, best_score
+    for _, e in ipairs(a.qs) do
+      for ch, _ in pairs(a.cap) do
+        if can_take(a, ch) then
+          local heads = redis.call('ZRANGE', key('q', e.q, ch, 'waiting'), 0, SCAN - 1, 'WITHSCORES')
+          for i = 1, #heads, 2 do
+            local sc = tonumber(heads[i + 1])
+            if best_score and sc >= best_score then
+              break
+            end
+            local skip = redis.call('HGET', key('task', heads[i]), 'skip')
+            if skipped_until(skip, a.id) <= NOW then
+              best, best_score = heads[i], sc
+              break
+            end
+          end
+        end
+      end
+    end
+    if not best then
+      break
+    end
+    reserve(load_task(best), a)
+    made = made + 1
+  end
+  return made
+end
+
+-- set_presence changes an agent's presence. Leaving "available" takes back the
+-- agent's open offers and routes them elsewhere; becoming available routes
+-- waiting work to the agent. Returns the number of offers made.
+local function set_presence(a, presence, reason)
+  local prev = a.presence
+  redis.call('SREM', key('presence', prev), a.id)
+  redis.call('SADD', key('presence', presence), a.id)
+  aset(a, 'presence', presence)
+  aset(a, 'reason', reason)
+  aset(a, 'presence_at', n2s(NOW))
+  notify(a.id, 'presence', {presence = presence, reason = reason})
+  emit('agent.presence', {'agent', a.id, 'presence', presence, 'previous', prev, 'reason', reason})
+  local made = 0
+  if presence == 'available' then
+    aset(a, 'missed', 0)
+    if prev ~= 'available' then
+      aset(a, 'idle_since', n2s(NOW))
+    end
+    refresh_agent(a)
+    made = route_agent(a)
+  else
+    for _, tid in ipairs(redis.call('SMEMBERS', key('agent', a.id, 'tasks'))) do
+      local t = load_task(tid)
+      if t and t.state == 'reserved' then
+        requeue(t, a, 'rescinded')
+        if route_task(t) then
+          made = made + 1
+        end
+      end
+    end
+    refresh_agent(a)
+  end
+  return made
+end
+
+-- finish completes a task and frees its agent's capacity.
+local function finish(t, a)
+  tset(t, 'state', 'completed', 'ended_at', n2s(NOW), 'wrap_until', '')
+  local made = 0
+  if a then
+    release(t, a)
+    notify(a.id, 'task.completed', {task_id = t.id})
+    made = route_agent(a)
+  end
+  emit('task.completed', with(task_fields(t), 'agent', t.agent or ''))
+  return made
+end

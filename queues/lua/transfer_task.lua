@@ -1,0 +1,65 @@
+-- transfer_task: move a task to another queue (it keeps its age and urgency)
+-- or offer it straight to an agent who can take it now.
+-- ARGV[ARG..ARG+3]: task id, target queue ('' for none), target agent ('' for none),
+--   agent the caller acts for ('' for any)
+-- Returns {"ok", agent offered ('' when waiting), offers made for the old agent}.
+local t = load_task(ARGV[ARG])
+if not t then
+  return {'task_not_found', ARGV[ARG]}
+end
+local to_queue, to_agent, expect = ARGV[ARG + 1], ARGV[ARG + 2], ARGV[ARG + 3]
+if t.state ~= 'queued' and t.state ~= 'reserved' and t.state ~= 'assigned' then
+  return {'task_state', t.state}
+end
+if expect ~= '' and expect ~= t.agent then
+  return {'forbidden', 'the task is assigned to another agent'}
+end
+local target
+if to_agent ~= '' then
+  if to_agent == t.agent then
+    return {'same_agent', to_agent}
+  end
+  target = load_agent(to_agent)
+  if not target then
+    return {'agent_not_found', to_agent}
+  end
+  if not can_take(target, t.channel) then
+    return {'agent_unavailable', to_agent}
+  end
+end
+local old = load_agent(t.agent)
+redis.call('ZREM', key('timers'), 'route|' .. t.id, 'offer|' .. (t.offer or ''))
+if t.state == 'queued' then
+  dequeue(t)
+elseif old then
+  release(t, old)
+  if t.state == 'reserved' then
+    notify(old.id, 'offer.rescinded', {offer_id = t.offer, task_id = t.id, reason = 'transferred'})
+    emit('offer.rescinded', with(task_fields(t), 'agent', old.id, 'offer', t.offer))
+  else
+    notify(old.id, 'task.transferred', {task_id = t.id})
+  end
+end
+local from_queue, from_agent = t.queue, t.agent or ''
+if to_queue ~= '' then
+  t.queue = to_queue
+end
+tset(t, 'queue', t.queue, 'state', 'queued', 'agent', '', 'offer', '', 'deadline', '',
+  'skip', '')
+emit('task.transferred', with(task_fields(t), 'from_queue', from_queue, 'from_agent', from_agent, 'to_agent', to_agent))
+enqueue(t)
+local offered = ''
+if target then
+  reserve(t, target)
+  offered = target.id
+else
+  local a = route_task(t)
+  if a then
+    offered = a.id
+  end
+end
+local made = 0
+if old then
+  made = route_agent(old)
+end
+return {'ok', offered, made}

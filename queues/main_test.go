@@ -1,0 +1,88 @@
+package queues_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"switchboard/internal/redistest"
+	"switchboard/queues"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	t     *testing.T
+	ctx   context.Context
+	store *queues.Store
+	now   time.Time
+	seq   int
+}
+
+func newFixture(t *testing.T) *fixture {
+	rdb := redistest.Client(t)
+	st := queues.New(rdb, redistest.Workspace(t), queues.Settings{
+		MaxMissedOffers: 2, ReofferDelay: 10 * time.Second, AgentStreamLength: 100, EventsLength: 100000,
+	})
+	return &fixture{t: t, ctx: context.Background(), store: st, now: t0}
+}
+
+func (f *fixture) advance(d time.Duration) { f.now = f.now.Add(d) }
+
+// agent creates an agent eligible for the given queues with the given capacity.
+func (f *fixture) agent(id string, caps map[string]int, elig ...queues.Eligibility) {
+	f.t.Helper()
+	if _, _, err := f.store.UpsertAgent(f.ctx, f.now, queues.AgentSpec{
+		ID: id, Profile: []byte(`{"id":"` + id + `"}`), Queues: elig, Capacity: caps, VoiceBlocks: []string{"chat"},
+	}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) presence(id, p string) {
+	f.t.Helper()
+	if _, err := f.store.SetPresence(f.ctx, f.now, id, p, ""); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// task creates a task and returns its id and the agent it was offered to.
+func (f *fixture) task(queue, channel string, priority int) (string, string) {
+	f.t.Helper()
+	f.seq++
+	id := "t" + string(rune('a'+f.seq-1))
+	_, agent, dup, err := f.store.CreateTask(f.ctx, f.now, queues.NewTask{
+		ID: id, Channel: channel, Queue: queue, Priority: priority, DueAt: f.now.Add(time.Minute),
+		OfferTimeout: 20 * time.Second, WrapUp: 30 * time.Second,
+		Customer: json.RawMessage(`{"name":"Ana"}`), Attributes: json.RawMessage(`{}`),
+	})
+	if err != nil || dup {
+		f.t.Fatalf("create task: %v dup=%v", err, dup)
+	}
+	return id, agent
+}
+
+func (f *fixture) getTask(id string) queues.Task {
+	f.t.Helper()
+	tk, err := f.store.GetTask(f.ctx, id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tk
+}
+
+func (f *fixture) getAgent(id string) queues.AgentState {
+	f.t.Helper()
+	a, err := f.store.GetAgent(f.ctx, id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return a
+}
+
+func el(q string, p int) queues.Eligibility {
+	return queues.Eligibility{Queue: q, Proficiency: p, Strategy: "longest-idle"}
+}

@@ -1,0 +1,172 @@
+// Package queues is the only package that knows Redis keys and Lua: agents,
+// tasks, skill-and-language queues, reservations, timers and streams. Every
+// state transition is one Lua script that takes the current time as an argument.
+package queues
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed lua/*.lua
+var luaFiles embed.FS
+
+// Settings are the routing settings every script receives.
+type Settings struct {
+	MaxMissedOffers   int
+	ReofferDelay      time.Duration
+	AgentStreamLength int
+	EventsLength      int
+}
+
+// Store runs Switchboard's scripts and reads against one Redis workspace.
+type Store struct {
+	rdb     redis.UniversalClient
+	prefix  string
+	common  []any
+	observe func(script string, d time.Duration)
+}
+
+// New returns a Store for workspace.
+func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
+	return &Store{
+		rdb:    rdb,
+		prefix: Prefix(workspace),
+		common: []any{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, s.EventsLength},
+	}
+}
+
+// ObserveScripts registers f to receive the duration of every script call.
+func (s *Store) ObserveScripts(f func(script string, d time.Duration)) { s.observe = f }
+
+// Redis returns the client, for health checks.
+func (s *Store) Redis() redis.UniversalClient { return s.rdb }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+type script struct {
+	name string
+	*redis.Script
+}
+
+func load(name string) script {
+	lib, err := luaFiles.ReadFile("lua/lib.lua")
+	if err != nil {
+		panic(err)
+	}
+	body, err := luaFiles.ReadFile("lua/" + name + ".lua")
+	if err != nil {
+		panic(err)
+	}
+	return script{name: name, Script: redis.NewScript(string(lib) + "\n" + string(body))}
+}
+
+var (
+	upsertAgentScript  = load("upsert_agent")
+	deleteAgentScript  = load("delete_agent")
+	setPresenceScript  = load("set_presence")
+	createTaskScript   = load("create_task")
+	acceptOfferScript  = load("accept_offer")
+	rejectOfferScript  = load("reject_offer")
+	completeTaskScript = load("complete_task")
+	endWrapUpScript    = load("end_wrapup")
+	cancelTaskScript   = load("cancel_task")
+	transferTaskScript = load("transfer_task")
+	fireTimersScript   = load("fire_timers")
+)
+
+// Errors a script can report; use errors.Is on what the Store returns.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict")
+	ErrForbidden = errors.New("forbidden")
+)
+
+// Error is a refusal from a script: Code names it, Detail says what it concerns.
+type Error struct {
+	Code   string
+	Detail string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Detail }
+
+// Unwrap classifies the code.
+func (e *Error) Unwrap() error {
+	switch e.Code {
+	case "agent_not_found", "task_not_found", "offer_not_found":
+		return ErrNotFound
+	case "forbidden":
+		return ErrForbidden
+	default:
+		return ErrConflict
+	}
+}
+
+// run calls a script with the workspace prefix, now and the common settings,
+// and returns its reply after "ok", or an *Error.
+func (s *Store) run(ctx context.Context, sc script, now time.Time, args ...any) ([]any, error) {
+	argv := make([]any, 0, 1+len(s.common)+len(args))
+	argv = append(argv, now.UnixMilli())
+	argv = append(argv, s.common...)
+	argv = append(argv, args...)
+	start := time.Now()
+	res, err := sc.Run(ctx, s.rdb, []string{s.prefix}, argv...).Slice()
+	if s.observe != nil {
+		s.observe(sc.name, time.Since(start))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sc.name, err)
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("%s: empty reply", sc.name)
+	}
+	code, _ := res[0].(string)
+	if code != "ok" {
+		detail := ""
+		if len(res) > 1 {
+			detail = str(res[1])
+		}
+		return res, &Error{Code: code, Detail: detail}
+	}
+	return res[1:], nil
+}
+
+// str and num read script reply elements without unchecked assertions.
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func num(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case string:
+		n, _ := strconv.ParseInt(x, 10, 64)
+		return n
+	default:
+		return 0
+	}
+}
+
+func at(reply []any, i int) any {
+	if i < len(reply) {
+		return reply[i]
+	}
+	return nil
+}

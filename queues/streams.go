@@ -1,0 +1,169 @@
+package queues
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Message is one entry of an agent's stream: Type names it (offer,
+// offer.rescinded, task.assigned, ...), Data is its JSON body.
+type Message struct {
+	ID   string
+	Type string
+	Data string
+}
+
+// Event is one entry of the workspace events stream.
+type Event struct {
+	ID     string
+	Type   string
+	At     time.Time
+	Fields map[string]string
+}
+
+// AgentStreamTail returns the id of the newest entry of an agent's stream
+// ("0" when it is empty): reading after it yields only what comes next.
+func (s *Store) AgentStreamTail(ctx context.Context, agent string) (string, error) {
+	msgs, err := s.rdb.XRevRangeN(ctx, s.agentStreamKey(agent), "+", "-", 1).Result()
+	if err != nil {
+		return "", fmt.Errorf("read stream of %s: %w", agent, err)
+	}
+	if len(msgs) == 0 {
+		return "0", nil
+	}
+	return msgs[0].ID, nil
+}
+
+// ReadAgentStream returns the entries after id, waiting up to block for one to
+// arrive. No entry within block returns an empty list and no error.
+func (s *Store) ReadAgentStream(ctx context.Context, agent, after string, count int64, block time.Duration) ([]Message, error) {
+	res, err := s.rdb.XRead(ctx, &redis.XReadArgs{
+		Streams: []string{s.agentStreamKey(agent), after},
+		Count:   count,
+		Block:   block,
+	}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read stream of %s: %w", agent, err)
+	}
+	var out []Message
+	for _, st := range res {
+		for _, m := range st.Messages {
+			out = append(out, Message{ID: m.ID, Type: field(m.Values, "type"), Data: field(m.Values, "data")})
+		}
+	}
+	return out, nil
+}
+
+// ValidStreamID reports whether id is a Redis stream id ("ms-seq" or "ms").
+func ValidStreamID(id string) bool {
+	ms, seq, found := strings.Cut(id, "-")
+	if !digits(ms) || (found && !digits(seq)) {
+		return false
+	}
+	return len(id) <= 41
+}
+
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Events returns up to count events after id ("0" for the start), oldest first.
+func (s *Store) Events(ctx context.Context, after string, count int64) ([]Event, error) {
+	start := "(" + after
+	if after == "0" || after == "" {
+		start = "-"
+	}
+	msgs, err := s.rdb.XRangeN(ctx, s.eventsKey(), start, "+", count).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return toEvents(msgs), nil
+}
+
+// EnsureGroup creates a consumer group on the events stream, reading from its
+// start, unless it exists.
+func (s *Store) EnsureGroup(ctx context.Context, group string) error {
+	err := s.rdb.XGroupCreateMkStream(ctx, s.eventsKey(), group, "0").Err()
+	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("create group %s: %w", group, err)
+	}
+	return nil
+}
+
+// ReadGroup returns events for consumer in group: first its own unacknowledged
+// ones (after a restart), then new ones, waiting up to block.
+func (s *Store) ReadGroup(ctx context.Context, group, consumer string, count int64, block time.Duration) ([]Event, error) {
+	for _, start := range []string{"0", ">"} {
+		args := &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{s.eventsKey(), start}, Count: count, Block: -1}
+		if start == ">" {
+			args.Block = block
+		}
+		res, err := s.rdb.XReadGroup(ctx, args).Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read group %s: %w", group, err)
+		}
+		var evs []Event
+		for _, st := range res {
+			evs = append(evs, toEvents(st.Messages)...)
+		}
+		if len(evs) > 0 {
+			return evs, nil
+		}
+	}
+	return nil, nil
+}
+
+// Ack acknowledges events read through a group.
+func (s *Store) Ack(ctx context.Context, group string, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := s.rdb.XAck(ctx, s.eventsKey(), group, ids...).Err(); err != nil {
+		return fmt.Errorf("ack %s: %w", group, err)
+	}
+	return nil
+}
+
+func toEvents(msgs []redis.XMessage) []Event {
+	out := make([]Event, 0, len(msgs))
+	for _, m := range msgs {
+		e := Event{ID: m.ID, Fields: map[string]string{}}
+		for k, v := range m.Values {
+			sv, _ := v.(string)
+			switch k {
+			case "type":
+				e.Type = sv
+			case "at":
+				e.At = ms(sv)
+			default:
+				e.Fields[k] = sv
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func field(values map[string]any, k string) string {
+	s, _ := values[k].(string)
+	return s
+}

@@ -1,0 +1,210 @@
+package queues
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Task states.
+const (
+	Queued    = "queued"
+	Reserved  = "reserved"
+	Assigned  = "assigned"
+	Wrapping  = "wrapping"
+	Completed = "completed"
+	Canceled  = "canceled"
+)
+
+// NewTask is a task to create. The router fills every field from the request
+// and the configuration.
+type NewTask struct {
+	ID             string
+	IdempotencyKey string
+	IdempotencyTTL time.Duration
+	Channel        string
+	Queue          string
+	Priority       int
+	DueAt          time.Time
+	OfferTimeout   time.Duration
+	WrapUp         time.Duration
+	Customer       json.RawMessage
+	Attributes     json.RawMessage
+}
+
+// Task is a task as stored.
+type Task struct {
+	ID             string          `json:"id"`
+	State          string          `json:"state"`
+	Channel        string          `json:"channel"`
+	Queue          string          `json:"queue"`
+	Priority       int             `json:"priority"`
+	Agent          string          `json:"agent,omitempty"`
+	Offer          string          `json:"offer_id,omitempty"`
+	OfferDeadline  *time.Time      `json:"offer_deadline,omitempty"`
+	CreatedAt      time.Time       `json:"created_at"`
+	DueAt          time.Time       `json:"first_response_due_at"`
+	ReservedAt     *time.Time      `json:"reserved_at,omitempty"`
+	AssignedAt     *time.Time      `json:"assigned_at,omitempty"`
+	WrapUntil      *time.Time      `json:"wrap_until,omitempty"`
+	EndedAt        *time.Time      `json:"ended_at,omitempty"`
+	Disposition    string          `json:"disposition,omitempty"`
+	Reason         string          `json:"reason,omitempty"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	Offers         int             `json:"offers"`
+	Customer       json.RawMessage `json:"customer"`
+	Attributes     json.RawMessage `json:"attributes"`
+}
+
+// CreateTask stores and routes a task. When the idempotency key was seen
+// before, nothing is written and duplicate is true with the earlier task's id.
+func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (id, agent string, duplicate bool, err error) {
+	res, err := s.run(ctx, createTaskScript, now, t.ID, t.IdempotencyKey, t.IdempotencyTTL.Milliseconds(),
+		t.Channel, t.Queue, t.Priority, t.DueAt.UnixMilli(), t.OfferTimeout.Milliseconds(), t.WrapUp.Milliseconds(),
+		string(t.Customer), string(t.Attributes))
+	if e, ok := err.(*Error); ok && e.Code == "duplicate" {
+		return e.Detail, "", true, nil
+	}
+	if err != nil {
+		return "", "", false, fmt.Errorf("create task %s: %w", t.ID, err)
+	}
+	return str(at(res, 0)), str(at(res, 1)), false, nil
+}
+
+// GetTask returns one task, or an error wrapping ErrNotFound.
+func (s *Store) GetTask(ctx context.Context, id string) (Task, error) {
+	h, err := s.rdb.HGetAll(ctx, s.taskKey(id)).Result()
+	if err != nil {
+		return Task{}, fmt.Errorf("get task %s: %w", id, err)
+	}
+	if len(h) == 0 {
+		return Task{}, &Error{Code: "task_not_found", Detail: id}
+	}
+	return taskFromHash(id, h), nil
+}
+
+func taskFromHash(id string, h map[string]string) Task {
+	t := Task{
+		ID:             id,
+		State:          h["state"],
+		Channel:        h["channel"],
+		Queue:          h["queue"],
+		Agent:          h["agent"],
+		Offer:          h["offer"],
+		CreatedAt:      ms(h["created_at"]),
+		DueAt:          ms(h["due_at"]),
+		OfferDeadline:  optMS(h["deadline"]),
+		ReservedAt:     optMS(h["reserved_at"]),
+		AssignedAt:     optMS(h["assigned_at"]),
+		WrapUntil:      optMS(h["wrap_until"]),
+		EndedAt:        optMS(h["ended_at"]),
+		Disposition:    h["disposition"],
+		Reason:         h["reason"],
+		IdempotencyKey: h["idempotency_key"],
+		Customer:       json.RawMessage(h["customer"]),
+		Attributes:     json.RawMessage(h["attributes"]),
+	}
+	t.Priority, _ = strconv.Atoi(h["priority"])
+	t.Offers, _ = strconv.Atoi(h["offer_seq"])
+	return t
+}
+
+func optMS(s string) *time.Time {
+	if s == "" || s == "0" {
+		return nil
+	}
+	t := ms(s)
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Accepted describes a task an agent accepted.
+type Accepted struct {
+	TaskID, Agent, Queue, Channel string
+	Wait                          time.Duration // from creation to acceptance
+}
+
+// AcceptOffer turns an open offer into an assignment. asAgent, when not empty,
+// is the agent the caller acts for; the offer must be theirs.
+func (s *Store) AcceptOffer(ctx context.Context, now time.Time, offer, asAgent string) (Accepted, error) {
+	res, err := s.run(ctx, acceptOfferScript, now, offer, asAgent)
+	if err != nil {
+		return Accepted{}, fmt.Errorf("accept offer %s: %w", offer, err)
+	}
+	return Accepted{
+		TaskID: str(at(res, 0)), Agent: str(at(res, 1)), Queue: str(at(res, 2)), Channel: str(at(res, 3)),
+		Wait: time.Duration(num(at(res, 4))) * time.Millisecond,
+	}, nil
+}
+
+// RejectOffer declines an open offer; the task goes back to its queue.
+func (s *Store) RejectOffer(ctx context.Context, now time.Time, offer, asAgent string) error {
+	if _, err := s.run(ctx, rejectOfferScript, now, offer, asAgent); err != nil {
+		return fmt.Errorf("reject offer %s: %w", offer, err)
+	}
+	return nil
+}
+
+// CompleteTask ends an assigned task with a disposition and returns the new
+// state: wrapping (capacity held for wrap-up) or completed.
+func (s *Store) CompleteTask(ctx context.Context, now time.Time, id, asAgent, disposition string) (string, error) {
+	res, err := s.run(ctx, completeTaskScript, now, id, asAgent, disposition)
+	if err != nil {
+		return "", fmt.Errorf("complete task %s: %w", id, err)
+	}
+	return str(at(res, 0)), nil
+}
+
+// EndWrapUp ends a task's wrap-up early: the agent is ready for more work.
+func (s *Store) EndWrapUp(ctx context.Context, now time.Time, id, asAgent string) error {
+	if _, err := s.run(ctx, endWrapUpScript, now, id, asAgent); err != nil {
+		return fmt.Errorf("end wrap-up of %s: %w", id, err)
+	}
+	return nil
+}
+
+// CancelTask ends an unfinished task with a reason.
+func (s *Store) CancelTask(ctx context.Context, now time.Time, id, reason string) error {
+	if _, err := s.run(ctx, cancelTaskScript, now, id, reason); err != nil {
+		return fmt.Errorf("cancel task %s: %w", id, err)
+	}
+	return nil
+}
+
+// TransferTask moves a task to another queue, or offers it to one agent.
+// It returns the agent now offered the task, if any.
+func (s *Store) TransferTask(ctx context.Context, now time.Time, id, toQueue, toAgent, asAgent string) (string, error) {
+	res, err := s.run(ctx, transferTaskScript, now, id, toQueue, toAgent, asAgent)
+	if err != nil {
+		return "", fmt.Errorf("transfer task %s: %w", id, err)
+	}
+	return str(at(res, 0)), nil
+}
+
+// Fired counts what one FireTimers call did.
+type Fired struct {
+	Timers, OfferTimeouts, WrapUpsEnded, Reroutes, Offers int
+	// Next is the due time of the earliest remaining timer (zero when none).
+	Next time.Time
+}
+
+// FireTimers applies at most limit due timers. Each timer is claimed and
+// applied in the same script, so it fires once across any number of replicas.
+func (s *Store) FireTimers(ctx context.Context, now time.Time, limit int) (Fired, error) {
+	res, err := s.run(ctx, fireTimersScript, now, limit)
+	if err != nil {
+		return Fired{}, fmt.Errorf("fire timers: %w", err)
+	}
+	f := Fired{
+		Timers: int(num(at(res, 0))), OfferTimeouts: int(num(at(res, 1))), WrapUpsEnded: int(num(at(res, 2))),
+		Reroutes: int(num(at(res, 3))), Offers: int(num(at(res, 4))),
+	}
+	if next := num(at(res, 5)); next >= 0 {
+		f.Next = time.UnixMilli(next).UTC()
+	}
+	return f, nil
+}
