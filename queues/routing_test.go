@@ -49,7 +49,9 @@ func TestRouteOnArrivalStrategies(t *testing.T) {
 		t.Run(c.strategy, func(t *testing.T) {
 			f := newFixture(t)
 			caps := map[string]int{"chat": 4}
-			e := func(p int) queues.Eligibility { return queues.Eligibility{Queue: "q", Proficiency: p, Strategy: c.strategy} }
+			e := func(p int) queues.Eligibility {
+				return queues.Eligibility{Queue: "q", Proficiency: p, Strategy: c.strategy}
+			}
 			f.agent("ana", caps, e(2))
 			f.agent("bob", caps, e(3))
 			f.agent("eva", caps, e(5))

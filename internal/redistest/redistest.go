@@ -37,7 +37,7 @@ func Main(m *testing.M) {
 	}
 	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
-		if err := cmd.Start(); err != nil {
+	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "start redis-server:", err)
 		os.Exit(2)
 	}
