@@ -74,10 +74,20 @@ local function emit(typ, fields)
 end
 
 -- notify appends a message to an agent's own stream (read by its SSE connection).
-local function notify(agent_id, typ, data)
+-- raw holds fields that already are JSON text (objects stored as given), spliced
+-- in as is: decoding and re-encoding would turn an empty object into [].
+local function notify(agent_id, typ, data, raw)
   data.at = NOW
+  local body = cjson.encode(data)
+  if raw then
+    local extra = {}
+    for k, v in pairs(raw) do
+      extra[#extra + 1] = cjson.encode(k) .. ':' .. v
+    end
+    body = string.sub(body, 1, -2) .. ',' .. table.concat(extra, ',') .. '}'
+  end
   redis.call('XADD', key('agent', agent_id, 'stream'), 'MAXLEN', '~', STREAM_MAX, '*',
-    'type', typ, 'data', cjson.encode(data))
+    'type', typ, 'data', body)
 end
 
 -- Agents ------------------------------------------------------------------
@@ -258,8 +268,7 @@ local function reserve(t, a)
     offer_id = offer, task_id = t.id, channel = t.channel, queue = t.queue,
     priority = tonumber(t.priority), deadline = deadline,
     created_at = tonumber(t.created_at),
-    customer = cjson.decode(t.customer), attributes = cjson.decode(t.attributes),
-  })
+  }, {customer = t.customer, attributes = t.attributes})
   emit('offer.created', with(task_fields(t), 'agent', a.id, 'offer', offer))
 end
 

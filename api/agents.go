@@ -1,0 +1,95 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"switchboard/router"
+	"switchboard/validation"
+	"switchboard/workforce"
+)
+
+func (s *Server) listAgents(c *gin.Context) {
+	agents, err := s.router.Agents(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if agents == nil {
+		agents = []router.AgentView{}
+	}
+	c.JSON(http.StatusOK, gin.H{"agents": agents})
+}
+
+func (s *Server) getAgent(c *gin.Context) {
+	a, err := s.router.Agent(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, a)
+}
+
+func (s *Server) createAgent(c *gin.Context) {
+	var a workforce.Agent
+	if !bind(c, &a, false) {
+		return
+	}
+	if _, err := s.router.Agent(c.Request.Context(), a.ID); err == nil {
+		problem(c, http.StatusConflict, "agent "+a.ID+" exists; PUT /v1/agents/"+a.ID+" replaces it",
+			validation.Error{Field: "id", Reason: "already exists"})
+		return
+	}
+	s.saveAgent(c, a)
+}
+
+func (s *Server) putAgent(c *gin.Context) {
+	var a workforce.Agent
+	if !bind(c, &a, false) {
+		return
+	}
+	if a.ID == "" {
+		a.ID = c.Param("id")
+	}
+	if a.ID != c.Param("id") {
+		problem(c, http.StatusUnprocessableEntity, "the body's id differs from the path's",
+			validation.Error{Field: "id", Reason: "must match the id in the path"})
+		return
+	}
+	s.saveAgent(c, a)
+}
+
+func (s *Server) saveAgent(c *gin.Context, a workforce.Agent) {
+	v, created, err := s.router.SaveAgent(c.Request.Context(), a)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		c.Header("Location", "/v1/agents/"+v.ID)
+	}
+	c.JSON(status, v)
+}
+
+func (s *Server) deleteAgent(c *gin.Context) {
+	if err := s.router.DeleteAgent(c.Request.Context(), c.Param("id")); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) putPresence(c *gin.Context) {
+	var p router.Presence
+	if !bind(c, &p, false) {
+		return
+	}
+	if err := s.router.SetPresence(c.Request.Context(), c.Param("id"), p); err != nil {
+		fail(c, err)
+		return
+	}
+	s.getAgent(c)
+}

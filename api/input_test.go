@@ -1,0 +1,146 @@
+package api_test
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"switchboard/api"
+)
+
+// Bad input gets a 4xx problem+json that names the field, and changes nothing.
+func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, anaJSON)
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"available"}`)
+	in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"chat","queue":"support-en"}`)
+
+	agent := func(mod string) string {
+		return strings.Replace(anaJSON, `"id":"ana"`, `"id":"eva"`, 1)[:len(anaJSON)-1] + mod + "}"
+	}
+	huge := `{"channel":"chat","queue":"support-en","attributes":{"x":"` + strings.Repeat("a", 2<<20) + `"}}`
+	cases := []struct {
+		name, method, path, body string
+		status                   int
+		field                    string
+	}{
+		{"unknown queue", "POST", "/v1/tasks", `{"channel":"chat","queue":"support-xx"}`, 422, "queue"},
+		{"unknown channel", "POST", "/v1/tasks", `{"channel":"fax","queue":"support-en"}`, 422, "channel"},
+		{"no queue served", "POST", "/v1/tasks", `{"channel":"chat","skill":"support","language":"de"}`, 422, "language"},
+		{"priority out of range", "POST", "/v1/tasks", `{"channel":"chat","queue":"support-en","priority":900}`, 422, "priority"},
+		{"priority not a number", "POST", "/v1/tasks", `{"channel":"chat","queue":"support-en","priority":"high"}`, 422, "priority"},
+		{"customer not an object", "POST", "/v1/tasks", `{"channel":"chat","queue":"support-en","customer":[1]}`, 422, "customer"},
+		{"unknown field", "POST", "/v1/tasks", `{"channel":"chat","queue":"support-en","colour":"red"}`, 422, "colour"},
+		{"malformed JSON", "POST", "/v1/tasks", `{"channel":`, 400, "body"},
+		{"two JSON values", "POST", "/v1/tasks", `{"channel":"chat","queue":"support-en"} {}`, 400, "body"},
+		{"empty body", "POST", "/v1/tasks", ``, 400, "body"},
+		{"oversized body", "POST", "/v1/tasks", huge, 413, "body"},
+		{"bad time zone", "POST", "/v1/agents", agent(`,"time_zone":"Mars/Olympus"`), 422, "time_zone"},
+		{"bad language tag", "POST", "/v1/agents", agent(`,"languages":["en","xx-!!"]`), 422, "languages[1]"},
+		{"proficiency 9", "POST", "/v1/agents", agent(`,"skills":{"support":9}`), 422, "skills.support"},
+		{"negative capacity", "POST", "/v1/agents", agent(`,"capacity":{"chat":-2}`), 422, "capacity.chat"},
+		{"agent exists", "POST", "/v1/agents", anaJSON, 409, "id"},
+		{"id differs from path", "PUT", "/v1/agents/bob", anaJSON, 422, "id"},
+		{"bad presence", "PUT", "/v1/agents/ana/presence", `{"presence":"sleeping"}`, 422, "presence"},
+		{"cancel without reason", "POST", "/v1/tasks/x/cancel", `{}`, 422, "reason"},
+		{"transfer to nowhere", "POST", "/v1/tasks/x/transfer", `{}`, 422, "queue"},
+		{"transfer to unknown queue", "POST", "/v1/tasks/x/transfer", `{"queue":"nope"}`, 422, "queue"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := in.snapshot()
+			r := in.do(c.method, c.path, adminKey, c.body)
+			if r.status != c.status {
+				t.Fatalf("status %d, want %d: %s", r.status, c.status, r.body)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("content type %q", ct)
+			}
+			var p api.Problem
+			r.decode(t, &p)
+			if p.Status != c.status || len(p.Errors) == 0 || p.Errors[0].Field != c.field {
+				t.Fatalf("problem %+v, want field %s", p, c.field)
+			}
+			if after := in.snapshot(); !reflect.DeepEqual(before, after) {
+				t.Fatalf("a refused request changed Redis")
+			}
+		})
+	}
+}
+
+func TestNotFoundAndConflicts(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusNotFound, "GET", "/v1/tasks/tsk_nope", adminKey, "")
+	in.must(http.StatusNotFound, "GET", "/v1/agents/nobody", adminKey, "")
+	in.must(http.StatusNotFound, "POST", "/v1/offers/tsk_nope.1/accept", adminKey, "")
+	in.must(http.StatusNotFound, "PUT", "/v1/agents/nobody/presence", adminKey, `{"presence":"available"}`)
+	in.must(http.StatusNotFound, "GET", "/v1/nothing", adminKey, "")
+	in.must(http.StatusMethodNotAllowed, "PATCH", "/v1/tasks", adminKey, "")
+
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, anaJSON)
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"available"}`)
+	var task struct{ ID, Offer_ID string }
+	in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"voice","queue":"support-en"}`).decode(t, &task)
+	in.must(http.StatusConflict, "DELETE", "/v1/agents/ana", adminKey, "")
+	in.must(http.StatusConflict, "POST", "/v1/tasks/"+task.ID+"/complete", anaKey, "")
+	in.must(http.StatusOK, "POST", "/v1/offers/"+task.ID+".1/reject", anaKey, "")
+	in.must(http.StatusConflict, "POST", "/v1/offers/"+task.ID+".1/accept", anaKey, "")
+	in.must(http.StatusOK, "POST", "/v1/tasks/"+task.ID+"/cancel", adminKey, `{"reason":"caller hung up"}`)
+	in.must(http.StatusConflict, "POST", "/v1/tasks/"+task.ID+"/cancel", adminKey, `{"reason":"again"}`)
+	in.must(http.StatusNoContent, "DELETE", "/v1/agents/ana", adminKey, "")
+	in.must(http.StatusNotFound, "GET", "/v1/agents/ana", adminKey, "")
+}
+
+func TestIdempotencyKeyOverHTTP(t *testing.T) {
+	in := newInstance(t, "", nil)
+	var a, b struct{ ID string }
+	in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"sms","queue":"sales-pt","idempotency_key":"SM1"}`).decode(t, &a)
+	in.must(http.StatusOK, "POST", "/v1/tasks", adminKey, `{"channel":"sms","queue":"sales-pt","idempotency_key":"SM1"}`).decode(t, &b)
+	if a.ID == "" || a.ID != b.ID {
+		t.Fatalf("ids %q and %q", a.ID, b.ID)
+	}
+}
+
+func TestAuthorization(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, anaJSON)
+	bruno := strings.NewReplacer(`"id":"ana"`, `"id":"bruno"`, `client:ana`, `client:bruno`).Replace(anaJSON)
+	in.must(http.StatusCreated, "POST", "/v1/agents", "sb_planner_dev", bruno)
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"available"}`)
+	var task struct{ ID string }
+	in.must(http.StatusCreated, "POST", "/v1/tasks", "sb_supervisor_dev", `{"channel":"chat","queue":"support-en"}`).decode(t, &task)
+
+	cases := []struct {
+		name, method, path, key, body string
+		status                        int
+	}{
+		{"no key", "GET", "/v1/agents", "", "", 401},
+		{"wrong key", "GET", "/v1/agents", "sb_wrong", "", 401},
+		{"agent lists agents", "GET", "/v1/agents", anaKey, "", 403},
+		{"agent reads another agent", "GET", "/v1/agents/bruno", anaKey, "", 403},
+		{"agent sets another's presence", "PUT", "/v1/agents/ana/presence", brunoKey, `{"presence":"away"}`, 403},
+		{"agent streams another's events", "GET", "/v1/agents/ana/stream", brunoKey, "", 403},
+		{"agent accepts another's offer", "POST", "/v1/offers/" + task.ID + ".1/accept", brunoKey, "", 403},
+		{"agent reads another's task", "GET", "/v1/tasks/" + task.ID, brunoKey, "", 403},
+		{"agent creates a task", "POST", "/v1/tasks", anaKey, `{"channel":"chat","queue":"support-en"}`, 403},
+		{"supervisor edits agents", "PUT", "/v1/agents/ana", "sb_supervisor_dev", anaJSON, 403},
+		{"planner creates tasks", "POST", "/v1/tasks", "sb_planner_dev", `{"channel":"chat","queue":"support-en"}`, 403},
+		{"agent reads its task", "GET", "/v1/tasks/" + task.ID, anaKey, "", 200},
+		{"agent reads itself", "GET", "/v1/agents/ana", anaKey, "", 200},
+		{"health needs no key", "GET", "/healthz", "", "", 200},
+		{"readiness needs no key", "GET", "/readyz", "", "", 200},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := in.do(c.method, c.path, c.key, c.body)
+			if r.status != c.status {
+				t.Fatalf("status %d, want %d: %s", r.status, c.status, r.body)
+			}
+			if c.status >= 400 && r.header.Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("content type %q", r.header.Get("Content-Type"))
+			}
+		})
+	}
+	in.must(http.StatusOK, "POST", "/v1/offers/"+task.ID+".1/accept", anaKey, "")
+}

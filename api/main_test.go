@@ -1,0 +1,216 @@
+package api_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"switchboard/api"
+	"switchboard/clock"
+	"switchboard/config"
+	"switchboard/internal/redistest"
+	"switchboard/metrics"
+	"switchboard/queues"
+	"switchboard/router"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+const (
+	adminKey = "sb_admin_dev"
+	anaKey   = "sb_agent_ana_dev"
+	brunoKey = "sb_agent_bruno_dev"
+)
+
+// instance is one Switchboard instance over real HTTP and a real Redis.
+type instance struct {
+	t        *testing.T
+	srv      *httptest.Server
+	router   *router.Router
+	store    *queues.Store
+	consumer *metrics.Consumer
+	clock    *clock.Manual
+	rdb      *redis.Client
+	ws       string
+}
+
+// newInstance starts an instance on workspace ws (a new one when empty) with
+// the example configuration and a manual clock.
+func newInstance(t *testing.T, ws string, clk *clock.Manual) *instance {
+	t.Helper()
+	cfg, err := config.Parse(config.Example, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws == "" {
+		ws = redistest.Workspace(t)
+	}
+	cfg.Workspace = ws
+	if clk == nil {
+		clk = clock.NewManual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	}
+	rdb := redistest.Client(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	store := queues.New(rdb, ws, router.SettingsFrom(cfg))
+	store.ObserveScripts(m.ObserveScript)
+	qs := make([]string, len(cfg.Queues))
+	for i, q := range cfg.Queues {
+		qs[i] = q.ID
+	}
+	reg.MustRegister(metrics.NewCollector(store, qs, cfg.ChannelNames(), clk, log))
+	rt := router.New(cfg, store, clk, log)
+	stop := make(chan struct{})
+	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop, StreamKeepAlive: 200 * time.Millisecond})
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { close(stop); srv.Close() })
+	return &instance{t: t, srv: srv, router: rt, store: store, clock: clk, rdb: rdb, ws: ws,
+		consumer: &metrics.Consumer{Store: store, Metrics: m, Name: "test-" + ws, Log: log}}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (in *instance) do(method, path, key, body string) response {
+	in.t.Helper()
+	req, err := http.NewRequest(method, in.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// must performs a request and fails the test unless it answers want.
+func (in *instance) must(want int, method, path, key, body string) response {
+	in.t.Helper()
+	r := in.do(method, path, key, body)
+	if r.status != want {
+		in.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.status, want, r.body)
+	}
+	return r
+}
+
+// sse is an open event stream.
+type sse struct {
+	events chan sseEvent
+	cancel context.CancelFunc
+}
+
+type sseEvent struct {
+	ID, Type, Data string
+}
+
+func (in *instance) stream(agent, key, lastID string) *sse {
+	in.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, in.srv.URL+"/v1/agents/"+agent+"/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		in.t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		cancel()
+		in.t.Fatalf("stream: status %d", res.StatusCode)
+	}
+	s := &sse{events: make(chan sseEvent, 1000), cancel: cancel}
+	go func() {
+		defer res.Body.Close()
+		defer close(s.events)
+		sc := bufio.NewScanner(res.Body)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.Type != "" {
+					s.events <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, "id: "):
+				ev.ID = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				ev.Type = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				ev.Data = line[6:]
+			}
+		}
+	}()
+	in.t.Cleanup(cancel)
+	return s
+}
+
+// next returns the next event of the given type, skipping others.
+func (s *sse) next(t *testing.T, typ string) sseEvent {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				t.Fatalf("stream closed waiting for %s", typ)
+			}
+			if ev.Type == typ {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %s event within 10s", typ)
+		}
+	}
+}
+
+// snapshot returns every key of the instance's workspace with its serialized
+// value, to prove that a refused request changed nothing.
+func (in *instance) snapshot() map[string]string {
+	in.t.Helper()
+	ctx := context.Background()
+	keys, err := in.rdb.Keys(ctx, queues.Prefix(in.ws)+"*").Result()
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	slices.Sort(keys)
+	out := map[string]string{}
+	for _, k := range keys {
+		out[k] = in.rdb.Dump(ctx, k).Val()
+	}
+	return out
+}
+
+const anaJSON = `{"id":"ana","name":"Ana Silva","time_zone":"Europe/Madrid","languages":["en","es"],
+	"skills":{"support":4,"billing":2},"capacity":{"voice":1,"chat":3},"contact":"client:ana"}`

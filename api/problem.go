@@ -1,0 +1,144 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"switchboard/queues"
+	"switchboard/validation"
+)
+
+// Problem is an RFC 9457 problem details body; Errors names the invalid fields.
+type Problem struct {
+	Type   string             `json:"type"`
+	Title  string             `json:"title"`
+	Status int                `json:"status"`
+	Detail string             `json:"detail,omitempty"`
+	Errors []validation.Error `json:"errors,omitempty"`
+}
+
+func problem(c *gin.Context, status int, detail string, errs ...validation.Error) {
+	c.Header("Content-Type", "application/problem+json")
+	c.AbortWithStatus(status)
+	enc := json.NewEncoder(c.Writer)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs})
+}
+
+// fail maps an error from the layers below to a problem response.
+func fail(c *gin.Context, err error) {
+	var verrs validation.Errors
+	var serr *queues.Error
+	switch {
+	case errors.As(err, &verrs):
+		problem(c, http.StatusUnprocessableEntity, "the request has invalid fields", verrs...)
+	case errors.As(err, &serr):
+		status := http.StatusConflict
+		switch {
+		case errors.Is(err, queues.ErrNotFound):
+			status = http.StatusNotFound
+		case errors.Is(err, queues.ErrForbidden):
+			status = http.StatusForbidden
+		}
+		problem(c, status, describe(serr))
+	default:
+		_ = c.Error(err)
+		problem(c, http.StatusInternalServerError, "internal error; see the service log")
+	}
+}
+
+func describe(e *queues.Error) string {
+	switch e.Code {
+	case "agent_not_found":
+		return fmt.Sprintf("agent %q does not exist", e.Detail)
+	case "task_not_found":
+		return fmt.Sprintf("task %q does not exist", e.Detail)
+	case "offer_not_found":
+		return fmt.Sprintf("offer %q does not exist", e.Detail)
+	case "offer_closed":
+		return fmt.Sprintf("offer %q is no longer open (accepted, rejected, timed out or taken back)", e.Detail)
+	case "offer_expired":
+		return fmt.Sprintf("offer %q passed its deadline", e.Detail)
+	case "task_state":
+		return fmt.Sprintf("the task is %s, which does not allow this", e.Detail)
+	case "agent_busy":
+		return fmt.Sprintf("the agent still holds %s task(s); finish or transfer them first", e.Detail)
+	case "agent_unavailable":
+		return fmt.Sprintf("agent %q cannot take this task now (presence or capacity)", e.Detail)
+	case "same_agent":
+		return fmt.Sprintf("the task is already with agent %q", e.Detail)
+	default:
+		return e.Detail
+	}
+}
+
+// bind decodes a JSON body strictly into v. It answers the problem itself and
+// returns false when the body is missing, malformed, too large or has unknown
+// or mistyped fields. An empty body is accepted when optional is true.
+func bind(c *gin.Context, v any, optional bool) bool {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if dec.More() {
+			problem(c, http.StatusBadRequest, "the body holds more than one JSON value", validation.Error{Field: "body", Reason: "trailing data after the JSON object"})
+			return false
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			problem(c, http.StatusBadRequest, "the body holds more than one JSON value", validation.Error{Field: "body", Reason: "trailing data after the JSON object"})
+			return false
+		}
+		return true
+	}
+	var maxErr *http.MaxBytesError
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		if optional {
+			return true
+		}
+		problem(c, http.StatusBadRequest, "a JSON body is required", validation.Error{Field: "body", Reason: "is empty"})
+	case errors.As(err, &maxErr):
+		problem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit), validation.Error{Field: "body", Reason: "too large"})
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		problem(c, http.StatusBadRequest, "the body is not valid JSON", validation.Error{Field: "body", Reason: err.Error()})
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		problem(c, http.StatusUnprocessableEntity, "the request has invalid fields", validation.Error{Field: field, Reason: "must be " + jsonType(typeErr.Type.String())})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		problem(c, http.StatusUnprocessableEntity, "the request has invalid fields", validation.Error{Field: name, Reason: "unknown field"})
+	default:
+		problem(c, http.StatusBadRequest, "the body could not be read", validation.Error{Field: "body", Reason: err.Error()})
+	}
+	return false
+}
+
+func jsonType(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "an integer"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.HasPrefix(goType, "map"):
+		return "an object"
+	default:
+		return "an object"
+	}
+}

@@ -1,0 +1,130 @@
+// Package api is Switchboard's HTTP layer: the gin engine, authentication,
+// problem+json errors, the REST resources and the agents' event streams.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"switchboard/config"
+	"switchboard/metrics"
+	"switchboard/router"
+)
+
+// Server serves the API of one Switchboard instance.
+type Server struct {
+	router  *router.Router
+	cfg     *config.Config
+	keys    *keyring
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	// stop ends long-lived streams when the server shuts down.
+	stop <-chan struct{}
+	// streamBlock is how long a stream read waits before a keep-alive.
+	streamBlock time.Duration
+}
+
+// Options configure a Server.
+type Options struct {
+	Router   *router.Router
+	Log      *slog.Logger
+	Metrics  *metrics.Metrics
+	Gatherer prometheus.Gatherer
+	// Stop, when closed, ends open event streams (graceful shutdown).
+	Stop <-chan struct{}
+	// StreamKeepAlive is the longest a stream stays silent (default 15s).
+	StreamKeepAlive time.Duration
+}
+
+// New builds the HTTP handler.
+func New(o Options) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{
+		router: o.Router, cfg: o.Router.Config(), keys: newKeyring(o.Router.Config().Auth.APIKeys),
+		log: o.Log, metrics: o.Metrics, stop: o.Stop, streamBlock: o.StreamKeepAlive,
+	}
+	if s.streamBlock == 0 {
+		s.streamBlock = 15 * time.Second
+	}
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "no such route") })
+	e.NoMethod(func(c *gin.Context) { problem(c, http.StatusMethodNotAllowed, "method not allowed on this route") })
+	e.Use(s.observe, s.recover, s.limitBody)
+
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.ready)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
+
+	v1 := e.Group("/v1", s.authenticate)
+	staff := []string{config.RoleSupervisor, config.RolePlanner}
+	v1.GET("/agents", allow(staff...), s.listAgents)
+	v1.POST("/agents", allow(config.RolePlanner), s.createAgent)
+	v1.GET("/agents/:id", allow(append(staff, config.RoleAgent)...), ownAgent, s.getAgent)
+	v1.PUT("/agents/:id", allow(config.RolePlanner), s.putAgent)
+	v1.DELETE("/agents/:id", allow(config.RolePlanner), s.deleteAgent)
+	v1.PUT("/agents/:id/presence", allow(config.RoleSupervisor, config.RoleAgent), ownAgent, s.putPresence)
+	v1.GET("/agents/:id/stream", allow(config.RoleSupervisor, config.RoleAgent), ownAgent, s.stream)
+
+	v1.POST("/tasks", allow(config.RoleSupervisor), s.createTask)
+	v1.GET("/tasks/:id", allow(append(staff, config.RoleAgent)...), s.getTask)
+	v1.POST("/tasks/:id/cancel", allow(config.RoleSupervisor), s.cancelTask)
+	v1.POST("/tasks/:id/transfer", allow(config.RoleSupervisor, config.RoleAgent), s.transferTask)
+	v1.POST("/tasks/:id/complete", allow(config.RoleSupervisor, config.RoleAgent), s.completeTask)
+	v1.POST("/tasks/:id/ready", allow(config.RoleSupervisor, config.RoleAgent), s.readyTask)
+	v1.POST("/offers/:id/accept", allow(config.RoleSupervisor, config.RoleAgent), s.acceptOffer)
+	v1.POST("/offers/:id/reject", allow(config.RoleSupervisor, config.RoleAgent), s.rejectOffer)
+	return e
+}
+
+// observe records the request's duration and logs failures.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	code := c.Writer.Status()
+	if s.metrics != nil {
+		s.metrics.HTTP.WithLabelValues(route, c.Request.Method, strconv.Itoa(code)).Observe(time.Since(start).Seconds())
+	}
+	if code >= 500 {
+		s.log.Error("request failed", "method", c.Request.Method, "route", route, "code", code, "err", c.Errors.String())
+	}
+}
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.log.Error("panic in handler", "panic", r, "route", c.FullPath())
+			problem(c, http.StatusInternalServerError, "internal error; see the service log")
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) limitBody(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.HTTP.MaxBodyBytes)
+	c.Next()
+}
+
+func (s *Server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.router.Store().Ping(ctx); err != nil {
+		problem(c, http.StatusServiceUnavailable, "redis is not reachable: "+err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"switchboard/config"
+	"switchboard/router"
+)
+
+func (s *Server) createTask(c *gin.Context) {
+	var req router.TaskRequest
+	if !bind(c, &req, false) {
+		return
+	}
+	if key := c.GetHeader("Idempotency-Key"); key != "" && req.IdempotencyKey == "" {
+		req.IdempotencyKey = key
+	}
+	t, created, err := s.router.CreateTask(c.Request.Context(), req)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK // the same idempotency key: the earlier task
+	}
+	c.Header("Location", "/v1/tasks/"+t.ID)
+	c.JSON(status, t)
+}
+
+func (s *Server) getTask(c *gin.Context) {
+	t, err := s.router.Task(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if p := principal(c); p.Role == config.RoleAgent && t.Agent != p.AgentID {
+		problem(c, http.StatusForbidden, "an agent key may read only the tasks offered or assigned to its agent")
+		return
+	}
+	c.JSON(http.StatusOK, t)
+}
+
+// respondTask answers with the task's current state.
+func (s *Server) respondTask(c *gin.Context, id string) {
+	t, err := s.router.Task(c.Request.Context(), id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) cancelTask(c *gin.Context) {
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if !bind(c, &body, false) {
+		return
+	}
+	if err := s.router.Cancel(c.Request.Context(), c.Param("id"), body.Reason); err != nil {
+		fail(c, err)
+		return
+	}
+	s.respondTask(c, c.Param("id"))
+}
+
+func (s *Server) transferTask(c *gin.Context) {
+	var to router.Transfer
+	if !bind(c, &to, false) {
+		return
+	}
+	if _, err := s.router.Transfer(c.Request.Context(), c.Param("id"), to, actingAgent(c)); err != nil {
+		fail(c, err)
+		return
+	}
+	s.respondTask(c, c.Param("id"))
+}
+
+func (s *Server) completeTask(c *gin.Context) {
+	var body struct {
+		Disposition string `json:"disposition"`
+	}
+	if !bind(c, &body, true) {
+		return
+	}
+	if _, err := s.router.Complete(c.Request.Context(), c.Param("id"), actingAgent(c), body.Disposition); err != nil {
+		fail(c, err)
+		return
+	}
+	s.respondTask(c, c.Param("id"))
+}
+
+func (s *Server) readyTask(c *gin.Context) {
+	if err := s.router.Ready(c.Request.Context(), c.Param("id"), actingAgent(c)); err != nil {
+		fail(c, err)
+		return
+	}
+	s.respondTask(c, c.Param("id"))
+}
+
+func (s *Server) acceptOffer(c *gin.Context) {
+	acc, err := s.router.Accept(c.Request.Context(), c.Param("id"), actingAgent(c))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.respondTask(c, acc.TaskID)
+}
+
+func (s *Server) rejectOffer(c *gin.Context) {
+	if err := s.router.Reject(c.Request.Context(), c.Param("id"), actingAgent(c)); err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"offer_id": c.Param("id"), "status": "rejected"})
+}

@@ -1,0 +1,112 @@
+// Command switchboard runs the Switchboard routing service.
+//
+//	switchboard [serve] [--config FILE]   run the service (default)
+//	switchboard check-config FILE          list every configuration error
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // agents' time zones work in a bare container
+
+	"switchboard/config"
+	"switchboard/validation"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "switchboard:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stderr)
+	case "check-config":
+		return checkConfig(args, stdout, stderr)
+	case "bench":
+		return bench(ctx, args, stdout, stderr)
+	case "help":
+		usage(stdout)
+		return nil
+	default:
+		usage(stderr)
+		return errUsage
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  switchboard [serve] [--config FILE]   run the service (config: --config, SWITCHBOARD_CONFIG, or the built-in example)
+  switchboard check-config FILE          check a configuration file and list every error
+  switchboard bench [flags]              measure routing decisions against a Redis (see bench --help)
+`)
+}
+
+// loadConfig reads the configuration named by --config or SWITCHBOARD_CONFIG,
+// or the built-in example when neither is set.
+func loadConfig(path string) (*config.Config, string, error) {
+	if path == "" {
+		path = os.Getenv("SWITCHBOARD_CONFIG")
+	}
+	if path == "" {
+		cfg, err := config.Parse(config.Example, os.Getenv)
+		return cfg, "built-in example (config/example.yaml)", err
+	}
+	cfg, err := config.Load(path, os.Getenv)
+	return cfg, path, err
+}
+
+func checkConfig(args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: switchboard check-config FILE")
+		return errUsage
+	}
+	_, err := config.Load(args[0], nil)
+	var errs validation.Errors
+	switch {
+	case errors.As(err, &errs):
+		for _, e := range errs {
+			fmt.Fprintln(stderr, e.Error())
+		}
+		return fmt.Errorf("%s: %d error(s)", args[0], len(errs))
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", args[0])
+	return nil
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func flags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

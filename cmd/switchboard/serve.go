@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"switchboard/api"
+	"switchboard/clock"
+	"switchboard/config"
+	"switchboard/metrics"
+	"switchboard/queues"
+	"switchboard/router"
+)
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flags("serve", stderr)
+	path := fs.String("config", "", "configuration file (default: $SWITCHBOARD_CONFIG, else the built-in example)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg, source, err := loadConfig(*path)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	log.Info("configuration loaded", "source", source, "queues", len(cfg.Queues), "workspace", cfg.Workspace)
+
+	rdb, closeRedis, err := connect(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+
+	srv, loops := build(cfg, rdb, clock.Real{}, log)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	log.Info("switchboard listening", "addr", ln.Addr().String())
+	return runServer(ctx, cfg, srv, ln, loops, log)
+}
+
+// connect opens the configured Redis, or an embedded in-memory one.
+func connect(cfg *config.Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	if cfg.RedisURL == "" {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.Start(); err != nil {
+			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
+		}
+		log.Warn("REDIS_URL is not set: using an embedded in-memory Redis; all state is lost when the process stops and replicas cannot share it")
+		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
+	}
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis_url: %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, nil, fmt.Errorf("redis at %s: %w", opt.Addr, err)
+	}
+	log.Info("connected to redis", "addr", opt.Addr, "db", opt.DB)
+	return rdb, func() { _ = rdb.Close() }, nil
+}
+
+// loop is a background service that runs until its context ends.
+type loop func(ctx context.Context) error
+
+// build wires one Switchboard instance: store, router, metrics and HTTP.
+func build(cfg *config.Config, rdb redis.UniversalClient, clk clock.Clock, log *slog.Logger) (*httpServer, []loop) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+	store := queues.New(rdb, cfg.Workspace, router.SettingsFrom(cfg))
+	store.ObserveScripts(m.ObserveScript)
+	queueIDs := make([]string, len(cfg.Queues))
+	for i, q := range cfg.Queues {
+		queueIDs[i] = q.ID
+	}
+	reg.MustRegister(metrics.NewCollector(store, queueIDs, cfg.ChannelNames(), clk, log))
+	rt := router.New(cfg, store, clk, log)
+	host, _ := os.Hostname()
+	consumer := &metrics.Consumer{Store: store, Metrics: m, Name: fmt.Sprintf("%s-%d", host, os.Getpid()), Log: log}
+	stop := make(chan struct{})
+	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop})
+	return &httpServer{handler: h, stop: stop}, []loop{rt.Run, consumer.Run}
+}
+
+type httpServer struct {
+	handler http.Handler
+	stop    chan struct{}
+}
+
+// runServer serves until ctx ends, then drains HTTP within the shutdown
+// timeout and stops the background loops.
+func runServer(ctx context.Context, cfg *config.Config, s *httpServer, ln net.Listener, loops []loop, log *slog.Logger) error {
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: cfg.HTTP.ReadTimeout}
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, l := range loops {
+		wg.Go(func() {
+			if err := l(loopCtx); err != nil {
+				log.Error("background loop stopped", "err", err)
+			}
+		})
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", cfg.HTTP.ShutdownTimeout.String())
+		close(s.stop) // end event streams so Shutdown can drain
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+		err = hs.Shutdown(sctx)
+		cancel()
+	}
+	stopLoops()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	log.Info("stopped")
+	return err
+}

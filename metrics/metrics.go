@@ -1,0 +1,216 @@
+// Package metrics exports Switchboard's Prometheus metrics. Counters follow the
+// events stream through a consumer group, so the replicas together count each
+// transition once; live state (queue depth, oldest wait, presence) is read
+// from Redis at scrape time, so every replica reports the same truth.
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard/clock"
+	"switchboard/queues"
+)
+
+// Metrics holds the metrics of one Switchboard instance.
+type Metrics struct {
+	tasks      *prometheus.CounterVec
+	offers     *prometheus.CounterVec
+	wait       *prometheus.HistogramVec
+	scripts    *prometheus.HistogramVec
+	HTTP       *prometheus.HistogramVec
+	eventsRead prometheus.Counter
+}
+
+// New registers Switchboard's metrics with reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		tasks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_tasks_total",
+			Help: "Task transitions by queue, channel and event (created, assigned, completed, canceled).",
+		}, []string{"queue", "channel", "event"}),
+		offers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_offers_total",
+			Help: "Offers by outcome: created, accepted, rejected, timeout, rescinded.",
+		}, []string{"outcome"}),
+		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "switchboard_task_wait_seconds",
+			Help:    "Time from a task's creation to its acceptance by an agent.",
+			Buckets: []float64{1, 5, 10, 20, 30, 60, 120, 300, 900, 1800, 3600, 7200, 14400, 86400},
+		}, []string{"queue", "channel"}),
+		scripts: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "switchboard_routing_script_duration_seconds",
+			Help:    "Duration of each routing script call, round trip included.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
+		}, []string{"script"}),
+		HTTP: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "switchboard_http_request_duration_seconds",
+			Help:    "HTTP request duration by route template, method and status code.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method", "code"}),
+		eventsRead: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_events_consumed_total",
+			Help: "Events this instance read from the events stream for its counters.",
+		}),
+	}
+	reg.MustRegister(m.tasks, m.offers, m.wait, m.scripts, m.HTTP, m.eventsRead)
+	return m
+}
+
+// ObserveScript records one script call; pass it to queues.Store.ObserveScripts.
+func (m *Metrics) ObserveScript(name string, d time.Duration) {
+	m.scripts.WithLabelValues(name).Observe(d.Seconds())
+}
+
+// Observe counts one event.
+func (m *Metrics) Observe(e queues.Event) {
+	m.eventsRead.Inc()
+	q, ch := e.Fields["queue"], e.Fields["channel"]
+	switch e.Type {
+	case "task.created":
+		m.tasks.WithLabelValues(q, ch, "created").Inc()
+	case "task.assigned":
+		m.tasks.WithLabelValues(q, ch, "assigned").Inc()
+		m.offers.WithLabelValues("accepted").Inc()
+		if ms, err := strconv.ParseInt(e.Fields["wait_ms"], 10, 64); err == nil {
+			m.wait.WithLabelValues(q, ch).Observe(float64(ms) / 1000)
+		}
+	case "task.completed":
+		m.tasks.WithLabelValues(q, ch, "completed").Inc()
+	case "task.canceled":
+		m.tasks.WithLabelValues(q, ch, "canceled").Inc()
+	case "offer.created":
+		m.offers.WithLabelValues("created").Inc()
+	case "offer.rejected":
+		m.offers.WithLabelValues("rejected").Inc()
+	case "offer.timeout":
+		m.offers.WithLabelValues("timeout").Inc()
+	case "offer.rescinded":
+		m.offers.WithLabelValues("rescinded").Inc()
+	}
+}
+
+// Group is the consumer group the counters read the events stream through.
+const Group = "metrics"
+
+// Consumer feeds the events stream into Metrics.
+type Consumer struct {
+	Store    *queues.Store
+	Metrics  *Metrics
+	Name     string // this instance's consumer name, unique per replica
+	Log      *slog.Logger
+	Block    time.Duration
+	MaxBatch int64
+}
+
+// Drain reads and counts events until none is waiting; it returns how many.
+func (c *Consumer) Drain(ctx context.Context) (int, error) {
+	return c.read(ctx, -1)
+}
+
+func (c *Consumer) read(ctx context.Context, block time.Duration) (int, error) {
+	if err := c.Store.EnsureGroup(ctx, Group); err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		evs, err := c.Store.ReadGroup(ctx, Group, c.Name, max(c.MaxBatch, 100), block)
+		if err != nil {
+			return total, err
+		}
+		if len(evs) == 0 {
+			return total, nil
+		}
+		ids := make([]string, len(evs))
+		for i, e := range evs {
+			c.Metrics.Observe(e)
+			ids[i] = e.ID
+		}
+		if err := c.Store.Ack(ctx, Group, ids...); err != nil {
+			return total, err
+		}
+		total += len(evs)
+	}
+}
+
+// Run counts events until ctx ends, blocking on the stream between batches.
+func (c *Consumer) Run(ctx context.Context) error {
+	block := c.Block
+	if block == 0 {
+		block = 2 * time.Second
+	}
+	for ctx.Err() == nil {
+		if _, err := c.read(ctx, block); err != nil && ctx.Err() == nil {
+			c.Log.Error("count events", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	return nil
+}
+
+// Collector reads live queue and presence figures from Redis at scrape time.
+type Collector struct {
+	Store    *queues.Store
+	Queues   []string
+	Channels []string
+	Clock    clock.Clock
+	Log      *slog.Logger
+
+	waiting, oldest, avail, agents, up *prometheus.Desc
+}
+
+// NewCollector returns a Collector for the given queues and channels.
+func NewCollector(store *queues.Store, qs, channels []string, clk clock.Clock, log *slog.Logger) *Collector {
+	return &Collector{
+		Store: store, Queues: qs, Channels: channels, Clock: clk, Log: log,
+		waiting: prometheus.NewDesc("switchboard_queue_waiting_tasks", "Tasks waiting in a queue on a channel.", []string{"queue", "channel"}, nil),
+		oldest:  prometheus.NewDesc("switchboard_queue_oldest_wait_seconds", "Age of the oldest waiting task (0 when none).", []string{"queue", "channel"}, nil),
+		avail:   prometheus.NewDesc("switchboard_queue_available_agents", "Agents who could take a contact of this queue and channel now.", []string{"queue", "channel"}, nil),
+		agents:  prometheus.NewDesc("switchboard_agents", "Agents by presence.", []string{"presence"}, nil),
+		up:      prometheus.NewDesc("switchboard_redis_up", "1 when the last scrape could read Redis.", nil, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.waiting, c.oldest, c.avail, c.agents, c.up} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	stats, err := c.Store.QueueStats(ctx, c.Queues, c.Channels)
+	var presence map[string]int64
+	if err == nil {
+		presence, err = c.Store.PresenceCounts(ctx)
+	}
+	if err != nil {
+		c.Log.Error("scrape queue figures", "err", err)
+		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
+	now := c.Clock.Now()
+	for _, s := range stats {
+		ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, float64(s.Waiting), s.Queue, s.Channel)
+		ch <- prometheus.MustNewConstMetric(c.avail, prometheus.GaugeValue, float64(s.Available), s.Queue, s.Channel)
+		age := 0.0
+		if !s.OldestCreated.IsZero() {
+			age = max(now.Sub(s.OldestCreated).Seconds(), 0)
+		}
+		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age, s.Queue, s.Channel)
+	}
+	for p, n := range presence {
+		ch <- prometheus.MustNewConstMetric(c.agents, prometheus.GaugeValue, float64(n), p)
+	}
+}

@@ -1,0 +1,388 @@
+// Package router is Switchboard's routing policy and task lifecycle: it turns
+// requests into validated transitions (with the configuration's timeouts and
+// targets), and runs the loop that fires due timers.
+package router
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"switchboard/clock"
+	"switchboard/config"
+	"switchboard/queues"
+	"switchboard/validation"
+	"switchboard/workforce"
+)
+
+// Router applies routing decisions for one workspace.
+type Router struct {
+	cfg   *config.Config
+	store *queues.Store
+	clock clock.Clock
+	log   *slog.Logger
+}
+
+// New returns a Router.
+func New(cfg *config.Config, store *queues.Store, clk clock.Clock, log *slog.Logger) *Router {
+	return &Router{cfg: cfg, store: store, clock: clk, log: log}
+}
+
+// SettingsFrom derives the store settings from the configuration.
+func SettingsFrom(cfg *config.Config) queues.Settings {
+	return queues.Settings{
+		MaxMissedOffers:   cfg.Routing.MaxMissedOffers,
+		ReofferDelay:      cfg.Routing.ReofferDelay,
+		AgentStreamLength: cfg.Routing.AgentStreamLength,
+		EventsLength:      cfg.Routing.EventsLength,
+	}
+}
+
+// Store returns the underlying store.
+func (r *Router) Store() *queues.Store { return r.store }
+
+// Config returns the configuration.
+func (r *Router) Config() *config.Config { return r.cfg }
+
+// Agents ---------------------------------------------------------------------
+
+// AgentView is an agent's profile with its live state.
+type AgentView struct {
+	workforce.Agent
+	State queues.AgentState `json:"state"`
+}
+
+// SaveAgent validates and stores an agent profile. Its eligible queues are
+// recomputed and applied atomically, so the next decision uses them.
+func (r *Router) SaveAgent(ctx context.Context, a workforce.Agent) (AgentView, bool, error) {
+	if errs := a.Normalize(r.cfg); len(errs) > 0 {
+		return AgentView{}, false, errs
+	}
+	profile, err := json.Marshal(a)
+	if err != nil {
+		return AgentView{}, false, fmt.Errorf("encode agent %s: %w", a.ID, err)
+	}
+	created, _, err := r.store.UpsertAgent(ctx, r.clock.Now(), queues.AgentSpec{
+		ID: a.ID, Profile: profile, Queues: a.Eligible(r.cfg), Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks,
+	})
+	if err != nil {
+		return AgentView{}, false, err
+	}
+	v, err := r.Agent(ctx, a.ID)
+	return v, created, err
+}
+
+// Agent returns one agent.
+func (r *Router) Agent(ctx context.Context, id string) (AgentView, error) {
+	st, err := r.store.GetAgent(ctx, id)
+	if err != nil {
+		return AgentView{}, err
+	}
+	return view(st)
+}
+
+// Agents returns every agent.
+func (r *Router) Agents(ctx context.Context) ([]AgentView, error) {
+	sts, err := r.store.ListAgents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AgentView, 0, len(sts))
+	for _, st := range sts {
+		v, err := view(st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func view(st queues.AgentState) (AgentView, error) {
+	var a workforce.Agent
+	if err := json.Unmarshal(st.Profile, &a); err != nil {
+		return AgentView{}, fmt.Errorf("decode agent %s: %w", st.ID, err)
+	}
+	return AgentView{Agent: a, State: st}, nil
+}
+
+// DeleteAgent removes an agent who holds no task.
+func (r *Router) DeleteAgent(ctx context.Context, id string) error {
+	return r.store.DeleteAgent(ctx, r.clock.Now(), id)
+}
+
+// Presence is a presence change.
+type Presence struct {
+	Presence string `json:"presence"`
+	Reason   string `json:"reason"`
+}
+
+// SetPresence changes an agent's presence; becoming available routes waiting work.
+func (r *Router) SetPresence(ctx context.Context, id string, p Presence) error {
+	var errs validation.Errors
+	if !slices.Contains(queues.Presences, p.Presence) {
+		errs.Add("presence", "must be one of %s", strings.Join(queues.Presences, ", "))
+	}
+	if len(p.Reason) > 200 {
+		errs.Add("reason", "must be at most 200 bytes")
+	}
+	if p.Presence == queues.Available && p.Reason != "" {
+		errs.Add("reason", "only away, offline and acw take a reason")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	_, err := r.store.SetPresence(ctx, r.clock.Now(), id, p.Presence, p.Reason)
+	return err
+}
+
+// Tasks ----------------------------------------------------------------------
+
+// TaskRequest asks for a new task. Either Queue, or Skill with Language, says
+// where it waits.
+type TaskRequest struct {
+	Channel        string          `json:"channel"`
+	Queue          string          `json:"queue"`
+	Skill          string          `json:"skill"`
+	Language       string          `json:"language"`
+	Priority       int             `json:"priority"`
+	Customer       json.RawMessage `json:"customer"`
+	Attributes     json.RawMessage `json:"attributes"`
+	IdempotencyKey string          `json:"idempotency_key"`
+}
+
+const maxPriority = 100
+
+// CreateTask validates a request, stores the task and routes it. created is
+// false when the idempotency key matched an earlier task, which is returned.
+func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, bool, error) {
+	var errs validation.Errors
+	ch, ok := r.cfg.Channels[req.Channel]
+	if !ok {
+		errs.Add("channel", "must be one of %s", strings.Join(r.cfg.ChannelNames(), ", "))
+	}
+	q, qerrs := r.resolveQueue(req)
+	errs = append(errs, qerrs...)
+	if req.Priority < 0 || req.Priority > maxPriority {
+		errs.Add("priority", "must be between 0 and %d", maxPriority)
+	}
+	if len(req.IdempotencyKey) > 200 {
+		errs.Add("idempotency_key", "must be at most 200 bytes")
+	}
+	customer, err := object(req.Customer)
+	if err != nil {
+		errs.Add("customer", "%s", err)
+	}
+	attrs, err := object(req.Attributes)
+	if err != nil {
+		errs.Add("attributes", "%s", err)
+	}
+	if len(errs) > 0 {
+		return queues.Task{}, false, errs
+	}
+	now := r.clock.Now()
+	id, _, dup, err := r.store.CreateTask(ctx, now, queues.NewTask{
+		ID:             NewID("tsk"),
+		IdempotencyKey: req.IdempotencyKey,
+		IdempotencyTTL: r.cfg.Routing.IdempotencyTTL,
+		Channel:        req.Channel,
+		Queue:          q.ID,
+		Priority:       req.Priority,
+		DueAt:          now.Add(r.cfg.FirstResponse(q, req.Channel)),
+		OfferTimeout:   ch.OfferTimeout,
+		WrapUp:         ch.WrapUp,
+		Customer:       customer,
+		Attributes:     attrs,
+	})
+	if err != nil {
+		return queues.Task{}, false, err
+	}
+	t, err := r.store.GetTask(ctx, id)
+	return t, !dup, err
+}
+
+func (r *Router) resolveQueue(req TaskRequest) (config.Queue, validation.Errors) {
+	var errs validation.Errors
+	if req.Queue != "" {
+		if req.Skill != "" || req.Language != "" {
+			errs.Add("queue", "give either queue, or skill and language, not both")
+			return config.Queue{}, errs
+		}
+		q, ok := r.cfg.Queue(req.Queue)
+		if !ok {
+			errs.Add("queue", "unknown queue %q", req.Queue)
+		}
+		return q, errs
+	}
+	if req.Skill == "" {
+		errs.Add("queue", "is required (or skill and language)")
+		return config.Queue{}, errs
+	}
+	if !slices.Contains(r.cfg.Skills, req.Skill) {
+		errs.Add("skill", "unknown skill %q", req.Skill)
+	}
+	if req.Language == "" {
+		errs.Add("language", "is required with skill")
+	}
+	if len(errs) > 0 {
+		return config.Queue{}, errs
+	}
+	for _, q := range r.cfg.Queues {
+		if q.Skill == req.Skill && strings.EqualFold(q.Language, req.Language) {
+			return q, nil
+		}
+	}
+	errs.Add("language", "no queue serves skill %q in %q", req.Skill, req.Language)
+	return config.Queue{}, errs
+}
+
+// object checks that raw is a JSON object (or absent) of bounded size.
+func object(raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return json.RawMessage(`{}`), nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, errors.New("must be a JSON object")
+	}
+	if len(raw) > 16<<10 {
+		return nil, errors.New("must be at most 16 KiB")
+	}
+	return raw, nil
+}
+
+// Task returns one task.
+func (r *Router) Task(ctx context.Context, id string) (queues.Task, error) {
+	return r.store.GetTask(ctx, id)
+}
+
+// Accept turns an offer into an assignment. asAgent, when set, is the agent the
+// caller acts for: the offer must be theirs.
+func (r *Router) Accept(ctx context.Context, offer, asAgent string) (queues.Accepted, error) {
+	return r.store.AcceptOffer(ctx, r.clock.Now(), offer, asAgent)
+}
+
+// Reject declines an offer.
+func (r *Router) Reject(ctx context.Context, offer, asAgent string) error {
+	return r.store.RejectOffer(ctx, r.clock.Now(), offer, asAgent)
+}
+
+// Complete ends an assigned task; it returns the new state.
+func (r *Router) Complete(ctx context.Context, id, asAgent, disposition string) (string, error) {
+	if len(disposition) > 200 {
+		return "", validation.Errors{{Field: "disposition", Reason: "must be at most 200 bytes"}}
+	}
+	return r.store.CompleteTask(ctx, r.clock.Now(), id, asAgent, disposition)
+}
+
+// Ready ends a task's wrap-up early.
+func (r *Router) Ready(ctx context.Context, id, asAgent string) error {
+	return r.store.EndWrapUp(ctx, r.clock.Now(), id, asAgent)
+}
+
+// Cancel ends an unfinished task with a reason.
+func (r *Router) Cancel(ctx context.Context, id, reason string) error {
+	var errs validation.Errors
+	if reason == "" {
+		errs.Add("reason", "is required")
+	} else if len(reason) > 200 {
+		errs.Add("reason", "must be at most 200 bytes")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return r.store.CancelTask(ctx, r.clock.Now(), id, reason)
+}
+
+// Transfer is a transfer request: to a queue, or to one agent.
+type Transfer struct {
+	Queue string `json:"queue"`
+	Agent string `json:"agent"`
+}
+
+// Transfer moves a task; it returns the agent now offered it, if any.
+func (r *Router) Transfer(ctx context.Context, id string, to Transfer, asAgent string) (string, error) {
+	var errs validation.Errors
+	switch {
+	case to.Queue == "" && to.Agent == "":
+		errs.Add("queue", "give a queue or an agent to transfer to")
+	case to.Queue != "" && to.Agent != "":
+		errs.Add("queue", "give a queue or an agent, not both")
+	case to.Queue != "":
+		if _, ok := r.cfg.Queue(to.Queue); !ok {
+			errs.Add("queue", "unknown queue %q", to.Queue)
+		}
+	case !config.ValidID(to.Agent):
+		errs.Add("agent", "is not a valid agent id")
+	}
+	if len(errs) > 0 {
+		return "", errs
+	}
+	return r.store.TransferTask(ctx, r.clock.Now(), id, to.Queue, to.Agent, asAgent)
+}
+
+// Timers ---------------------------------------------------------------------
+
+const fireBatch = 100
+
+// FireDue applies every timer due now, in bounded batches.
+func (r *Router) FireDue(ctx context.Context) (queues.Fired, error) {
+	var total queues.Fired
+	for {
+		f, err := r.store.FireTimers(ctx, r.clock.Now(), fireBatch)
+		if err != nil {
+			return total, err
+		}
+		total.Timers += f.Timers
+		total.OfferTimeouts += f.OfferTimeouts
+		total.WrapUpsEnded += f.WrapUpsEnded
+		total.Reroutes += f.Reroutes
+		total.Offers += f.Offers
+		total.Next = f.Next
+		if f.Timers < fireBatch {
+			return total, nil
+		}
+	}
+}
+
+// Run fires due timers until ctx ends. It wakes when the next timer is due,
+// or after the configured poll interval at the latest (timers set by other
+// replicas are seen then).
+func (r *Router) Run(ctx context.Context) error {
+	wait := time.NewTimer(0)
+	defer wait.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wait.C:
+		}
+		next := r.cfg.Routing.TimerPoll
+		f, err := r.FireDue(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.log.Error("fire timers", "err", err)
+		} else if !f.Next.IsZero() {
+			next = min(next, max(f.Next.Sub(r.clock.Now()), time.Millisecond))
+		}
+		wait.Reset(next)
+	}
+}
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// NewID returns a random id with a readable prefix, such as tsk_3kq9....
+func NewID(prefix string) string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	return prefix + "_" + idEncoding.EncodeToString(b)
+}
