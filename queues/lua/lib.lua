@@ -402,12 +402,12 @@ end
 -- finish completes a task and frees its agent's capacity.
 local function finish(t, a)
   tset(t, 'state', 'completed', 'ended_at', n2s(NOW), 'wrap_until', '')
+  emit('task.completed', with(task_fields(t), 'agent', t.agent or ''))
   local made = 0
   if a then
     release(t, a)
     notify(a.id, 'task.completed', {task_id = t.id})
     made = route_agent(a)
   end
-  emit('task.completed', with(task_fields(t), 'agent', t.agent or ''))
   return made
 end
