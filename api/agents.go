@@ -19,7 +19,7 @@ func (s *Server) listAgents(c *gin.Context) {
 	if agents == nil {
 		agents = []router.AgentView{}
 	}
-	c.JSON(http.StatusOK, gin.H{"agents": agents})
+	respond(c, http.StatusOK, gin.H{"agents": agents})
 }
 
 func (s *Server) getAgent(c *gin.Context) {
@@ -28,7 +28,7 @@ func (s *Server) getAgent(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, a)
+	respond(c, http.StatusOK, a)
 }
 
 func (s *Server) createAgent(c *gin.Context) {
@@ -71,7 +71,7 @@ func (s *Server) saveAgent(c *gin.Context, a workforce.Agent) {
 		status = http.StatusCreated
 		c.Header("Location", "/v1/agents/"+v.ID)
 	}
-	c.JSON(status, v)
+	respond(c, status, v)
 }
 
 func (s *Server) deleteAgent(c *gin.Context) {

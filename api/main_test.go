@@ -35,7 +35,7 @@ const (
 
 // instance is one Switchboard instance over real HTTP and a real Redis.
 type instance struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	router   *router.Router
 	store    *queues.Store
@@ -47,7 +47,7 @@ type instance struct {
 
 // newInstance starts an instance on workspace ws (a new one when empty) with
 // the example configuration and a manual clock.
-func newInstance(t *testing.T, ws string, clk *clock.Manual) *instance {
+func newInstance(t testing.TB, ws string, clk *clock.Manual) *instance {
 	t.Helper()
 	cfg, err := config.Parse(config.Example, nil)
 	if err != nil {

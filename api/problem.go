@@ -142,3 +142,13 @@ func jsonType(goType string) string {
 		return "an object"
 	}
 }
+
+// respond writes v as JSON, ending with a newline so that terminal output of
+// successive calls stays on separate lines.
+func respond(c *gin.Context, status int, v any) {
+	c.Header("Content-Type", "application/json; charset=utf-8")
+	c.Status(status)
+	enc := json.NewEncoder(c.Writer)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

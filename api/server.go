@@ -59,7 +59,7 @@ func New(o Options) http.Handler {
 	e.NoMethod(func(c *gin.Context) { problem(c, http.StatusMethodNotAllowed, "method not allowed on this route") })
 	e.Use(s.observe, s.recover, s.limitBody)
 
-	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/healthz", func(c *gin.Context) { respond(c, http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
 
@@ -126,5 +126,5 @@ func (s *Server) ready(c *gin.Context) {
 		problem(c, http.StatusServiceUnavailable, "redis is not reachable: "+err.Error())
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	respond(c, http.StatusOK, gin.H{"status": "ready"})
 }

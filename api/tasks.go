@@ -27,7 +27,7 @@ func (s *Server) createTask(c *gin.Context) {
 		status = http.StatusOK // the same idempotency key: the earlier task
 	}
 	c.Header("Location", "/v1/tasks/"+t.ID)
-	c.JSON(status, t)
+	respond(c, status, t)
 }
 
 func (s *Server) getTask(c *gin.Context) {
@@ -40,7 +40,7 @@ func (s *Server) getTask(c *gin.Context) {
 		problem(c, http.StatusForbidden, "an agent key may read only the tasks offered or assigned to its agent")
 		return
 	}
-	c.JSON(http.StatusOK, t)
+	respond(c, http.StatusOK, t)
 }
 
 // respondTask answers with the task's current state.
@@ -50,7 +50,7 @@ func (s *Server) respondTask(c *gin.Context, id string) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, t)
+	respond(c, http.StatusOK, t)
 }
 
 func (s *Server) cancelTask(c *gin.Context) {
@@ -115,5 +115,5 @@ func (s *Server) rejectOffer(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"offer_id": c.Param("id"), "status": "rejected"})
+	respond(c, http.StatusOK, gin.H{"offer_id": c.Param("id"), "status": "rejected"})
 }

@@ -4,6 +4,7 @@
 package router
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
@@ -255,7 +256,11 @@ func object(raw json.RawMessage) (json.RawMessage, error) {
 	if len(raw) > 16<<10 {
 		return nil, errors.New("must be at most 16 KiB")
 	}
-	return raw, nil
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, errors.New("must be a JSON object")
+	}
+	return buf.Bytes(), nil
 }
 
 // Task returns one task.

@@ -44,8 +44,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
-	case "bench":
-		return bench(ctx, args, stdout, stderr)
 	case "help":
 		usage(stdout)
 		return nil
@@ -59,7 +57,6 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   switchboard [serve] [--config FILE]   run the service (config: --config, SWITCHBOARD_CONFIG, or the built-in example)
   switchboard check-config FILE          check a configuration file and list every error
-  switchboard bench [flags]              measure routing decisions against a Redis (see bench --help)
 `)
 }
 

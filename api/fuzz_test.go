@@ -1,0 +1,70 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"switchboard/api"
+	"switchboard/queues"
+)
+
+// fuzzRequest sends body to the handler and checks what any input must get:
+// never a 5xx; a refusal is problem+json naming a field and writes nothing.
+func fuzzRequest(t *testing.T, in *instance, method, path, key, body string) {
+	ctx := context.Background()
+	before := in.rdb.XLen(ctx, queues.Prefix(in.ws)+"events").Val()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	rec := httptest.NewRecorder()
+	in.srv.Config.Handler.ServeHTTP(rec, req)
+	if rec.Code >= 500 {
+		t.Fatalf("%s %q: status %d: %s", path, body, rec.Code, rec.Body)
+	}
+	if rec.Code >= 400 {
+		var p api.Problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Status != rec.Code {
+			t.Fatalf("%q: not a problem body: %s", body, rec.Body)
+		}
+		if rec.Code != http.StatusConflict && len(p.Errors) == 0 {
+			t.Fatalf("%q: problem names no field: %s", body, rec.Body)
+		}
+		if after := in.rdb.XLen(ctx, queues.Prefix(in.ws)+"events").Val(); after != before {
+			t.Fatalf("%q: refused with %d but wrote %d events", body, rec.Code, after-before)
+		}
+	}
+}
+
+func FuzzCreateTask(f *testing.F) {
+	for _, s := range []string{
+		`{"channel":"chat","queue":"support-en"}`,
+		`{"channel":"voice","skill":"billing","language":"es","priority":5,"customer":{"phone":"+34600111222"},"idempotency_key":"CA1"}`,
+		`{"channel":"email","queue":"sales-fr","attributes":{"subject":"Bonjour"}}`,
+		`{"channel":"chat","queue":"support-en","priority":-1}`,
+		`{"channel":"chat",`, `[]`, `null`, `{"channel":"\xff"}`, ``,
+	} {
+		f.Add(s)
+	}
+	in := newInstance(f, "", nil)
+	f.Fuzz(func(t *testing.T, body string) {
+		fuzzRequest(t, in, "POST", "/v1/tasks", adminKey, body)
+	})
+}
+
+func FuzzPutAgent(f *testing.F) {
+	for _, s := range []string{
+		anaJSON,
+		`{"id":"ana","name":"A","time_zone":"Asia/Tokyo","languages":["ja","en-US"],"skills":{"sales":5},"capacity":{"email":0}}`,
+		`{"id":"ana","name":"A","time_zone":"Local","languages":["en"],"skills":{"support":1}}`,
+		`{"id":"ana","skills":{"support":9}}`, `{"capacity":{"chat":1e99}}`, `{"languages":[1]}`, `{`, `"x"`,
+	} {
+		f.Add(s)
+	}
+	in := newInstance(f, "", nil)
+	f.Fuzz(func(t *testing.T, body string) {
+		fuzzRequest(t, in, "PUT", "/v1/agents/ana", "sb_planner_dev", body)
+	})
+}
