@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/config"
+	"switchboard/internal/redistest"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	if err := os.WriteFile(good, config.Example, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"check-config", good}, &out, &errOut); err != nil {
+		t.Fatalf("example refused: %v %s", err, errOut.String())
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	text := strings.Replace(string(config.Example), "offer_timeout: 15s", "offer_timeout: -5s", 1)
+	text = strings.Replace(text, "languages: [en, es, fr, pt]", "languages: [en, es, fr, pt, \"??\"]", 1)
+	if err := os.WriteFile(bad, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	err := run(context.Background(), []string{"check-config", bad}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "2 error(s)") {
+		t.Fatalf("bad config: %v", err)
+	}
+	for _, want := range []string{"channels.voice.offer_timeout: must be positive", "languages[4]:"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, errOut.String())
+		}
+	}
+}
+
+// serveUntilStopped starts the service with env, checks that it answers, then
+// stops it as SIGTERM would and checks that it shuts down cleanly.
+func serveUntilStopped(t *testing.T, env map[string]string) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	t.Setenv("SWITCHBOARD_LISTEN", addr)
+	t.Setenv("SWITCHBOARD_CONFIG", "")
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, &logs, &logs) }()
+
+	var res *http.Response
+	for range 200 { // the process is starting: poll until it listens
+		if res, err = http.Get("http://" + addr + "/readyz"); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, logs.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		t.Fatalf("service never listened: %v\n%s", err, logs.String())
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("readyz: %d", res.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no shutdown within 20s")
+	}
+	return logs.String()
+}
+
+func TestServeEmbeddedRedis(t *testing.T) {
+	logs := serveUntilStopped(t, map[string]string{"REDIS_URL": ""})
+	for _, want := range []string{`"level":"WARN"`, "embedded in-memory Redis", `"msg":"stopped"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %s:\n%s", want, logs)
+		}
+	}
+}
+
+func TestServeRealRedis(t *testing.T) {
+	logs := serveUntilStopped(t, map[string]string{"REDIS_URL": fmt.Sprintf("redis://%s/3", redistest.Addr())})
+	if !strings.Contains(logs, "connected to redis") || strings.Contains(logs, "embedded") {
+		t.Fatalf("logs:\n%s", logs)
+	}
+}
+
+func TestServeRefusesUnreachableRedis(t *testing.T) {
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+	t.Setenv("SWITCHBOARD_CONFIG", "")
+	var logs bytes.Buffer
+	err := run(context.Background(), []string{"serve"}, &logs, &logs)
+	if err == nil || !strings.Contains(err.Error(), "redis at 127.0.0.1:1") {
+		t.Fatalf("error %v", err)
+	}
+}
