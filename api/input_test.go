@@ -144,3 +144,29 @@ func TestAuthorization(t *testing.T) {
 	}
 	in.must(http.StatusOK, "POST", "/v1/offers/"+task.ID+".1/accept", anaKey, "")
 }
+
+func TestTransferToAgentOverHTTP(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, anaJSON)
+	bruno := strings.NewReplacer(`"id":"ana"`, `"id":"bruno"`, `client:ana`, `client:bruno`).Replace(anaJSON)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, bruno)
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"available"}`)
+	var task struct{ ID, Agent, State string }
+	in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"voice","queue":"billing-es"}`).decode(t, &task)
+	in.must(http.StatusOK, "POST", "/v1/offers/"+task.ID+".1/accept", anaKey, "")
+	in.must(http.StatusConflict, "POST", "/v1/tasks/"+task.ID+"/transfer", anaKey, `{"agent":"bruno"}`) // bruno is offline
+	in.must(http.StatusOK, "PUT", "/v1/agents/bruno/presence", brunoKey, `{"presence":"available"}`)
+	in.must(http.StatusForbidden, "POST", "/v1/tasks/"+task.ID+"/transfer", brunoKey, `{"agent":"bruno"}`) // not bruno's task
+	in.must(http.StatusOK, "POST", "/v1/tasks/"+task.ID+"/transfer", anaKey, `{"agent":"bruno"}`).decode(t, &task)
+	if task.Agent != "bruno" || task.State != "reserved" {
+		t.Fatalf("after transfer: %+v", task)
+	}
+	var ana struct {
+		State struct{ Load map[string]int } `json:"state"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/agents/ana", anaKey, "").decode(t, &ana)
+	if ana.State.Load["voice"] != 0 {
+		t.Fatalf("ana still holds the call: %+v", ana.State.Load)
+	}
+	in.must(http.StatusOK, "POST", "/v1/offers/"+task.ID+".2/accept", brunoKey, "")
+}

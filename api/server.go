@@ -39,7 +39,8 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	// Stop, when closed, ends open event streams (graceful shutdown).
 	Stop <-chan struct{}
-	// StreamKeepAlive is the longest a stream stays silent (default 15s).
+	// StreamKeepAlive is the longest a stream stays silent (default 5s); it
+	// also bounds how long shutdown waits for open streams.
 	StreamKeepAlive time.Duration
 }
 
@@ -51,7 +52,7 @@ func New(o Options) http.Handler {
 		log: o.Log, metrics: o.Metrics, stop: o.Stop, streamBlock: o.StreamKeepAlive,
 	}
 	if s.streamBlock == 0 {
-		s.streamBlock = 15 * time.Second
+		s.streamBlock = 5 * time.Second
 	}
 	e := gin.New()
 	e.HandleMethodNotAllowed = true

@@ -42,13 +42,13 @@ type AgentSpec struct {
 
 // AgentState is an agent's profile with its live state.
 type AgentState struct {
-	ID         string          `json:"id"`
+	ID         string          `json:"-"`
 	Profile    json.RawMessage `json:"-"`
 	Presence   string          `json:"presence"`
 	Reason     string          `json:"reason,omitempty"`
 	PresenceAt time.Time       `json:"presence_since"`
 	Load       map[string]int  `json:"load"`
-	Capacity   map[string]int  `json:"capacity"`
+	Capacity   map[string]int  `json:"-"`
 	Queues     []string        `json:"queues"`
 	Missed     int             `json:"missed_offers"`
 	Tasks      []string        `json:"tasks"`

@@ -38,20 +38,3 @@ func (es Errors) Error() string {
 	}
 	return strings.Join(parts, "; ")
 }
-
-// Prefix returns es with every field path put under prefix.
-func (es Errors) Prefix(prefix string) Errors {
-	out := make(Errors, len(es))
-	for i, e := range es {
-		f := prefix
-		if e.Field != "" {
-			if strings.HasPrefix(e.Field, "[") {
-				f += e.Field
-			} else {
-				f += "." + e.Field
-			}
-		}
-		out[i] = Error{Field: f, Reason: e.Reason}
-	}
-	return out
-}
