@@ -57,6 +57,16 @@ type Config struct {
 	Queues    []Queue            `yaml:"queues"`
 	Routing   Routing            `yaml:"routing"`
 	Auth      Auth               `yaml:"auth"`
+
+	// PublicBaseURL is the URL providers call us at; webhook signatures are
+	// checked against it, so behind a proxy it must be the outside URL.
+	PublicBaseURL string     `yaml:"public_base_url"`
+	Twilio        Twilio     `yaml:"twilio"`
+	Voice         Voice      `yaml:"voice"`
+	Sources       []Source   `yaml:"generic_sources"`
+	Rules         []Rule     `yaml:"routing_rules"`
+	Customers     Customers  `yaml:"customers"`
+	RateLimits    RateLimits `yaml:"rate_limits"`
 }
 
 // HTTP tunes the API server.
@@ -163,6 +173,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	if v := getenv("SWITCHBOARD_LOG_LEVEL"); v != "" {
 		c.LogLevel = v
 	}
+	c.applyContactEnv(getenv)
 }
 
 func (c *Config) applyDefaults() {
@@ -208,6 +219,7 @@ func (c *Config) applyDefaults() {
 	if r.TimerPoll == 0 {
 		r.TimerPoll = 250 * time.Millisecond
 	}
+	c.applyContactDefaults()
 }
 
 // Validate checks every field and returns all problems found.
@@ -353,6 +365,7 @@ func (c *Config) Validate() validation.Errors {
 			errs.Add(p+".role", "must be agent, supervisor, planner or admin")
 		}
 	}
+	c.validateContacts(&errs)
 	return errs
 }
 

@@ -1,0 +1,291 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"switchboard/validation"
+)
+
+// Twilio holds the Twilio account used for voice and messaging.
+type Twilio struct {
+	AccountSID string `yaml:"account_sid"`
+	// AuthToken signs Twilio's webhooks and authenticates our REST calls.
+	// Prefer the TWILIO_AUTH_TOKEN environment variable to the file.
+	AuthToken string `yaml:"auth_token"`
+	// APIBaseURL replaces https://api.twilio.com (a proxy, or a test server).
+	APIBaseURL string `yaml:"api_base_url"`
+}
+
+// Enabled reports whether Twilio is configured.
+func (t Twilio) Enabled() bool { return t.AccountSID != "" }
+
+// Voice configures what callers hear while they wait.
+type Voice struct {
+	// Greeting per language, said when a call is queued.
+	Greeting map[string]string `yaml:"greeting"`
+	// HoldMusicURL is played in a loop while the caller waits.
+	HoldMusicURL string `yaml:"hold_music_url"`
+	IVR          *IVR   `yaml:"ivr"`
+}
+
+// IVR is an optional menu: a language, then a skill.
+type IVR struct {
+	LanguagePrompt string            `yaml:"language_prompt"`
+	Languages      map[string]string `yaml:"languages"` // digit -> language
+	SkillPrompt    map[string]string `yaml:"skill_prompt"`
+	Skills         map[string]string `yaml:"skills"` // digit -> skill
+}
+
+// Source is a sender of the generic signed JSON webhook (chat widget, social
+// inbox, e-mail gateway).
+type Source struct {
+	Name string `yaml:"name"`
+	// Secret keys the HMAC-SHA256 signature; the environment variable
+	// SWITCHBOARD_SOURCE_<NAME>_SECRET overrides it.
+	Secret   string   `yaml:"secret"`
+	Channels []string `yaml:"channels"`
+	// Network names the social network for social handles (facebook, instagram, x).
+	Network string `yaml:"network"`
+}
+
+// Rule maps a contact to a queue: the first rule whose every given field
+// matches wins; a rule with no match field is a default.
+type Rule struct {
+	Channel    string            `yaml:"channel"`
+	To         string            `yaml:"to"`
+	Source     string            `yaml:"source"`
+	IVR        string            `yaml:"ivr"` // the skill chosen in the IVR
+	Attributes map[string]string `yaml:"attributes"`
+	// Target: a queue, or a skill whose language comes from the contact.
+	Queue    string `yaml:"queue"`
+	Skill    string `yaml:"skill"`
+	Language string `yaml:"language"` // default language for this rule
+	Priority int    `yaml:"priority"`
+}
+
+// Customers configures how contacts are recognised and where they go first.
+type Customers struct {
+	// DefaultRegion parses phone numbers written without a country code.
+	DefaultRegion string `yaml:"default_region"`
+	// CountryLanguages gives the language of a phone number's country.
+	CountryLanguages map[string]string `yaml:"country_languages"`
+	DefaultLanguage  string            `yaml:"default_language"`
+	// A returning customer within PreferredAgentWindow is offered first to the
+	// agent who served them last, for PreferredAgentWait.
+	PreferredAgentWindow time.Duration `yaml:"preferred_agent_window"`
+	PreferredAgentWait   time.Duration `yaml:"preferred_agent_wait"`
+	// TimelineInOffer is how many earlier contacts an offer carries.
+	TimelineInOffer int `yaml:"timeline_in_offer"`
+}
+
+// RateLimits bound callers; 0 uses the default, a negative value disables.
+type RateLimits struct {
+	WebhookAccountPerSecond  int `yaml:"webhook_account_per_second"`
+	WebhookCustomerPerMinute int `yaml:"webhook_customer_per_minute"`
+	APIKeyPerSecond          int `yaml:"api_key_per_second"`
+}
+
+var (
+	twilioSIDRe = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+	regionRe    = regexp.MustCompile(`^[A-Z]{2}$`)
+	digitRe     = regexp.MustCompile(`^[0-9]$`)
+)
+
+func (c *Config) applyContactEnv(getenv func(string) string) {
+	if v := getenv("SWITCHBOARD_PUBLIC_BASE_URL"); v != "" {
+		c.PublicBaseURL = v
+	}
+	if v := getenv("TWILIO_ACCOUNT_SID"); v != "" {
+		c.Twilio.AccountSID = v
+	}
+	if v := getenv("TWILIO_AUTH_TOKEN"); v != "" {
+		c.Twilio.AuthToken = v
+	}
+	for i := range c.Sources {
+		name := strings.ToUpper(strings.NewReplacer("-", "_").Replace(c.Sources[i].Name))
+		if v := getenv("SWITCHBOARD_SOURCE_" + name + "_SECRET"); v != "" {
+			c.Sources[i].Secret = v
+		}
+	}
+}
+
+func (c *Config) applyContactDefaults() {
+	cu := &c.Customers
+	if cu.DefaultRegion == "" {
+		cu.DefaultRegion = "US"
+	}
+	if cu.DefaultLanguage == "" && len(c.Languages) > 0 {
+		cu.DefaultLanguage = c.Languages[0]
+	}
+	if cu.PreferredAgentWindow == 0 {
+		cu.PreferredAgentWindow = 72 * time.Hour
+	}
+	if cu.PreferredAgentWait == 0 {
+		cu.PreferredAgentWait = 20 * time.Second
+	}
+	if cu.TimelineInOffer == 0 {
+		cu.TimelineInOffer = 3
+	}
+	r := &c.RateLimits
+	if r.WebhookAccountPerSecond == 0 {
+		r.WebhookAccountPerSecond = 200
+	}
+	if r.WebhookCustomerPerMinute == 0 {
+		r.WebhookCustomerPerMinute = 60
+	}
+	if r.APIKeyPerSecond == 0 {
+		r.APIKeyPerSecond = 100
+	}
+}
+
+func (c *Config) validateContacts(errs *validation.Errors) {
+	needURL := c.Twilio.Enabled() || len(c.Sources) > 0
+	if c.PublicBaseURL != "" || needURL {
+		u, err := url.Parse(c.PublicBaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.HasSuffix(c.PublicBaseURL, "/") || u.RawQuery != "" {
+			errs.Add("public_base_url", "must be the absolute http(s) URL providers call, without a trailing slash (signatures are checked against it)")
+		}
+	}
+	if c.Twilio.Enabled() {
+		if !twilioSIDRe.MatchString(c.Twilio.AccountSID) {
+			errs.Add("twilio.account_sid", "must look like AC followed by 32 hex digits")
+		}
+		if c.Twilio.AuthToken == "" {
+			errs.Add("twilio.auth_token", "is required with an account (set TWILIO_AUTH_TOKEN)")
+		}
+	}
+	if c.Twilio.APIBaseURL != "" {
+		if u, err := url.Parse(c.Twilio.APIBaseURL); err != nil || u.Host == "" {
+			errs.Add("twilio.api_base_url", "must be an absolute URL")
+		}
+	}
+	for _, lang := range sortedKeys(c.Voice.Greeting) {
+		if !slices.Contains(c.Languages, lang) {
+			errs.Add("voice.greeting."+lang, "unknown language")
+		}
+	}
+	if ivr := c.Voice.IVR; ivr != nil {
+		for _, d := range sortedKeys(ivr.Languages) {
+			if !digitRe.MatchString(d) {
+				errs.Add("voice.ivr.languages."+d, "keys must be single digits")
+			}
+			if !slices.Contains(c.Languages, ivr.Languages[d]) {
+				errs.Add("voice.ivr.languages."+d, "unknown language %q", ivr.Languages[d])
+			}
+		}
+		for _, d := range sortedKeys(ivr.Skills) {
+			if !digitRe.MatchString(d) {
+				errs.Add("voice.ivr.skills."+d, "keys must be single digits")
+			}
+			if !slices.Contains(c.Skills, ivr.Skills[d]) {
+				errs.Add("voice.ivr.skills."+d, "unknown skill %q", ivr.Skills[d])
+			}
+		}
+	}
+	names := map[string]bool{}
+	for i, s := range c.Sources {
+		p := fmt.Sprintf("generic_sources[%d]", i)
+		if !validID(s.Name) {
+			errs.Add(p+".name", "must be letters, digits, '-' or '_'")
+		} else if names[s.Name] {
+			errs.Add(p+".name", "duplicate source %q", s.Name)
+		}
+		names[s.Name] = true
+		if len(s.Secret) < 16 {
+			errs.Add(p+".secret", "must be at least 16 characters (or set SWITCHBOARD_SOURCE_<NAME>_SECRET)")
+		}
+		if len(s.Channels) == 0 {
+			errs.Add(p+".channels", "at least one channel is required")
+		}
+		for j, ch := range s.Channels {
+			if _, ok := c.Channels[ch]; !ok || ch == "voice" {
+				errs.Add(fmt.Sprintf("%s.channels[%d]", p, j), "%q is not a configured message channel", ch)
+			}
+		}
+		switch s.Network {
+		case "", "facebook", "instagram", "x":
+		default:
+			errs.Add(p+".network", "must be facebook, instagram or x")
+		}
+	}
+	hasDefault := false
+	for i, r := range c.Rules {
+		p := fmt.Sprintf("routing_rules[%d]", i)
+		if r.Channel != "" {
+			if _, ok := c.Channels[r.Channel]; !ok {
+				errs.Add(p+".channel", "unknown channel %q", r.Channel)
+			}
+		}
+		if r.Source != "" && !names[r.Source] && r.Source != "twilio" {
+			errs.Add(p+".source", "unknown source %q", r.Source)
+		}
+		if r.IVR != "" && !slices.Contains(c.Skills, r.IVR) {
+			errs.Add(p+".ivr", "unknown skill %q", r.IVR)
+		}
+		switch {
+		case r.Queue != "" && r.Skill != "":
+			errs.Add(p+".queue", "give a queue or a skill, not both")
+		case r.Queue != "":
+			if _, ok := c.Queue(r.Queue); !ok {
+				errs.Add(p+".queue", "unknown queue %q", r.Queue)
+			}
+		case r.Skill != "":
+			if !slices.Contains(c.Skills, r.Skill) {
+				errs.Add(p+".skill", "unknown skill %q", r.Skill)
+			}
+		default:
+			errs.Add(p+".skill", "a rule needs a queue or a skill")
+		}
+		if r.Language != "" && !slices.Contains(c.Languages, r.Language) {
+			errs.Add(p+".language", "unknown language %q", r.Language)
+		}
+		if r.Priority < 0 || r.Priority > 100 {
+			errs.Add(p+".priority", "must be between 0 and 100")
+		}
+		if r.Channel == "" && r.To == "" && r.Source == "" && r.IVR == "" && len(r.Attributes) == 0 {
+			hasDefault = true
+		}
+	}
+	if len(c.Rules) > 0 && !hasDefault {
+		errs.Add("routing_rules", "the last rule should be a default with no match fields")
+	}
+	cu := c.Customers
+	if !regionRe.MatchString(cu.DefaultRegion) {
+		errs.Add("customers.default_region", "must be an ISO 3166 country code such as ES")
+	}
+	for _, cc := range sortedKeys(cu.CountryLanguages) {
+		if !regionRe.MatchString(cc) {
+			errs.Add("customers.country_languages."+cc, "keys must be ISO 3166 country codes")
+		}
+		if !slices.Contains(c.Languages, cu.CountryLanguages[cc]) {
+			errs.Add("customers.country_languages."+cc, "unknown language %q", cu.CountryLanguages[cc])
+		}
+	}
+	if cu.DefaultLanguage != "" && !slices.Contains(c.Languages, cu.DefaultLanguage) {
+		errs.Add("customers.default_language", "unknown language %q", cu.DefaultLanguage)
+	}
+	if cu.PreferredAgentWindow < 0 {
+		errs.Add("customers.preferred_agent_window", "must not be negative")
+	}
+	if cu.PreferredAgentWait < 0 {
+		errs.Add("customers.preferred_agent_wait", "must not be negative")
+	}
+	if cu.TimelineInOffer < 0 || cu.TimelineInOffer > 20 {
+		errs.Add("customers.timeline_in_offer", "must be between 0 and 20")
+	}
+}
+
+// Source returns the generic source with the given name.
+func (c *Config) Source(name string) (Source, bool) {
+	for _, s := range c.Sources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Source{}, false
+}
