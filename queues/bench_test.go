@@ -63,7 +63,7 @@ func center(b *testing.B, waiting, agents int) *benchCenter {
 	rdb := redis.NewClient(&redis.Options{Addr: redistest.Addr(), PoolSize: 32})
 	trips := &roundTrips{}
 	rdb.AddHook(trips)
-	store := queues.New(rdb, name, queues.Settings{MaxMissedOffers: 3, ReofferDelay: time.Millisecond, AgentStreamLength: 100, EventsLength: 10000})
+	store := queues.New(rdb, name, queues.Settings{MaxMissedOffers: 3, ReofferDelay: time.Millisecond, AgentStreamLength: 100, EventsLength: 10000, TimelineInOffer: 3})
 	c := &benchCenter{rdb: rdb, store: store, trips: trips, now: t0, agents: agents, waiting: waiting}
 	ctx := context.Background()
 	elig := []queues.Eligibility{
@@ -82,7 +82,7 @@ func center(b *testing.B, waiting, agents int) *benchCenter {
 	})
 	// One call per agent takes every voice line; then `waiting` calls wait.
 	parallel(agents+waiting, func(i int) error {
-		_, _, _, err := store.CreateTask(ctx, c.now, newTask(fmt.Sprintf("v%07d", i), "voice", i%5))
+		_, err := store.CreateTask(ctx, c.now, newTask(fmt.Sprintf("v%07d", i), "voice", i%5))
 		return err
 	})
 	c.cycler = "a000000"
@@ -132,9 +132,9 @@ func BenchmarkRouteOnArrival(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				c.now = c.now.Add(time.Millisecond)
-				_, agent, _, err := c.store.CreateTask(ctx, c.now, newTask(fmt.Sprintf("c%d-%d", i, c.now.UnixMilli()), "chat", 0))
-				if err != nil || agent == "" {
-					b.Fatalf("arrival: agent %q, %v", agent, err)
+				cr, err := c.store.CreateTask(ctx, c.now, newTask(fmt.Sprintf("c%d-%d", i, c.now.UnixMilli()), "chat", 0))
+				if err != nil || cr.Agent == "" {
+					b.Fatalf("arrival: %+v, %v", cr, err)
 				}
 			}
 			b.ReportMetric(float64(c.trips.n.Load()-start)/float64(b.N), "roundtrips/op")

@@ -25,7 +25,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	rdb := redistest.Client(t)
 	st := queues.New(rdb, redistest.Workspace(t), queues.Settings{
-		MaxMissedOffers: 2, ReofferDelay: 10 * time.Second, AgentStreamLength: 100, EventsLength: 100000,
+		MaxMissedOffers: 2, ReofferDelay: 10 * time.Second, AgentStreamLength: 100, EventsLength: 100000, TimelineInOffer: 3,
 	})
 	return &fixture{t: t, ctx: context.Background(), store: st, now: t0}
 }
@@ -54,15 +54,15 @@ func (f *fixture) task(queue, channel string, priority int) (string, string) {
 	f.t.Helper()
 	f.seq++
 	id := "t" + string(rune('a'+f.seq-1))
-	_, agent, dup, err := f.store.CreateTask(f.ctx, f.now, queues.NewTask{
+	cr, err := f.store.CreateTask(f.ctx, f.now, queues.NewTask{
 		ID: id, Channel: channel, Queue: queue, Priority: priority, DueAt: f.now.Add(time.Minute),
 		OfferTimeout: 20 * time.Second, WrapUp: 30 * time.Second,
 		Customer: json.RawMessage(`{"name":"Ana"}`), Attributes: json.RawMessage(`{}`),
 	})
-	if err != nil || dup {
-		f.t.Fatalf("create task: %v dup=%v", err, dup)
+	if err != nil || cr.Duplicate {
+		f.t.Fatalf("create task: %v %+v", err, cr)
 	}
-	return id, agent
+	return id, cr.Agent
 }
 
 func (f *fixture) getTask(id string) queues.Task {

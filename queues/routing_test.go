@@ -219,14 +219,14 @@ func TestIdempotentCreate(t *testing.T) {
 	f := newFixture(t)
 	nt := queues.NewTask{ID: "a1", IdempotencyKey: "CA123", IdempotencyTTL: time.Hour, Channel: "voice", Queue: "q",
 		DueAt: f.now, OfferTimeout: time.Second, Customer: []byte(`{}`), Attributes: []byte(`{}`)}
-	id, _, dup, err := f.store.CreateTask(f.ctx, f.now, nt)
-	if err != nil || dup || id != "a1" {
-		t.Fatalf("first: %s %v %v", id, dup, err)
+	cr, err := f.store.CreateTask(f.ctx, f.now, nt)
+	if err != nil || cr.Duplicate || cr.TaskID != "a1" {
+		t.Fatalf("first: %+v %v", cr, err)
 	}
 	nt.ID = "a2"
-	id, _, dup, err = f.store.CreateTask(f.ctx, f.now, nt)
-	if err != nil || !dup || id != "a1" {
-		t.Fatalf("second: %s %v %v", id, dup, err)
+	cr, err = f.store.CreateTask(f.ctx, f.now, nt)
+	if err != nil || !cr.Duplicate || cr.TaskID != "a1" {
+		t.Fatalf("second: %+v %v", cr, err)
 	}
 	if _, err := f.store.GetTask(f.ctx, "a2"); !errors.Is(err, queues.ErrNotFound) {
 		t.Fatalf("duplicate wrote a task: %v", err)

@@ -23,6 +23,8 @@ type Settings struct {
 	ReofferDelay      time.Duration
 	AgentStreamLength int
 	EventsLength      int
+	// TimelineInOffer is how many earlier contacts of the customer an offer carries.
+	TimelineInOffer int
 }
 
 // Store runs Switchboard's scripts and reads against one Redis workspace.
@@ -38,7 +40,7 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 	return &Store{
 		rdb:    rdb,
 		prefix: Prefix(workspace),
-		common: []any{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, s.EventsLength},
+		common: []any{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, s.EventsLength, s.TimelineInOffer},
 	}
 }
 
@@ -66,17 +68,19 @@ func load(name string) script {
 }
 
 var (
-	upsertAgentScript  = load("upsert_agent")
-	deleteAgentScript  = load("delete_agent")
-	setPresenceScript  = load("set_presence")
-	createTaskScript   = load("create_task")
-	acceptOfferScript  = load("accept_offer")
-	rejectOfferScript  = load("reject_offer")
-	completeTaskScript = load("complete_task")
-	endWrapUpScript    = load("end_wrapup")
-	cancelTaskScript   = load("cancel_task")
-	transferTaskScript = load("transfer_task")
-	fireTimersScript   = load("fire_timers")
+	upsertAgentScript   = load("upsert_agent")
+	deleteAgentScript   = load("delete_agent")
+	setPresenceScript   = load("set_presence")
+	createTaskScript    = load("create_task")
+	acceptOfferScript   = load("accept_offer")
+	rejectOfferScript   = load("reject_offer")
+	completeTaskScript  = load("complete_task")
+	endWrapUpScript     = load("end_wrapup")
+	cancelTaskScript    = load("cancel_task")
+	transferTaskScript  = load("transfer_task")
+	fireTimersScript    = load("fire_timers")
+	addReplyScript      = load("add_reply")
+	messageStatusScript = load("message_status")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.
@@ -97,7 +101,7 @@ func (e *Error) Error() string { return e.Code + ": " + e.Detail }
 // Unwrap classifies the code.
 func (e *Error) Unwrap() error {
 	switch e.Code {
-	case "agent_not_found", "task_not_found", "offer_not_found":
+	case "agent_not_found", "task_not_found", "offer_not_found", "message_not_found", "customer_not_found":
 		return ErrNotFound
 	case "forbidden":
 		return ErrForbidden

@@ -32,6 +32,30 @@ type NewTask struct {
 	WrapUp         time.Duration
 	Customer       json.RawMessage
 	Attributes     json.RawMessage
+
+	// IdentityKey links the task to the customer with that identity (one is
+	// created, with id NewCustomerID, when the identity is new).
+	IdentityKey   string
+	NewCustomerID string
+	CustomerName  string
+	// Message is the customer's first message (JSON), if any.
+	Message json.RawMessage
+	// Join sends the message to the customer's open conversation on the same
+	// channel, if there is one, instead of creating a task.
+	Join bool
+	// A customer served within PreferredWindow waits PreferredWait for the
+	// same agent before the queue at large.
+	PreferredWindow time.Duration
+	PreferredWait   time.Duration
+}
+
+// Created is the outcome of CreateTask.
+type Created struct {
+	TaskID     string
+	Agent      string // the agent the task was offered to, if any
+	CustomerID string
+	Joined     bool // the message joined an open conversation
+	Duplicate  bool // the idempotency key was seen: nothing was written
 }
 
 // Task is a task as stored.
@@ -54,23 +78,37 @@ type Task struct {
 	Reason         string          `json:"reason,omitempty"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
 	Offers         int             `json:"offers"`
+	CustomerID     string          `json:"customer_id,omitempty"`
+	FirstResponse  *time.Time      `json:"first_response_at,omitempty"`
+	PreferredAgent string          `json:"preferred_agent,omitempty"`
+	AbandonWait    *time.Duration  `json:"-"`
+	MessagesIn     int             `json:"messages_in"`
+	MessagesOut    int             `json:"messages_out"`
+	DeliveryFails  int             `json:"delivery_failures,omitempty"`
 	Customer       json.RawMessage `json:"customer"`
 	Attributes     json.RawMessage `json:"attributes"`
 }
 
-// CreateTask stores and routes a task. When the idempotency key was seen
-// before, nothing is written and duplicate is true with the earlier task's id.
-func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (id, agent string, duplicate bool, err error) {
+// CreateTask stores and routes a task, or adds its message to the customer's
+// open conversation. When the idempotency key was seen before, nothing is
+// written and Duplicate is set with the earlier task's id.
+func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Created, error) {
+	join := 0
+	if t.Join {
+		join = 1
+	}
 	res, err := s.run(ctx, createTaskScript, now, t.ID, t.IdempotencyKey, t.IdempotencyTTL.Milliseconds(),
 		t.Channel, t.Queue, t.Priority, t.DueAt.UnixMilli(), t.OfferTimeout.Milliseconds(), t.WrapUp.Milliseconds(),
-		string(t.Customer), string(t.Attributes))
+		string(t.Customer), string(t.Attributes),
+		t.IdentityKey, t.NewCustomerID, t.CustomerName, string(t.Message), join,
+		t.PreferredWindow.Milliseconds(), t.PreferredWait.Milliseconds())
 	if e, ok := err.(*Error); ok && e.Code == "duplicate" {
-		return e.Detail, "", true, nil
+		return Created{TaskID: e.Detail, Duplicate: true}, nil
 	}
 	if err != nil {
-		return "", "", false, fmt.Errorf("create task %s: %w", t.ID, err)
+		return Created{}, fmt.Errorf("create task %s: %w", t.ID, err)
 	}
-	return str(at(res, 0)), str(at(res, 1)), false, nil
+	return Created{TaskID: str(at(res, 0)), Agent: str(at(res, 1)), CustomerID: str(at(res, 2)), Joined: num(at(res, 3)) == 1}, nil
 }
 
 // GetTask returns one task, or an error wrapping ErrNotFound.
@@ -108,6 +146,16 @@ func taskFromHash(id string, h map[string]string) Task {
 	}
 	t.Priority, _ = strconv.Atoi(h["priority"])
 	t.Offers, _ = strconv.Atoi(h["offer_seq"])
+	t.CustomerID = h["customer_id"]
+	t.FirstResponse = optMS(h["first_response_at"])
+	t.PreferredAgent = h["pref"]
+	t.MessagesIn, _ = strconv.Atoi(h["messages_in"])
+	t.MessagesOut, _ = strconv.Atoi(h["messages_out"])
+	t.DeliveryFails, _ = strconv.Atoi(h["delivery_failures"])
+	if w, err := strconv.ParseInt(h["abandon_wait_ms"], 10, 64); err == nil {
+		d := time.Duration(w) * time.Millisecond
+		t.AbandonWait = &d
+	}
 	return t
 }
 

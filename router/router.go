@@ -43,6 +43,7 @@ func SettingsFrom(cfg *config.Config) queues.Settings {
 		ReofferDelay:      cfg.Routing.ReofferDelay,
 		AgentStreamLength: cfg.Routing.AgentStreamLength,
 		EventsLength:      cfg.Routing.EventsLength,
+		TimelineInOffer:   cfg.Customers.TimelineInOffer,
 	}
 }
 
@@ -189,7 +190,7 @@ func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, 
 		return queues.Task{}, false, errs
 	}
 	now := r.clock.Now()
-	id, _, dup, err := r.store.CreateTask(ctx, now, queues.NewTask{
+	cr, err := r.store.CreateTask(ctx, now, queues.NewTask{
 		ID:             NewID("tsk"),
 		IdempotencyKey: req.IdempotencyKey,
 		IdempotencyTTL: r.cfg.Routing.IdempotencyTTL,
@@ -205,8 +206,8 @@ func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, 
 	if err != nil {
 		return queues.Task{}, false, err
 	}
-	t, err := r.store.GetTask(ctx, id)
-	return t, !dup, err
+	t, err := r.store.GetTask(ctx, cr.TaskID)
+	return t, !cr.Duplicate, err
 }
 
 func (r *Router) resolveQueue(req TaskRequest) (config.Queue, validation.Errors) {

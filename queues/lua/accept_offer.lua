@@ -18,6 +18,12 @@ end
 redis.call('ZREM', key('timers'), 'offer|' .. offer)
 tset(t, 'state', 'assigned', 'assigned_at', n2s(NOW), 'deadline', '')
 redis.call('HSET', key('agent', t.agent), 'missed', 0)
+if t.customer_id and t.customer_id ~= '' then
+  redis.call('HSET', key('customer', t.customer_id), 'last_agent', t.agent, 'last_agent_at', n2s(NOW))
+end
+if t.channel == 'voice' or t.channel == 'chat' then
+  tset(t, 'first_response_at', n2s(NOW))
+end
 local wait = NOW - tonumber(t.created_at)
 notify(t.agent, 'task.assigned', {task_id = t.id, offer_id = offer, channel = t.channel, queue = t.queue})
 emit('task.assigned', with(task_fields(t), 'agent', t.agent, 'offer', offer, 'wait_ms', n2s(wait)))

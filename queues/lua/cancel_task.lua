@@ -24,7 +24,15 @@ elseif a then
   end
 end
 tset(t, 'state', 'canceled', 'reason', ARGV[ARG + 1], 'ended_at', n2s(NOW), 'offer', '', 'deadline', '')
-emit('task.canceled', with(task_fields(t), 'agent', t.agent or '', 'previous', prev, 'reason', ARGV[ARG + 1]))
+end_conversation(t)
+-- How long the customer waited before giving up: planners need it (Erlang A).
+local waited = ''
+if prev == 'queued' or prev == 'reserved' then
+  waited = n2s(NOW - tonumber(t.created_at))
+  tset(t, 'abandon_wait_ms', waited)
+end
+emit('task.canceled', with(task_fields(t), 'agent', t.agent or '', 'previous', prev, 'reason', ARGV[ARG + 1],
+  'wait_ms', waited))
 local made = 0
 if a then
   made = route_agent(a)

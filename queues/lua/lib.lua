@@ -7,7 +7,8 @@
 -- ARGV[3]  re-offer delay in ms (a rejected task skips that agent this long)
 -- ARGV[4]  max length of an agent's stream
 -- ARGV[5]  max length of the events stream
--- ARGV[6..] the script's own arguments (index ARG below)
+-- ARGV[6]  how many earlier contacts of the customer an offer carries
+-- ARGV[7..] the script's own arguments (index ARG below)
 --
 -- Replies are arrays whose first element is "ok" or an error code that Go maps
 -- to an error; the second element of an error is its detail.
@@ -27,6 +28,13 @@
 --   timers                 zset "kind|id" by due time: offer|<offer>, wrap|<task>, route|<task>
 --   idem:<key>             task id for an idempotency key
 --   events                 stream of every transition (the outbox)
+--   identity:<kind:value>  customer id of an identity (phone, email, social, web)
+--   customer:<id>          hash: name, created_at, last_agent, last_agent_at
+--   customer:<id>:identities set of identity keys linked to the customer
+--   customer:<id>:timeline zset of the customer's task ids by creation time
+--   conv:<customer>:<ch>   the customer's open conversation (task id) on a channel
+--   task:<id>:messages     list of the conversation's messages (json)
+--   msg:<sid>              task id of an outbound message, for delivery status
 
 local P = KEYS[1]
 local NOW = tonumber(ARGV[1])
@@ -34,7 +42,8 @@ local MAX_MISSED = tonumber(ARGV[2])
 local REOFFER_MS = tonumber(ARGV[3])
 local STREAM_MAX = tonumber(ARGV[4])
 local EVENTS_MAX = tonumber(ARGV[5])
-local ARG = 6
+local HISTORY = tonumber(ARGV[6])
+local ARG = 7
 
 -- SCAN bounds how many heads of a sorted set one decision looks at, and
 -- MAX_OFFERS how many offers one call makes: the cost of a decision does not
@@ -240,6 +249,12 @@ local function add_skip(skip, agent_id, till)
   return out .. agent_id .. ':' .. n2s(till) .. ','
 end
 
+-- held_for_other reports whether a task waits for its customer's preferred
+-- agent, who is not a.
+local function held_for_other(pref, pref_until, agent_id)
+  return pref and pref ~= '' and pref ~= agent_id and NOW < tonumber(pref_until or '0')
+end
+
 local function first_skip_expiry(skip)
   local first
   for _, u in string.gmatch(skip or '', '([^,:]+):(%d+)') do
@@ -249,6 +264,49 @@ local function first_skip_expiry(skip)
     end
   end
   return first
+end
+
+-- history is the customer's last contacts before t, as JSON, for the offer:
+-- the agent sees them and the customer need not repeat themselves.
+local function history(t)
+  if not t.customer_id or t.customer_id == '' or HISTORY < 1 then
+    return '[]'
+  end
+  local ids = redis.call('ZREVRANGE', key('customer', t.customer_id, 'timeline'), 0, HISTORY)
+  local out = {}
+  for _, id in ipairs(ids) do
+    if id ~= t.id and #out < HISTORY then
+      local f = redis.call('HMGET', key('task', id), 'channel', 'queue', 'agent', 'state', 'disposition', 'created_at')
+      out[#out + 1] = cjson.encode({task_id = id, channel = f[1], queue = f[2], agent = f[3] or '',
+        state = f[4], disposition = f[5] or '', at = tonumber(f[6])})
+    end
+  end
+  return '[' .. table.concat(out, ',') .. ']'
+end
+
+-- add_message appends a customer message to a task's conversation and shows
+-- it to the agent who holds the task.
+local function add_message(t, message)
+  if message == '' then
+    return
+  end
+  redis.call('RPUSH', key('task', t.id, 'messages'), message)
+  redis.call('HINCRBY', key('task', t.id), 'messages_in', 1)
+  redis.call('HSET', key('task', t.id), 'last_customer_message_at', n2s(NOW))
+  if t.agent and t.agent ~= '' and (t.state == 'assigned' or t.state == 'reserved' or t.state == 'wrapping') then
+    notify(t.agent, 'message', {task_id = t.id}, {message = message})
+  end
+  emit('message.received', with(task_fields(t), 'agent', t.agent or ''))
+end
+
+-- end_conversation closes the customer's open conversation on t's channel.
+local function end_conversation(t)
+  if t.customer_id and t.customer_id ~= '' then
+    local k = key('conv', t.customer_id, t.channel)
+    if redis.call('GET', k) == t.id then
+      redis.call('DEL', k)
+    end
+  end
 end
 
 -- reserve offers a queued task to an agent who can take it.
@@ -268,7 +326,7 @@ local function reserve(t, a)
     offer_id = offer, task_id = t.id, channel = t.channel, queue = t.queue,
     priority = tonumber(t.priority), deadline = deadline,
     created_at = tonumber(t.created_at),
-  }, {customer = t.customer, attributes = t.attributes})
+  }, {customer = t.customer, attributes = t.attributes, history = history(t)})
   emit('offer.created', with(task_fields(t), 'agent', a.id, 'offer', offer))
 end
 
@@ -297,7 +355,7 @@ local function requeue(t, a, why)
   if why ~= 'rescinded' then
     skip = add_skip(skip, t.agent, NOW + REOFFER_MS)
   end
-  tset(t, 'state', 'queued', 'agent', '', 'offer', '', 'deadline', '', 'skip', skip)
+  tset(t, 'state', 'queued', 'agent', '', 'offer', '', 'deadline', '', 'skip', skip, 'pref', '')
   enqueue(t)
 end
 
@@ -305,6 +363,18 @@ end
 -- it to the best agent who can take it now, or leave it waiting.
 local function route_task(t)
   local avail = key('q', t.queue, t.channel, 'avail')
+  -- A returning customer waits a little for the agent who served them last.
+  if t.pref and t.pref ~= '' and NOW < tonumber(t.pref_until or '0') then
+    if redis.call('ZSCORE', avail, t.pref) and skipped_until(t.skip, t.pref) <= NOW then
+      local a = load_agent(t.pref)
+      if a and can_take(a, t.channel) then
+        reserve(t, a)
+        return a
+      end
+    end
+    redis.call('ZADD', key('timers'), t.pref_until, 'route|' .. t.id)
+    return nil
+  end
   for _, id in ipairs(redis.call('ZRANGE', avail, 0, SCAN - 1)) do
     if skipped_until(t.skip, id) <= NOW then
       local a = load_agent(id)
@@ -346,8 +416,8 @@ local function route_agent(a)
             if best_score and sc >= best_score then
               break
             end
-            local skip = redis.call('HGET', key('task', heads[i]), 'skip')
-            if skipped_until(skip, a.id) <= NOW then
+            local f = redis.call('HMGET', key('task', heads[i]), 'skip', 'pref', 'pref_until')
+            if skipped_until(f[1], a.id) <= NOW and not held_for_other(f[2], f[3], a.id) then
               best, best_score = heads[i], sc
               break
             end
@@ -402,6 +472,7 @@ end
 -- finish completes a task and frees its agent's capacity.
 local function finish(t, a)
   tset(t, 'state', 'completed', 'ended_at', n2s(NOW), 'wrap_until', '')
+  end_conversation(t)
   emit('task.completed', with(task_fields(t), 'agent', t.agent or ''))
   local made = 0
   if a then

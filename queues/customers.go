@@ -1,0 +1,100 @@
+package queues
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Customer is one customer with every identity linked to them and their
+// contacts on every channel, newest first.
+type Customer struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	Identities []string  `json:"identities"`
+	LastAgent  string    `json:"last_agent,omitempty"`
+	Timeline   []Task    `json:"timeline"`
+}
+
+// GetCustomer returns a customer and up to limit of their latest contacts.
+func (s *Store) GetCustomer(ctx context.Context, id string, limit int64) (Customer, error) {
+	pipe := s.rdb.Pipeline()
+	h := pipe.HGetAll(ctx, s.key("customer", id))
+	ids := pipe.SMembers(ctx, s.key("customer", id, "identities"))
+	tl := pipe.ZRevRange(ctx, s.key("customer", id, "timeline"), 0, limit-1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return Customer{}, fmt.Errorf("get customer %s: %w", id, err)
+	}
+	if len(h.Val()) == 0 {
+		return Customer{}, &Error{Code: "customer_not_found", Detail: id}
+	}
+	c := Customer{ID: id, Name: h.Val()["name"], CreatedAt: ms(h.Val()["created_at"]), Identities: ids.Val(),
+		LastAgent: h.Val()["last_agent"], Timeline: []Task{}}
+	slices.Sort(c.Identities)
+	for _, tid := range tl.Val() {
+		t, err := s.GetTask(ctx, tid)
+		if err != nil {
+			return Customer{}, err
+		}
+		c.Timeline = append(c.Timeline, t)
+	}
+	return c, nil
+}
+
+// CustomerByIdentity returns the id of the customer an identity is linked to.
+func (s *Store) CustomerByIdentity(ctx context.Context, identity string) (string, error) {
+	id, err := s.rdb.Get(ctx, s.key("identity", identity)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", &Error{Code: "customer_not_found", Detail: identity}
+	}
+	return id, err
+}
+
+// TaskByIdempotencyKey returns the task created with an idempotency key (a
+// provider's event id, such as a CallSid).
+func (s *Store) TaskByIdempotencyKey(ctx context.Context, key string) (string, error) {
+	id, err := s.rdb.Get(ctx, s.key("idem", key)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", &Error{Code: "task_not_found", Detail: key}
+	}
+	return id, err
+}
+
+// Messages returns a task's conversation, oldest first.
+func (s *Store) Messages(ctx context.Context, taskID string) ([]json.RawMessage, error) {
+	raw, err := s.rdb.LRange(ctx, s.key("task", taskID, "messages"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("messages of %s: %w", taskID, err)
+	}
+	out := make([]json.RawMessage, len(raw))
+	for i, m := range raw {
+		out[i] = json.RawMessage(m)
+	}
+	return out, nil
+}
+
+// AddReply records a message an agent sent; it reports whether it was the
+// task's first response. providerID (a MessageSid) lets a later delivery
+// status find the task for ttl.
+func (s *Store) AddReply(ctx context.Context, now time.Time, taskID string, message json.RawMessage, providerID string, ttl time.Duration) (bool, error) {
+	res, err := s.run(ctx, addReplyScript, now, taskID, string(message), providerID, ttl.Milliseconds())
+	if err != nil {
+		return false, fmt.Errorf("add reply to %s: %w", taskID, err)
+	}
+	return num(at(res, 0)) == 1, nil
+}
+
+// MessageFailed records that an outbound message failed; it returns the task.
+func (s *Store) MessageFailed(ctx context.Context, now time.Time, providerID, status, code string) (string, error) {
+	res, err := s.run(ctx, messageStatusScript, now, providerID, status, code)
+	if err != nil {
+		return "", fmt.Errorf("message status %s: %w", providerID, err)
+	}
+	return str(at(res, 0)), nil
+}
