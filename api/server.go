@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"switchboard/config"
 	"switchboard/metrics"
 	"switchboard/router"
+	"switchboard/telephony"
 )
 
 // Server serves the API of one Switchboard instance.
@@ -29,6 +31,12 @@ type Server struct {
 	stop <-chan struct{}
 	// streamBlock is how long a stream read waits before a keep-alive.
 	streamBlock time.Duration
+
+	twilio    *telephony.Twilio // nil when Twilio is not configured
+	twilioAPI TwilioAPI
+	limiter   *redis_rate.Limiter
+
+	webhookAccountLimit, webhookCustomerLimit, apiKeyLimit redis_rate.Limit
 }
 
 // Options configure a Server.
@@ -42,6 +50,10 @@ type Options struct {
 	// StreamKeepAlive is the longest a stream stays silent (default 5s); it
 	// also bounds how long shutdown waits for open streams.
 	StreamKeepAlive time.Duration
+	// TwilioAPI connects calls and sends messages; nil without Twilio.
+	TwilioAPI TwilioAPI
+	// Limiter rate limits callers; nil disables rate limits.
+	Limiter *redis_rate.Limiter
 }
 
 // New builds the HTTP handler.
@@ -54,6 +66,15 @@ func New(o Options) http.Handler {
 	if s.streamBlock == 0 {
 		s.streamBlock = 5 * time.Second
 	}
+	if tw := s.cfg.Twilio; tw.Enabled() {
+		s.twilio = telephony.NewTwilio(tw.AuthToken, s.cfg.PublicBaseURL, s.cfg.Customers.DefaultRegion)
+		s.twilioAPI = o.TwilioAPI
+	}
+	s.limiter = o.Limiter
+	rl := s.cfg.RateLimits
+	s.webhookAccountLimit = redis_rate.PerSecond(rl.WebhookAccountPerSecond)
+	s.webhookCustomerLimit = redis_rate.PerMinute(rl.WebhookCustomerPerMinute)
+	s.apiKeyLimit = redis_rate.PerSecond(rl.APIKeyPerSecond)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "no such route") })
@@ -64,7 +85,9 @@ func New(o Options) http.Handler {
 	e.GET("/readyz", s.ready)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
 
-	v1 := e.Group("/v1", s.authenticate)
+	s.webhookRoutes(e)
+
+	v1 := e.Group("/v1", s.authenticate, s.limitKey)
 	staff := []string{config.RoleSupervisor, config.RolePlanner}
 	v1.GET("/agents", allow(staff...), s.listAgents)
 	v1.POST("/agents", allow(config.RolePlanner), s.createAgent)
@@ -82,6 +105,9 @@ func New(o Options) http.Handler {
 	v1.POST("/tasks/:id/ready", allow(config.RoleSupervisor, config.RoleAgent), s.readyTask)
 	v1.POST("/offers/:id/accept", allow(config.RoleSupervisor, config.RoleAgent), s.acceptOffer)
 	v1.POST("/offers/:id/reject", allow(config.RoleSupervisor, config.RoleAgent), s.rejectOffer)
+	v1.GET("/tasks/:id/messages", allow(append(staff, config.RoleAgent)...), s.listMessages)
+	v1.POST("/tasks/:id/messages", allow(config.RoleSupervisor, config.RoleAgent), s.postMessage)
+	v1.GET("/customers/:id/timeline", allow(append(staff, config.RoleAgent)...), s.customerTimeline)
 	return e
 }
 

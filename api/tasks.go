@@ -107,7 +107,18 @@ func (s *Server) acceptOffer(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	s.respondTask(c, acc.TaskID)
+	t, err := s.router.Task(c.Request.Context(), acc.TaskID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	// A call is put through to the agent once the offer is accepted.
+	if err := s.connectCall(c.Request.Context(), t); err != nil {
+		s.log.Error("connect call", "task", t.ID, "agent", t.Agent, "err", err)
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, t)
 }
 
 func (s *Server) rejectOffer(c *gin.Context) {

@@ -24,6 +24,13 @@ type Metrics struct {
 	scripts    *prometheus.HistogramVec
 	HTTP       *prometheus.HistogramVec
 	eventsRead prometheus.Counter
+
+	// Webhooks counts provider requests by provider, kind and result.
+	Webhooks *prometheus.CounterVec
+	// SignatureFailures counts webhook requests refused for their signature.
+	SignatureFailures *prometheus.CounterVec
+	abandoned         *prometheus.HistogramVec
+	messages          *prometheus.CounterVec
 }
 
 // New registers Switchboard's metrics with reg.
@@ -56,8 +63,25 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "switchboard_events_consumed_total",
 			Help: "Events this instance read from the events stream for its counters.",
 		}),
+		Webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_webhook_requests_total",
+			Help: "Provider webhook requests by provider, kind and result.",
+		}, []string{"provider", "kind", "result"}),
+		SignatureFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_webhook_signature_failures_total",
+			Help: "Webhook requests refused because their signature did not match.",
+		}, []string{"provider"}),
+		abandoned: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "switchboard_abandoned_wait_seconds",
+			Help:    "How long customers waited before abandoning (count: abandoned contacts).",
+			Buckets: []float64{5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600},
+		}, []string{"queue", "channel"}),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_messages_total",
+			Help: "Conversation messages by channel and direction (in: from customers, out: from agents).",
+		}, []string{"channel", "direction"}),
 	}
-	reg.MustRegister(m.tasks, m.offers, m.wait, m.scripts, m.HTTP, m.eventsRead)
+	reg.MustRegister(m.tasks, m.offers, m.wait, m.scripts, m.HTTP, m.eventsRead, m.Webhooks, m.SignatureFailures, m.abandoned, m.messages)
 	return m
 }
 
@@ -83,6 +107,15 @@ func (m *Metrics) Observe(e queues.Event) {
 		m.tasks.WithLabelValues(q, ch, "completed").Inc()
 	case "task.canceled":
 		m.tasks.WithLabelValues(q, ch, "canceled").Inc()
+		if e.Fields["reason"] == "abandoned" {
+			if ms, err := strconv.ParseInt(e.Fields["wait_ms"], 10, 64); err == nil {
+				m.abandoned.WithLabelValues(q, ch).Observe(float64(ms) / 1000)
+			}
+		}
+	case "message.received":
+		m.messages.WithLabelValues(ch, "in").Inc()
+	case "message.sent":
+		m.messages.WithLabelValues(ch, "out").Inc()
 	case "offer.created":
 		m.offers.WithLabelValues("created").Inc()
 	case "offer.rejected":

@@ -217,7 +217,18 @@ func (s *Store) EndWrapUp(ctx context.Context, now time.Time, id, asAgent string
 
 // CancelTask ends an unfinished task with a reason.
 func (s *Store) CancelTask(ctx context.Context, now time.Time, id, reason string) error {
-	if _, err := s.run(ctx, cancelTaskScript, now, id, reason); err != nil {
+	return s.cancel(ctx, now, id, reason, 0)
+}
+
+// CancelWaiting ends a task only if it is still waiting (queued or offered):
+// a customer who gives up. A task already with an agent is left to the agent,
+// and the error wraps ErrConflict.
+func (s *Store) CancelWaiting(ctx context.Context, now time.Time, id, reason string) error {
+	return s.cancel(ctx, now, id, reason, 1)
+}
+
+func (s *Store) cancel(ctx context.Context, now time.Time, id, reason string, waitingOnly int) error {
+	if _, err := s.run(ctx, cancelTaskScript, now, id, reason, waitingOnly); err != nil {
 		return fmt.Errorf("cancel task %s: %w", id, err)
 	}
 	return nil

@@ -29,6 +29,8 @@ type Router struct {
 	store *queues.Store
 	clock clock.Clock
 	log   *slog.Logger
+	// detect guesses a message's language; nil disables detection.
+	detect Detector
 }
 
 // New returns a Router.
@@ -46,6 +48,9 @@ func SettingsFrom(cfg *config.Config) queues.Settings {
 		TimelineInOffer:   cfg.Customers.TimelineInOffer,
 	}
 }
+
+// Now is the router's current time.
+func (r *Router) Now() time.Time { return r.clock.Now() }
 
 // Store returns the underlying store.
 func (r *Router) Store() *queues.Store { return r.store }

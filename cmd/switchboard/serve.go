@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -20,9 +21,11 @@ import (
 	"switchboard/api"
 	"switchboard/clock"
 	"switchboard/config"
+	"switchboard/langdetect"
 	"switchboard/metrics"
 	"switchboard/queues"
 	"switchboard/router"
+	"switchboard/telephony"
 )
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -44,7 +47,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer closeRedis()
 
-	srv, loops := build(cfg, rdb, clock.Real{}, log)
+	srv, loops, err := build(cfg, rdb, clock.Real{}, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -83,7 +89,7 @@ func connect(cfg *config.Config, log *slog.Logger) (redis.UniversalClient, func(
 type loop func(ctx context.Context) error
 
 // build wires one Switchboard instance: store, router, metrics and HTTP.
-func build(cfg *config.Config, rdb redis.UniversalClient, clk clock.Clock, log *slog.Logger) (*httpServer, []loop) {
+func build(cfg *config.Config, rdb redis.UniversalClient, clk clock.Clock, log *slog.Logger) (*httpServer, []loop, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
@@ -94,12 +100,26 @@ func build(cfg *config.Config, rdb redis.UniversalClient, clk clock.Clock, log *
 		queueIDs[i] = q.ID
 	}
 	reg.MustRegister(metrics.NewCollector(store, queueIDs, cfg.ChannelNames(), clk, log))
-	rt := router.New(cfg, store, clk, log)
+	detector, err := langdetect.New(cfg.Languages)
+	if err != nil {
+		return nil, nil, fmt.Errorf("language detection: %w", err)
+	}
+	rt := router.New(cfg, store, clk, log).WithDetector(detector)
+	var twilioAPI api.TwilioAPI
+	if tw := cfg.Twilio; tw.Enabled() {
+		rest, err := telephony.NewTwilioREST(tw.AccountSID, tw.AuthToken, tw.APIBaseURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		twilioAPI = rest
+		log.Info("twilio enabled", "account", tw.AccountSID, "webhooks", cfg.PublicBaseURL+"/webhooks/twilio/voice")
+	}
 	host, _ := os.Hostname()
 	consumer := &metrics.Consumer{Store: store, Metrics: m, Name: fmt.Sprintf("%s-%d", host, os.Getpid()), Log: log}
 	stop := make(chan struct{})
-	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop})
-	return &httpServer{handler: h, stop: stop}, []loop{rt.Run, consumer.Run}
+	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop,
+		TwilioAPI: twilioAPI, Limiter: redis_rate.NewLimiter(rdb)})
+	return &httpServer{handler: h, stop: stop}, []loop{rt.Run, consumer.Run}, nil
 }
 
 type httpServer struct {

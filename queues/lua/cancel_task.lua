@@ -1,6 +1,7 @@
 -- cancel_task: end a task that is not finished, with a reason; an open offer
 -- is taken back and the agent's capacity freed and routed.
--- ARGV[ARG..ARG+1]: task id, reason
+-- ARGV[ARG..ARG+2]: task id, reason, waiting only (1: only a queued or reserved
+--   task, as when a customer gives up; 0: any unfinished task)
 -- Returns {"ok", previous state, offers made}.
 local t = load_task(ARGV[ARG])
 if not t then
@@ -8,6 +9,9 @@ if not t then
 end
 local prev = t.state
 if prev == 'completed' or prev == 'canceled' then
+  return {'task_state', prev}
+end
+if ARGV[ARG + 2] == '1' and prev ~= 'queued' and prev ~= 'reserved' then
   return {'task_state', prev}
 end
 redis.call('ZREM', key('timers'), 'route|' .. t.id, 'wrap|' .. t.id, 'offer|' .. (t.offer or ''))

@@ -1,0 +1,386 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+	"github.com/twilio/twilio-go/twiml"
+
+	"switchboard/config"
+	"switchboard/queues"
+	"switchboard/router"
+	"switchboard/telephony"
+	"switchboard/validation"
+)
+
+// TwilioAPI is what Switchboard asks of Twilio's REST API.
+type TwilioAPI interface {
+	ConnectCall(callSID, contact string) error
+	SendMessage(from, to, body, statusCallback string) (string, error)
+}
+
+// Webhook kinds, for metrics.
+const (
+	kindVoice         = "voice"
+	kindIVR           = "ivr"
+	kindVoiceStatus   = "voice_status"
+	kindMessaging     = "messaging"
+	kindMessageStatus = "messaging_status"
+	kindGeneric       = "generic"
+)
+
+func (s *Server) webhookRoutes(e *gin.Engine) {
+	if s.twilio != nil {
+		tw := e.Group("/webhooks/twilio")
+		tw.POST("/voice", s.twilioForm(kindVoice, s.twilioVoice))
+		tw.POST("/voice/ivr", s.twilioForm(kindIVR, s.twilioIVR))
+		tw.POST("/voice/status", s.twilioForm(kindVoiceStatus, s.twilioVoiceStatus))
+		tw.POST("/messaging", s.twilioForm(kindMessaging, s.twilioMessaging))
+		tw.POST("/messaging/status", s.twilioForm(kindMessageStatus, s.twilioMessageStatus))
+	}
+	e.POST("/webhooks/generic/:source", s.generic)
+}
+
+// twilioForm reads and authenticates a Twilio webhook (form POST signed with
+// X-Twilio-Signature over the public URL), rate limits the account, then
+// hands the form to next. Nothing is written before the signature is checked.
+func (s *Server) twilioForm(kind string, next func(*gin.Context, url.Values)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		body, err := io.ReadAll(c.Request.Body)
+		if err != nil {
+			s.countWebhook("twilio", kind, "too_large")
+			problem(c, http.StatusRequestEntityTooLarge, "the body is too large", validation.Error{Field: "body", Reason: "too large"})
+			return
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			s.countWebhook("twilio", kind, "malformed")
+			problem(c, http.StatusBadRequest, "the body is not a form", validation.Error{Field: "body", Reason: err.Error()})
+			return
+		}
+		if !s.twilio.Verify(c.Request.URL.RequestURI(), form, c.GetHeader("X-Twilio-Signature")) {
+			s.countWebhook("twilio", kind, "bad_signature")
+			if s.metrics != nil {
+				s.metrics.SignatureFailures.WithLabelValues("twilio").Inc()
+			}
+			problem(c, http.StatusForbidden, "X-Twilio-Signature does not match this request and "+s.cfg.PublicBaseURL+c.Request.URL.RequestURI(),
+				validation.Error{Field: "X-Twilio-Signature", Reason: "invalid or missing"})
+			return
+		}
+		if !s.limit(c, "webhook:twilio:"+form.Get("AccountSid"), s.webhookAccountLimit) {
+			s.countWebhook("twilio", kind, "rate_limited")
+			return
+		}
+		next(c, form)
+		s.countWebhook("twilio", kind, resultOf(c.Writer.Status()))
+	}
+}
+
+func (s *Server) countWebhook(provider, kind, result string) {
+	if s.metrics != nil {
+		s.metrics.Webhooks.WithLabelValues(provider, kind, result).Inc()
+	}
+}
+
+func resultOf(status int) string {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return "rate_limited"
+	case status >= 500:
+		return "error"
+	case status >= 400:
+		return "rejected"
+	default:
+		return "ok"
+	}
+}
+
+func twimlResponse(c *gin.Context, xml string) {
+	c.Data(http.StatusOK, "text/xml; charset=utf-8", []byte(xml))
+}
+
+// badContact answers a provider request whose content is unusable.
+func badContact(c *gin.Context, err error) {
+	var fe *telephony.FieldError
+	if errors.As(err, &fe) {
+		problem(c, http.StatusBadRequest, "the request has an invalid field", validation.Error{Field: fe.Field, Reason: fe.Reason})
+		return
+	}
+	fail(c, err)
+}
+
+func (s *Server) twilioVoice(c *gin.Context, form url.Values) {
+	ct, err := s.twilio.ParseVoice(form)
+	if err != nil {
+		badContact(c, err)
+		return
+	}
+	if ivr := s.cfg.Voice.IVR; ivr != nil && len(ivr.Languages) > 0 {
+		twimlResponse(c, telephony.Menu(ivr.LanguagePrompt, s.cfg.Customers.DefaultLanguage, "/webhooks/twilio/voice/ivr?step=language"))
+		return
+	}
+	s.queueCall(c, ct, router.IVRChoice{})
+}
+
+// twilioIVR takes the caller's menu choices: a language, then a skill. The
+// task is created once both are known (or defaulted), idempotent by CallSid.
+func (s *Server) twilioIVR(c *gin.Context, form url.Values) {
+	ct, err := s.twilio.ParseVoice(form)
+	if err != nil {
+		badContact(c, err)
+		return
+	}
+	ivr := s.cfg.Voice.IVR
+	if ivr == nil {
+		problem(c, http.StatusNotFound, "no IVR is configured")
+		return
+	}
+	digit := form.Get("Digits")
+	switch c.Query("step") {
+	case "language":
+		lang := ivr.Languages[digit]
+		if lang == "" {
+			lang = s.cfg.Customers.DefaultLanguage
+		}
+		if len(ivr.Skills) == 0 {
+			s.queueCall(c, ct, router.IVRChoice{Language: lang})
+			return
+		}
+		twimlResponse(c, telephony.Menu(ivr.SkillPrompt[lang], lang, "/webhooks/twilio/voice/ivr?step=skill&language="+url.QueryEscape(lang)))
+	case "skill":
+		s.queueCall(c, ct, router.IVRChoice{Language: c.Query("language"), Skill: ivr.Skills[digit]})
+	default:
+		problem(c, http.StatusBadRequest, "unknown IVR step", validation.Error{Field: "step", Reason: "must be language or skill"})
+	}
+}
+
+func (s *Server) queueCall(c *gin.Context, ct telephony.Contact, ivr router.IVRChoice) {
+	in := inbound(ct)
+	in.IVR = ivr
+	if !s.limit(c, "webhook:customer:"+in.Identity, s.webhookCustomerLimit) {
+		return
+	}
+	got, err := s.router.Ingest(c.Request.Context(), in)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	twimlResponse(c, telephony.Hold(s.cfg.Voice.Greeting[got.Language], got.Language, s.cfg.Voice.HoldMusicURL))
+}
+
+func (s *Server) twilioVoiceStatus(c *gin.Context, form url.Values) {
+	st, err := s.twilio.ParseVoiceStatus(form)
+	if err != nil {
+		badContact(c, err)
+		return
+	}
+	if st.Ended {
+		// A caller who hangs up while waiting abandons the task; one already
+		// with an agent is left for the agent to complete.
+		if _, _, err := s.router.Abandon(c.Request.Context(), "twilio", st.CallSID); err != nil && !errors.Is(err, queues.ErrNotFound) {
+			fail(c, err)
+			return
+		}
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) twilioMessaging(c *gin.Context, form url.Values) {
+	ct, err := s.twilio.ParseMessage(form)
+	if err != nil {
+		badContact(c, err)
+		return
+	}
+	ct.Attributes["from"] = form.Get("From")
+	in := inbound(ct)
+	if !s.limit(c, "webhook:customer:"+in.Identity, s.webhookCustomerLimit) {
+		return
+	}
+	if _, err := s.router.Ingest(c.Request.Context(), in); err != nil {
+		fail(c, err)
+		return
+	}
+	empty, _ := twiml.Messages(nil) // no automatic reply
+	twimlResponse(c, empty)
+}
+
+func (s *Server) twilioMessageStatus(c *gin.Context, form url.Values) {
+	st, err := s.twilio.ParseMessageStatus(form)
+	if err != nil {
+		badContact(c, err)
+		return
+	}
+	if st.Failed {
+		if err := s.router.MessageFailed(c.Request.Context(), st.MessageSID, st.Status, st.ErrorCode); err != nil && !errors.Is(err, queues.ErrNotFound) {
+			fail(c, err)
+			return
+		}
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// generic takes the signed JSON webhook of a configured source.
+func (s *Server) generic(c *gin.Context) {
+	name := c.Param("source")
+	src, ok := s.cfg.Source(name)
+	if !ok {
+		problem(c, http.StatusNotFound, "no generic source named "+name, validation.Error{Field: "source", Reason: "unknown"})
+		return
+	}
+	provider := src.Name
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		s.countWebhook(provider, kindGeneric, "too_large")
+		problem(c, http.StatusRequestEntityTooLarge, "the body is too large", validation.Error{Field: "body", Reason: "too large"})
+		return
+	}
+	if !telephony.VerifyGeneric(src.Secret, body, c.GetHeader(telephony.SignatureHeader), s.router.Now()) {
+		s.countWebhook(provider, kindGeneric, "bad_signature")
+		if s.metrics != nil {
+			s.metrics.SignatureFailures.WithLabelValues(provider).Inc()
+		}
+		problem(c, http.StatusForbidden, telephony.SignatureHeader+" is missing, too old, or does not match the body",
+			validation.Error{Field: telephony.SignatureHeader, Reason: "invalid"})
+		return
+	}
+	if !s.limit(c, "webhook:source:"+provider, s.webhookAccountLimit) {
+		s.countWebhook(provider, kindGeneric, "rate_limited")
+		return
+	}
+	ct, err := telephony.Generic{Name: src.Name, Channels: src.Channels, Network: src.Network, DefaultRegion: s.cfg.Customers.DefaultRegion}.Parse(body)
+	if err != nil {
+		s.countWebhook(provider, kindGeneric, "rejected")
+		badContact(c, err)
+		return
+	}
+	in := inbound(ct)
+	if !s.limit(c, "webhook:customer:"+in.Identity, s.webhookCustomerLimit) {
+		s.countWebhook(provider, kindGeneric, "rate_limited")
+		return
+	}
+	got, err := s.router.Ingest(c.Request.Context(), in)
+	if err != nil {
+		s.countWebhook(provider, kindGeneric, "rejected")
+		fail(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if got.Joined || got.Duplicate {
+		status = http.StatusOK
+	}
+	s.countWebhook(provider, kindGeneric, "ok")
+	respond(c, status, gin.H{"task_id": got.Task.ID, "customer_id": got.Task.CustomerID, "queue": got.Task.Queue,
+		"joined": got.Joined, "duplicate": got.Duplicate})
+}
+
+func inbound(ct telephony.Contact) router.Inbound {
+	return router.Inbound{
+		Source: ct.Provider, Channel: ct.Channel, EventID: ct.EventID, To: ct.To,
+		Identity: ct.From.Key(), Region: ct.From.Region, Name: ct.Name, Text: ct.Text, Media: ct.Media,
+		Language: ct.Language, Skill: ct.Skill, Attributes: ct.Attributes,
+	}
+}
+
+// Agent replies, conversations and customers --------------------------------
+
+func (s *Server) listMessages(c *gin.Context) {
+	t, err := s.router.Task(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if p := principal(c); p.Role == config.RoleAgent && t.Agent != p.AgentID {
+		problem(c, http.StatusForbidden, "an agent key may read only its own tasks")
+		return
+	}
+	msgs, err := s.router.Messages(c.Request.Context(), t.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, gin.H{"task_id": t.ID, "messages": msgs})
+}
+
+func (s *Server) postMessage(c *gin.Context) {
+	var body struct {
+		Text string `json:"text"`
+	}
+	if !bind(c, &body, false) {
+		return
+	}
+	first, err := s.router.Reply(c.Request.Context(), c.Param("id"), actingAgent(c), body.Text, s.send)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusCreated, gin.H{"task_id": c.Param("id"), "first_response": first})
+}
+
+// send delivers a reply through the provider the conversation came from:
+// Twilio's Messages API from the number the customer wrote to. Generic
+// sources take replies from the events stream (message.sent).
+func (s *Server) send(ctx context.Context, t queues.Task, text string) (string, error) {
+	attrs := stringAttributes(t.Attributes)
+	if attrs["source"] != "twilio" {
+		return "", nil
+	}
+	if s.twilioAPI == nil {
+		return "", errors.New("twilio is not configured for replies")
+	}
+	sid, err := s.twilioAPI.SendMessage(attrs["to"], attrs["from"], text, s.cfg.PublicBaseURL+"/webhooks/twilio/messaging/status")
+	if err != nil {
+		return "", &upstreamError{err}
+	}
+	return sid, nil
+}
+
+// upstreamError is a provider's failure: 502 for our caller.
+type upstreamError struct{ err error }
+
+func (e *upstreamError) Error() string { return e.err.Error() }
+func (e *upstreamError) Unwrap() error { return e.err }
+
+func stringAttributes(raw json.RawMessage) map[string]string {
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	out := map[string]string{}
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+func (s *Server) customerTimeline(c *gin.Context) {
+	cu, err := s.router.Customer(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, cu)
+}
+
+// connectCall puts the caller of an accepted voice task through to the agent.
+func (s *Server) connectCall(ctx context.Context, t queues.Task) error {
+	callSID := stringAttributes(t.Attributes)["call_sid"]
+	if t.Channel != "voice" || callSID == "" || s.twilioAPI == nil {
+		return nil
+	}
+	a, err := s.router.Agent(ctx, t.Agent)
+	if err != nil {
+		return err
+	}
+	if a.Contact == "" {
+		return &upstreamError{errors.New("agent " + a.ID + " has no voice contact to connect the call to")}
+	}
+	if err := s.twilioAPI.ConnectCall(callSID, a.Contact); err != nil {
+		return &upstreamError{err}
+	}
+	return nil
+}

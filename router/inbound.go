@@ -1,0 +1,295 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"switchboard/config"
+	"switchboard/queues"
+	"switchboard/validation"
+)
+
+// Detector guesses the language of a text among the configured languages.
+type Detector interface {
+	Detect(text string) (string, bool)
+}
+
+// WithDetector sets the detector used on message texts.
+func (r *Router) WithDetector(d Detector) *Router {
+	r.detect = d
+	return r
+}
+
+// Inbound is a contact from a provider, as the HTTP layer normalised it.
+type Inbound struct {
+	Source     string // "twilio" or the generic source's name
+	Channel    string
+	EventID    string // the provider's id of this event: retries repeat it
+	To         string // the number or address the customer contacted
+	Identity   string // the customer's identity key, e.g. phone:+34600111222
+	Region     string // the country of the customer's phone number, if known
+	Name       string
+	Text       string
+	Media      []string
+	Language   string // explicit, from the provider
+	Skill      string // explicit, from the provider
+	IVR        IVRChoice
+	Attributes map[string]string
+}
+
+// IVRChoice is what a caller chose in the IVR.
+type IVRChoice struct {
+	Language, Skill string
+}
+
+// Ingested is what became of an inbound contact.
+type Ingested struct {
+	Task      queues.Task
+	Joined    bool // a message added to the customer's open conversation
+	Duplicate bool // a provider retry: nothing was written
+	Language  string
+	// LanguageFrom says which clue decided the language: explicit, ivr,
+	// detected, country, rule or default.
+	LanguageFrom string
+}
+
+// Ingest routes an inbound contact: the routing rules give the skill, the
+// language comes from the first clue that names a configured language
+// (explicit, IVR choice, the message text, the phone number's country, the
+// rule, the default), and the pair gives the queue.
+func (r *Router) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
+	ch, ok := r.cfg.Channels[in.Channel]
+	if !ok {
+		return Ingested{}, validation.Errors{{Field: "channel", Reason: "is not a configured channel"}}
+	}
+	rule := r.matchRule(in)
+	lang, from := r.contactLanguage(in, rule)
+	q, err := r.contactQueue(in, rule, lang)
+	if err != nil {
+		return Ingested{}, err
+	}
+	now := r.clock.Now()
+	attrs := map[string]string{}
+	maps.Copy(attrs, in.Attributes)
+	attrs["source"] = in.Source
+	attrs["language_from"] = from
+	if in.To != "" {
+		attrs["to"] = in.To
+	}
+	attrJSON, _ := json.Marshal(attrs)
+	customer, _ := json.Marshal(map[string]string{"name": in.Name, "identity": in.Identity})
+	var msg []byte
+	if in.Text != "" || len(in.Media) > 0 {
+		msg, _ = json.Marshal(message{ID: in.EventID, Direction: "in", At: now.UnixMilli(), Text: in.Text, Media: in.Media})
+	}
+	cu := r.cfg.Customers
+	cr, err := r.store.CreateTask(ctx, now, queues.NewTask{
+		ID:              NewID("tsk"),
+		IdempotencyKey:  in.Source + ":" + in.EventID,
+		IdempotencyTTL:  r.cfg.Routing.IdempotencyTTL,
+		Channel:         in.Channel,
+		Queue:           q.ID,
+		Priority:        rule.Priority,
+		DueAt:           now.Add(r.cfg.FirstResponse(q, in.Channel)),
+		OfferTimeout:    ch.OfferTimeout,
+		WrapUp:          ch.WrapUp,
+		Customer:        customer,
+		Attributes:      attrJSON,
+		IdentityKey:     in.Identity,
+		NewCustomerID:   NewID("cus"),
+		CustomerName:    in.Name,
+		Message:         msg,
+		Join:            in.Channel != "voice",
+		PreferredWindow: cu.PreferredAgentWindow,
+		PreferredWait:   cu.PreferredAgentWait,
+	})
+	if err != nil {
+		return Ingested{}, err
+	}
+	t, err := r.store.GetTask(ctx, cr.TaskID)
+	return Ingested{Task: t, Joined: cr.Joined, Duplicate: cr.Duplicate, Language: lang, LanguageFrom: from}, err
+}
+
+// message is one message of a conversation, as stored.
+type message struct {
+	ID        string   `json:"id,omitempty"`
+	Direction string   `json:"direction"` // in (customer) or out (agent)
+	At        int64    `json:"at"`
+	Agent     string   `json:"agent,omitempty"`
+	Text      string   `json:"text"`
+	Media     []string `json:"media,omitempty"`
+}
+
+// matchRule returns the first routing rule that matches, or a default rule
+// for the default language's first skill when none is configured.
+func (r *Router) matchRule(in Inbound) config.Rule {
+	for _, rule := range r.cfg.Rules {
+		if rule.Channel != "" && rule.Channel != in.Channel ||
+			rule.To != "" && rule.To != strings.TrimPrefix(in.To, "whatsapp:") ||
+			rule.Source != "" && rule.Source != in.Source ||
+			rule.IVR != "" && rule.IVR != in.IVR.Skill {
+			continue
+		}
+		matched := true
+		for k, v := range rule.Attributes {
+			if in.Attributes[k] != v {
+				matched = false
+			}
+		}
+		if matched {
+			return rule
+		}
+	}
+	return config.Rule{Skill: r.cfg.Skills[0]}
+}
+
+func (r *Router) contactLanguage(in Inbound, rule config.Rule) (string, string) {
+	if l := r.configuredLanguage(in.Language); l != "" {
+		return l, "explicit"
+	}
+	if l := r.configuredLanguage(in.IVR.Language); l != "" {
+		return l, "ivr"
+	}
+	if r.detect != nil && in.Text != "" {
+		if l, ok := r.detect.Detect(in.Text); ok {
+			return l, "detected"
+		}
+	}
+	if l := r.cfg.Customers.CountryLanguages[in.Region]; l != "" {
+		return l, "country"
+	}
+	if rule.Language != "" {
+		return rule.Language, "rule"
+	}
+	return r.cfg.Customers.DefaultLanguage, "default"
+}
+
+// configuredLanguage maps a tag to the configured language it names ("es-MX"
+// to "es"), or "" when none.
+func (r *Router) configuredLanguage(tag string) string {
+	if tag == "" {
+		return ""
+	}
+	t, err := language.Parse(tag)
+	if err != nil {
+		return ""
+	}
+	if slices.Contains(r.cfg.Languages, t.String()) {
+		return t.String()
+	}
+	base, _ := t.Base()
+	for _, l := range r.cfg.Languages {
+		if lt, err := language.Parse(l); err == nil {
+			if lb, _ := lt.Base(); lb == base {
+				return l
+			}
+		}
+	}
+	return ""
+}
+
+func (r *Router) contactQueue(in Inbound, rule config.Rule, lang string) (config.Queue, error) {
+	skill := rule.Skill
+	if rule.Queue != "" && in.Skill == "" {
+		if q, ok := r.cfg.Queue(rule.Queue); ok {
+			return q, nil
+		}
+	}
+	if in.IVR.Skill != "" && slices.Contains(r.cfg.Skills, in.IVR.Skill) {
+		skill = in.IVR.Skill
+	}
+	if in.Skill != "" {
+		if !slices.Contains(r.cfg.Skills, in.Skill) {
+			return config.Queue{}, validation.Errors{{Field: "skill", Reason: "unknown skill " + in.Skill}}
+		}
+		skill = in.Skill
+	}
+	for _, l := range []string{lang, r.cfg.Customers.DefaultLanguage} {
+		for _, q := range r.cfg.Queues {
+			if q.Skill == skill && q.Language == l {
+				return q, nil
+			}
+		}
+	}
+	return config.Queue{}, validation.Errors{{Field: "skill", Reason: "no queue serves " + skill + " in " + lang + " or the default language"}}
+}
+
+// Messages returns a task's conversation.
+func (r *Router) Messages(ctx context.Context, taskID string) ([]json.RawMessage, error) {
+	if _, err := r.store.GetTask(ctx, taskID); err != nil {
+		return nil, err
+	}
+	return r.store.Messages(ctx, taskID)
+}
+
+// Sender delivers an agent's reply to the customer through the task's
+// provider and returns the provider's message id ("" when it has none).
+type Sender func(ctx context.Context, t queues.Task, text string) (string, error)
+
+// Reply checks that the agent may answer the task, sends the text with send
+// and records it. The first reply is the task's first response.
+func (r *Router) Reply(ctx context.Context, taskID, asAgent, text string, send Sender) (bool, error) {
+	var errs validation.Errors
+	if strings.TrimSpace(text) == "" {
+		errs.Add("text", "is required")
+	} else if len(text) > 1600 {
+		errs.Add("text", "must be at most 1600 bytes")
+	}
+	if len(errs) > 0 {
+		return false, errs
+	}
+	t, err := r.store.GetTask(ctx, taskID)
+	if err != nil {
+		return false, err
+	}
+	if asAgent != "" && t.Agent != asAgent {
+		return false, &queues.Error{Code: "forbidden", Detail: "the task is assigned to another agent"}
+	}
+	if t.State != queues.Assigned && t.State != queues.Wrapping {
+		return false, &queues.Error{Code: "task_state", Detail: t.State}
+	}
+	if t.Channel == "voice" {
+		return false, validation.Errors{{Field: "text", Reason: "a voice task takes no messages"}}
+	}
+	sid, err := send(ctx, t, text)
+	if err != nil {
+		return false, err
+	}
+	now := r.clock.Now()
+	msg, _ := json.Marshal(message{ID: sid, Direction: "out", At: now.UnixMilli(), Agent: t.Agent, Text: text})
+	return r.store.AddReply(ctx, now, taskID, msg, sid, 7*24*time.Hour)
+}
+
+// Customer returns a customer with their latest contacts.
+func (r *Router) Customer(ctx context.Context, id string) (queues.Customer, error) {
+	return r.store.GetCustomer(ctx, id, 50)
+}
+
+// Abandon ends a task whose customer left (a caller hung up while waiting).
+// Tasks already with an agent are left to the agent.
+func (r *Router) Abandon(ctx context.Context, source, eventID string) (queues.Task, bool, error) {
+	id, err := r.store.TaskByIdempotencyKey(ctx, source+":"+eventID)
+	if err != nil {
+		return queues.Task{}, false, err
+	}
+	err = r.store.CancelWaiting(ctx, r.clock.Now(), id, "abandoned")
+	abandoned := err == nil
+	if err != nil && !errors.Is(err, queues.ErrConflict) {
+		return queues.Task{}, false, err
+	}
+	t, err := r.store.GetTask(ctx, id)
+	return t, abandoned, err
+}
+
+// MessageFailed records a failed delivery of an agent's message.
+func (r *Router) MessageFailed(ctx context.Context, providerID, status, code string) error {
+	_, err := r.store.MessageFailed(ctx, r.clock.Now(), providerID, status, code)
+	return err
+}
