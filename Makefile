@@ -10,9 +10,11 @@ test: ## the test suite, against a real redis-server the tests start themselves
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
 
-fuzz: ## run each fuzz target briefly
-	$(GO) test ./api -run '^$$' -fuzz '^FuzzCreateTask$$' -fuzztime 10s
-	$(GO) test ./api -run '^$$' -fuzz '^FuzzPutAgent$$' -fuzztime 10s
+FUZZ_TARGETS = FuzzCreateTask FuzzPutAgent FuzzTwilioVoice FuzzTwilioMessaging FuzzGenericWebhook
+FUZZTIME ?= 10s
+
+fuzz: ## run each fuzz target of the network-facing parsers briefly
+	for f in $(FUZZ_TARGETS); do $(GO) test ./api -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 bench: ## routing benchmarks against a real redis-server
 	$(GO) test ./queues -run '^$$' -bench . -benchtime 2000x

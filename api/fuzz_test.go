@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
 	"switchboard/api"
 	"switchboard/queues"
+	"switchboard/telephony"
 )
 
 // fuzzRequest sends body to the handler and checks what any input must get:
@@ -66,5 +68,77 @@ func FuzzPutAgent(f *testing.F) {
 	in := newInstance(f, "", nil)
 	f.Fuzz(func(t *testing.T, body string) {
 		fuzzRequest(t, in, "PUT", "/v1/agents/ana", "sb_planner_dev", body)
+	})
+}
+
+// fuzzTwilio posts a fuzzed form, signed as Twilio would sign it, so that the
+// input reaches the parser.
+func fuzzTwilio(f *testing.F, path string, seeds ...url.Values) {
+	for _, s := range seeds {
+		f.Add(s.Encode())
+	}
+	f.Add("CallSid=CA&AccountSid=AC")
+	f.Add("%zz")
+	f.Add("Body=%ff%fe&From=whatsapp:%2B1")
+	tw := newFakeTwilio(f)
+	in := newInstance(f, "", nil, withTwilio(tw))
+	f.Fuzz(func(t *testing.T, body string) {
+		form, _ := url.ParseQuery(body)
+		sig := twilioSign(authToken, publicURL+path, form)
+		ctx := context.Background()
+		before := in.rdb.XLen(ctx, queues.Prefix(in.ws)+"events").Val()
+		req := httptest.NewRequest("POST", path, strings.NewReader(body))
+		req.Header.Set("X-Twilio-Signature", sig)
+		rec := httptest.NewRecorder()
+		in.srv.Config.Handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%q: %d %s", body, rec.Code, rec.Body)
+		}
+		if rec.Code >= 400 && in.rdb.XLen(ctx, queues.Prefix(in.ws)+"events").Val() != before {
+			t.Fatalf("%q: refused with %d but wrote", body, rec.Code)
+		}
+	})
+}
+
+func FuzzTwilioVoice(f *testing.F) {
+	fuzzTwilio(f, "/webhooks/twilio/voice", callForm(sid("CA", 1)))
+}
+
+func FuzzTwilioMessaging(f *testing.F) {
+	m := messageForm(sid("SM", 1), "Hola")
+	m.Set("NumMedia", "1")
+	m.Set("MediaUrl0", "https://api.twilio.com/media/ME1")
+	fuzzTwilio(f, "/webhooks/twilio/messaging", m, messageForm(sid("MM", 2), "x"))
+}
+
+func FuzzGenericWebhook(f *testing.F) {
+	for _, s := range []string{
+		`{"id":"e1","customer":{"id":"v1","name":"Ana"},"text":"Hola"}`,
+		`{"id":"e2","channel":"chat","customer":{"phone":"+34600111222"},"text":"hi","language":"fr","skill":"sales","attributes":{"page":"/x"}}`,
+		`{"id":"e3","channel":"fax","customer":{"id":"v1"}}`,
+		`{"id":"e4","customer":{"email":"not an email"}}`, `{}`, `[`, "\xff",
+	} {
+		f.Add(s)
+	}
+	in := newInstance(f, "", nil)
+	f.Fuzz(func(t *testing.T, body string) {
+		ctx := context.Background()
+		before := in.rdb.XLen(ctx, queues.Prefix(in.ws)+"events").Val()
+		req := httptest.NewRequest("POST", "/webhooks/generic/webchat", strings.NewReader(body))
+		req.Header.Set(telephony.SignatureHeader, telephony.Sign("dev-webchat-secret-change-me", []byte(body), in.clock.Now()))
+		rec := httptest.NewRecorder()
+		in.srv.Config.Handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%q: %d %s", body, rec.Code, rec.Body)
+		}
+		if rec.Code >= 400 {
+			var p api.Problem
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || len(p.Errors) == 0 {
+				t.Fatalf("%q: %d without a field: %s", body, rec.Code, rec.Body)
+			}
+			if in.rdb.XLen(ctx, queues.Prefix(in.ws)+"events").Val() != before {
+				t.Fatalf("%q: refused with %d but wrote", body, rec.Code)
+			}
+		}
 	})
 }

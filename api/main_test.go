@@ -10,20 +10,41 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
 	"switchboard/api"
 	"switchboard/clock"
 	"switchboard/config"
 	"switchboard/internal/redistest"
+	"switchboard/langdetect"
 	"switchboard/metrics"
 	"switchboard/queues"
 	"switchboard/router"
+	"switchboard/telephony"
 )
+
+var (
+	detectorOnce sync.Once
+	sharedDet    *langdetect.Detector
+)
+
+// detector is built once per test binary: loading the models takes a while.
+func detector(t testing.TB, langs []string) *langdetect.Detector {
+	detectorOnce.Do(func() {
+		d, err := langdetect.New(langs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sharedDet = d
+	})
+	return sharedDet
+}
 
 func TestMain(m *testing.M) { redistest.Main(m) }
 
@@ -47,11 +68,16 @@ type instance struct {
 
 // newInstance starts an instance on workspace ws (a new one when empty) with
 // the example configuration and a manual clock.
-func newInstance(t testing.TB, ws string, clk *clock.Manual) *instance {
+func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*config.Config)) *instance {
 	t.Helper()
 	cfg, err := config.Parse(config.Example, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Rate limits are off unless a test turns them on: the tests send fast.
+	cfg.RateLimits = config.RateLimits{WebhookAccountPerSecond: -1, WebhookCustomerPerMinute: -1, APIKeyPerSecond: -1}
+	for _, f := range configure {
+		f(cfg)
 	}
 	if ws == "" {
 		ws = redistest.Workspace(t)
@@ -71,9 +97,18 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual) *instance {
 		qs[i] = q.ID
 	}
 	reg.MustRegister(metrics.NewCollector(store, qs, cfg.ChannelNames(), clk, log))
-	rt := router.New(cfg, store, clk, log)
+	rt := router.New(cfg, store, clk, log).WithDetector(detector(t, cfg.Languages))
+	var twilioAPI api.TwilioAPI
+	if tw := cfg.Twilio; tw.Enabled() {
+		rest, err := telephony.NewTwilioREST(tw.AccountSID, tw.AuthToken, tw.APIBaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		twilioAPI = rest
+	}
 	stop := make(chan struct{})
-	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop, StreamKeepAlive: 200 * time.Millisecond})
+	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop, StreamKeepAlive: 200 * time.Millisecond,
+		TwilioAPI: twilioAPI, Limiter: redis_rate.NewLimiter(rdb)})
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { close(stop); srv.Close() })
 	return &instance{t: t, srv: srv, router: rt, store: store, clock: clk, rdb: rdb, ws: ws,

@@ -1,0 +1,414 @@
+package api_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/config"
+	"switchboard/queues"
+	"switchboard/telephony"
+)
+
+const (
+	accountSID  = "AC0123456789abcdef0123456789abcdef"
+	authToken   = "0f1e2d3c4b5a69780f1e2d3c4b5a6978"
+	publicURL   = "https://sb.example.com" // as Twilio sees us, behind a proxy
+	ourNumber   = "+34910000001"
+	waNumber    = "whatsapp:+14155238886"
+	callerPhone = "+34600111222"
+)
+
+// fakeTwilio is a local stand-in for api.twilio.com that records each request
+// exactly as Twilio would receive it.
+type fakeTwilio struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []twilioRequest
+}
+
+type twilioRequest struct {
+	Method, Path, User, Pass string
+	Form                     url.Values
+	Sid                      string // the sid the fake answered with
+}
+
+func newFakeTwilio(t testing.TB) *fakeTwilio {
+	f := &fakeTwilio{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		user, pass, _ := r.BasicAuth()
+		f.mu.Lock()
+		n := len(f.reqs) + 1
+		req := twilioRequest{r.Method, r.URL.Path, user, pass, form, sid("SM", 1000+n)}
+		f.reqs = append(f.reqs, req)
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.Contains(r.URL.Path, "/Calls/"):
+			fmt.Fprintf(w, `{"sid":%q,"status":"in-progress"}`, strings.TrimSuffix(r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:], ".json"))
+		case strings.HasSuffix(r.URL.Path, "/Messages.json"):
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, `{"sid":%q,"status":"queued"}`, req.Sid)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeTwilio) requests() []twilioRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]twilioRequest(nil), f.reqs...)
+}
+
+func withTwilio(f *fakeTwilio) func(*config.Config) {
+	return func(c *config.Config) {
+		c.PublicBaseURL = publicURL
+		c.Twilio = config.Twilio{AccountSID: accountSID, AuthToken: authToken, APIBaseURL: f.URL}
+		c.Voice.IVR = nil
+	}
+}
+
+// twilioSign signs like Twilio: HMAC-SHA1 over the full URL and the sorted
+// parameters, base64 (written here independently of the library).
+func twilioSign(token, fullURL string, form url.Values) string {
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(fullURL)
+	for _, k := range keys {
+		b.WriteString(k + form.Get(k))
+	}
+	m := hmac.New(sha1.New, []byte(token))
+	m.Write([]byte(b.String()))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// twilioPost sends a form to path signed for the public URL.
+func (in *instance) twilioPost(path string, form url.Values) response {
+	in.t.Helper()
+	return in.signedForm(path, form, twilioSign(authToken, publicURL+path, form))
+}
+
+func (in *instance) signedForm(path string, form url.Values, sig string) response {
+	in.t.Helper()
+	req, _ := http.NewRequest("POST", in.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if sig != "" {
+		req.Header.Set("X-Twilio-Signature", sig)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func callForm(sid string) url.Values {
+	return url.Values{"CallSid": {sid}, "AccountSid": {accountSID}, "From": {callerPhone}, "To": {ourNumber},
+		"CallStatus": {"ringing"}, "Direction": {"inbound"}}
+}
+
+func messageForm(sid, text string) url.Values {
+	return url.Values{"MessageSid": {sid}, "AccountSid": {accountSID}, "From": {"whatsapp:" + callerPhone},
+		"To": {waNumber}, "Body": {text}, "NumMedia": {"0"}, "ProfileName": {"Lucía"}}
+}
+
+func sid(prefix string, n int) string { return fmt.Sprintf("%s%032x", prefix, n) }
+
+func TestVoiceThenWhatsAppEndToEnd(t *testing.T) {
+	tw := newFakeTwilio(t)
+	in := newInstance(t, "", nil, withTwilio(tw))
+	// Ana serves Spanish support on voice and WhatsApp; Bruno too, and he has
+	// been idle longer, so without a preference he would get the message.
+	for _, a := range []string{
+		`{"id":"bruno","name":"Bruno","time_zone":"Europe/Lisbon","languages":["es","pt"],"skills":{"support":3},"contact":"client:bruno"}`,
+		`{"id":"ana","name":"Ana","time_zone":"Europe/Madrid","languages":["es","en"],"skills":{"support":4},"contact":"client:ana"}`,
+	} {
+		in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, a)
+	}
+	st := in.stream("ana", anaKey, "")
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"available"}`)
+
+	// 1. The call: signed webhook -> TwiML with the Spanish greeting (the number is Spanish).
+	call := sid("CA", 1)
+	r := in.twilioPost("/webhooks/twilio/voice", callForm(call))
+	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/xml") ||
+		!strings.Contains(string(r.body), `<Say language="es-ES">Gracias por llamar.`) || !strings.Contains(string(r.body), "<Play") {
+		t.Fatalf("voice webhook: %d %s", r.status, r.body)
+	}
+	// 2. The offer reaches ana's stream.
+	ev := st.next(t, "offer")
+	var offer struct {
+		OfferID string `json:"offer_id"`
+		TaskID  string `json:"task_id"`
+		Queue   string `json:"queue"`
+	}
+	_ = json.Unmarshal([]byte(ev.Data), &offer)
+	if offer.Queue != "support-es" {
+		t.Fatalf("offer %s", ev.Data)
+	}
+	// 3. Accepting it makes the REST call that puts the caller through.
+	in.must(http.StatusOK, "POST", "/v1/offers/"+offer.OfferID+"/accept", anaKey, "")
+	reqs := tw.requests()
+	if len(reqs) != 1 {
+		t.Fatalf("twilio requests: %+v", reqs)
+	}
+	got := reqs[0]
+	wantPath := "/2010-04-01/Accounts/" + accountSID + "/Calls/" + call + ".json"
+	wantTwiML := `<?xml version="1.0" encoding="UTF-8"?><Response><Dial answerOnBridge="true"><Client>ana</Client></Dial></Response>`
+	if got.Method != "POST" || got.Path != wantPath || got.User != accountSID || got.Pass != authToken || got.Form.Get("Twiml") != wantTwiML {
+		t.Fatalf("connect request %+v\nwant POST %s with Twiml %s", got, wantPath, wantTwiML)
+	}
+	in.must(http.StatusOK, "POST", "/v1/tasks/"+offer.TaskID+"/complete", anaKey, `{"disposition":"refund explained"}`)
+	in.must(http.StatusOK, "POST", "/v1/tasks/"+offer.TaskID+"/ready", anaKey, "")
+
+	// 4. Later the same customer writes on WhatsApp. Bruno is available too,
+	// but the offer goes first to ana, and carries the call.
+	in.clock.Advance(2 * time.Hour)
+	in.must(http.StatusOK, "PUT", "/v1/agents/bruno/presence", brunoKey, `{"presence":"available"}`)
+	r = in.twilioPost("/webhooks/twilio/messaging", messageForm(sid("SM", 2), "Hola otra vez, sobre el reembolso"))
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "<Response") {
+		t.Fatalf("messaging webhook: %d %s", r.status, r.body)
+	}
+	ev = st.next(t, "offer")
+	var wa struct {
+		OfferID  string          `json:"offer_id"`
+		TaskID   string          `json:"task_id"`
+		Channel  string          `json:"channel"`
+		Customer json.RawMessage `json:"customer"`
+		History  []struct {
+			TaskID      string `json:"task_id"`
+			Channel     string `json:"channel"`
+			Agent       string `json:"agent"`
+			Disposition string `json:"disposition"`
+		} `json:"history"`
+	}
+	if err := json.Unmarshal([]byte(ev.Data), &wa); err != nil {
+		t.Fatal(err)
+	}
+	if wa.Channel != "whatsapp" || len(wa.History) != 1 || wa.History[0].TaskID != offer.TaskID ||
+		wa.History[0].Channel != "voice" || wa.History[0].Agent != "ana" || wa.History[0].Disposition != "refund explained" {
+		t.Fatalf("whatsapp offer: %s", ev.Data)
+	}
+	in.must(http.StatusOK, "POST", "/v1/offers/"+wa.OfferID+"/accept", anaKey, "")
+
+	// 5. Her reply goes out from the number the customer wrote to.
+	var sent struct {
+		FirstResponse bool `json:"first_response"`
+	}
+	in.must(http.StatusCreated, "POST", "/v1/tasks/"+wa.TaskID+"/messages", anaKey, `{"text":"¡Hola Lucía! Ya está tramitado."}`).decode(t, &sent)
+	reqs = tw.requests()
+	msg := reqs[len(reqs)-1]
+	if !sent.FirstResponse || msg.Path != "/2010-04-01/Accounts/"+accountSID+"/Messages.json" ||
+		msg.Form.Get("From") != waNumber || msg.Form.Get("To") != "whatsapp:"+callerPhone || msg.Form.Get("Body") != "¡Hola Lucía! Ya está tramitado." ||
+		msg.Form.Get("StatusCallback") != publicURL+"/webhooks/twilio/messaging/status" {
+		t.Fatalf("send request %+v", msg)
+	}
+	// A follow-up joins the conversation and reaches ana's stream.
+	in.twilioPost("/webhooks/twilio/messaging", messageForm(sid("SM", 3), "¡Gracias!"))
+	if m := st.next(t, "message"); !strings.Contains(m.Data, "¡Gracias!") {
+		t.Fatalf("message event %s", m.Data)
+	}
+	var conv struct{ Messages []map[string]any }
+	in.must(http.StatusOK, "GET", "/v1/tasks/"+wa.TaskID+"/messages", anaKey, "").decode(t, &conv)
+	if len(conv.Messages) != 3 || conv.Messages[1]["direction"] != "out" {
+		t.Fatalf("conversation %+v", conv.Messages)
+	}
+	// The delivery of the reply failed: recorded and shown to ana.
+	in.twilioPost("/webhooks/twilio/messaging/status", url.Values{"MessageSid": {msg.Sid}, "AccountSid": {accountSID},
+		"MessageStatus": {"undelivered"}, "ErrorCode": {"63016"}})
+	if f := st.next(t, "message.failed"); !strings.Contains(f.Data, "63016") {
+		t.Fatalf("failure event %s", f.Data)
+	}
+
+	// The timeline holds both contacts, newest first.
+	var task queues.Task
+	in.must(http.StatusOK, "GET", "/v1/tasks/"+wa.TaskID, anaKey, "").decode(t, &task)
+	var cu queues.Customer
+	in.must(http.StatusOK, "GET", "/v1/customers/"+task.CustomerID+"/timeline", adminKey, "").decode(t, &cu)
+	if len(cu.Timeline) != 2 || cu.Timeline[0].Channel != "whatsapp" || cu.Timeline[1].Channel != "voice" ||
+		len(cu.Identities) != 1 || cu.Identities[0] != "phone:"+callerPhone || cu.Name != "Lucía" {
+		t.Fatalf("timeline %+v", cu)
+	}
+}
+
+func TestCallerHangsUpWhileWaiting(t *testing.T) {
+	tw := newFakeTwilio(t)
+	in := newInstance(t, "", nil, withTwilio(tw))
+	call := sid("CA", 7)
+	if r := in.twilioPost("/webhooks/twilio/voice", callForm(call)); r.status != http.StatusOK {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	in.clock.Advance(47 * time.Second)
+	form := url.Values{"CallSid": {call}, "AccountSid": {accountSID}, "CallStatus": {"completed"}}
+	if r := in.twilioPost("/webhooks/twilio/voice/status", form); r.status != http.StatusNoContent {
+		t.Fatalf("status: %d %s", r.status, r.body)
+	}
+	id, err := in.store.TaskByIdempotencyKey(t.Context(), "twilio:"+call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _ := in.store.GetTask(t.Context(), id)
+	if task.State != queues.Canceled || task.Reason != "abandoned" || *task.AbandonWait != 47*time.Second {
+		t.Fatalf("%+v", task)
+	}
+	if _, err := in.consumer.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	body := string(in.must(http.StatusOK, "GET", "/metrics", "", "").body)
+	if !strings.Contains(body, `switchboard_abandoned_wait_seconds_count{channel="voice",queue="support-es"} 1`) ||
+		!strings.Contains(body, `switchboard_abandoned_wait_seconds_bucket{channel="voice",queue="support-es",le="30"} 0`) {
+		t.Fatalf("abandon metrics missing:\n%s", grep(body, "abandoned"))
+	}
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// Twilio retries: the same CallSid or MessageSid delivered many times at once
+// makes one task.
+func TestDuplicateDeliveriesMakeOneTask(t *testing.T) {
+	tw := newFakeTwilio(t)
+	in := newInstance(t, "", nil, withTwilio(tw))
+	call, msg := sid("CA", 9), sid("SM", 9)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			if i%2 == 0 {
+				if r := in.twilioPost("/webhooks/twilio/voice", callForm(call)); r.status != http.StatusOK {
+					t.Errorf("voice: %d %s", r.status, r.body)
+				}
+			} else if r := in.twilioPost("/webhooks/twilio/messaging", messageForm(msg, "hello")); r.status != http.StatusOK {
+				t.Errorf("messaging: %d %s", r.status, r.body)
+			}
+		})
+	}
+	wg.Wait()
+	evs, err := in.store.Events(t.Context(), "0", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, received := 0, 0
+	for _, e := range evs {
+		switch e.Type {
+		case "task.created":
+			created++
+		case "message.received":
+			received++
+		}
+	}
+	if created != 2 || received != 1 {
+		t.Fatalf("%d tasks created and %d messages received, want 2 and 1", created, received)
+	}
+}
+
+func TestWebhookSignaturesRefused(t *testing.T) {
+	tw := newFakeTwilio(t)
+	in := newInstance(t, "", nil, withTwilio(tw))
+	form := callForm(sid("CA", 3))
+	good := twilioSign(authToken, publicURL+"/webhooks/twilio/voice", form)
+	changed := callForm(sid("CA", 3))
+	changed.Set("From", "+34600999999")
+	cases := map[string]response{
+		"missing":           in.signedForm("/webhooks/twilio/voice", form, ""),
+		"wrong token":       in.signedForm("/webhooks/twilio/voice", form, twilioSign("wrong", publicURL+"/webhooks/twilio/voice", form)),
+		"changed parameter": in.signedForm("/webhooks/twilio/voice", changed, good),
+		"internal URL":      in.signedForm("/webhooks/twilio/voice", form, twilioSign(authToken, in.srv.URL+"/webhooks/twilio/voice", form)),
+		"other endpoint":    in.signedForm("/webhooks/twilio/voice/status", form, good),
+	}
+	before := in.snapshot()
+	for name, r := range cases {
+		if r.status != http.StatusForbidden {
+			t.Errorf("%s: %d %s", name, r.status, r.body)
+		}
+	}
+	body := []byte(`{"id":"e1","customer":{"id":"v1"},"text":"hi"}`)
+	for name, sig := range map[string]string{
+		"generic wrong secret": telephony.Sign("not-the-webchat-secret", body, in.clock.Now()),
+		"generic stale":        telephony.Sign("dev-webchat-secret-change-me", body, in.clock.Now().Add(-10*time.Minute)),
+	} {
+		req, _ := http.NewRequest("POST", in.srv.URL+"/webhooks/generic/webchat", strings.NewReader(string(body)))
+		req.Header.Set(telephony.SignatureHeader, sig)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d", name, res.StatusCode)
+		}
+	}
+	if after := in.snapshot(); len(after) != len(before) {
+		t.Fatal("a refused webhook wrote to Redis")
+	}
+	metrics := string(in.must(http.StatusOK, "GET", "/metrics", "", "").body)
+	if !strings.Contains(metrics, `switchboard_webhook_signature_failures_total{provider="twilio"} 5`) ||
+		!strings.Contains(metrics, `switchboard_webhook_signature_failures_total{provider="webchat"} 2`) {
+		t.Fatalf("signature failures not counted:\n%s", grep(metrics, "signature"))
+	}
+}
+
+// One customer's flood is limited without slowing another's.
+func TestWebhookRateLimitPerCustomer(t *testing.T) {
+	tw := newFakeTwilio(t)
+	in := newInstance(t, "", nil, withTwilio(tw), func(c *config.Config) { c.RateLimits.WebhookCustomerPerMinute = 2 })
+	flood := func(n int, from string) response {
+		f := messageForm(sid("SM", n), "spam")
+		f.Set("From", from)
+		return in.twilioPost("/webhooks/twilio/messaging", f)
+	}
+	for i := range 2 {
+		if r := flood(100+i, "+34600000001"); r.status != http.StatusOK {
+			t.Fatalf("message %d: %d %s", i, r.status, r.body)
+		}
+	}
+	r := flood(102, "+34600000001")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Fatalf("third message: %d, Retry-After %q", r.status, r.header.Get("Retry-After"))
+	}
+	if r := flood(103, "+34600000002"); r.status != http.StatusOK {
+		t.Fatalf("another customer: %d %s", r.status, r.body)
+	}
+}
+
+func TestAPIKeyRateLimit(t *testing.T) {
+	in := newInstance(t, "", nil, func(c *config.Config) { c.RateLimits.APIKeyPerSecond = 3 })
+	codes := map[int]int{}
+	for range 6 {
+		codes[in.do("GET", "/v1/agents", adminKey, "").status]++
+	}
+	if codes[200] < 3 || codes[429] == 0 {
+		t.Fatalf("statuses %v", codes)
+	}
+	if r := in.do("GET", "/v1/agents", "sb_planner_dev", ""); r.status != http.StatusOK {
+		t.Fatalf("another key limited: %d", r.status)
+	}
+}
