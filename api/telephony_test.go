@@ -412,3 +412,44 @@ func TestAPIKeyRateLimit(t *testing.T) {
 		t.Fatalf("another key limited: %d", r.status)
 	}
 }
+
+func TestIVRChoosesLanguageThenSkill(t *testing.T) {
+	tw := newFakeTwilio(t)
+	in := newInstance(t, "", nil, withTwilio(tw), func(c *config.Config) {
+		ex, _ := config.Parse(config.Example, nil)
+		c.Voice.IVR = ex.Voice.IVR
+	})
+	call := sid("CA", 21)
+	form := callForm(call)
+	form.Set("From", "+14158675309") // a US number: without the IVR it would go to English
+	r := in.twilioPost("/webhooks/twilio/voice", form)
+	for _, want := range []string{`<Gather `, `numDigits="1"`, `action="/webhooks/twilio/voice/ivr?step=language"`, `Para español, pulse 2.`} {
+		if !strings.Contains(string(r.body), want) {
+			t.Fatalf("language menu lacks %s: %s", want, r.body)
+		}
+	}
+	form.Set("Digits", "2")
+	r = in.twilioPost("/webhooks/twilio/voice/ivr?step=language", form)
+	if !strings.Contains(string(r.body), `action="/webhooks/twilio/voice/ivr?step=skill&amp;language=es"`) ||
+		!strings.Contains(string(r.body), "Para facturación, pulse 2.") {
+		t.Fatalf("skill menu: %s", r.body)
+	}
+	r = in.twilioPost("/webhooks/twilio/voice/ivr?step=skill&language=es", form)
+	if !strings.Contains(string(r.body), `<Say language="es-ES">Gracias por llamar.`) {
+		t.Fatalf("hold: %s", r.body)
+	}
+	id, err := in.store.TaskByIdempotencyKey(t.Context(), "twilio:"+call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _ := in.store.GetTask(t.Context(), id)
+	if task.Queue != "billing-es" || !strings.Contains(string(task.Attributes), `"language_from":"ivr"`) {
+		t.Fatalf("task %+v", task)
+	}
+	// The query string is part of what Twilio signs: a choice cannot be forged.
+	forged := in.signedForm("/webhooks/twilio/voice/ivr?step=skill&language=fr", form,
+		twilioSign(authToken, publicURL+"/webhooks/twilio/voice/ivr?step=skill&language=es", form))
+	if forged.status != http.StatusForbidden {
+		t.Fatalf("forged step: %d", forged.status)
+	}
+}
