@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -451,5 +452,65 @@ func TestIVRChoosesLanguageThenSkill(t *testing.T) {
 		twilioSign(authToken, publicURL+"/webhooks/twilio/voice/ivr?step=skill&language=es", form))
 	if forged.status != http.StatusForbidden {
 		t.Fatalf("forged step: %d", forged.status)
+	}
+}
+
+func TestWebhookBadInputChangesNothing(t *testing.T) {
+	tw := newFakeTwilio(t)
+	in := newInstance(t, "", nil, withTwilio(tw))
+	post := func(path, body string, sign bool) response {
+		req, _ := http.NewRequest("POST", in.srv.URL+path, strings.NewReader(body))
+		if strings.HasPrefix(path, "/webhooks/generic/") {
+			req.Header.Set(telephony.SignatureHeader, telephony.Sign("dev-webchat-secret-change-me", []byte(body), in.clock.Now()))
+		} else if sign {
+			form, _ := url.ParseQuery(body)
+			req.Header.Set("X-Twilio-Signature", twilioSign(authToken, publicURL+path, form))
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return response{status: res.StatusCode, header: res.Header, body: b}
+	}
+	giant := strings.Repeat("a", 2<<20)
+	cases := []struct {
+		name, path, body string
+		status           int
+		field            string
+	}{
+		{"generic giant body", "/webhooks/generic/webchat", `{"id":"e1","text":"` + giant + `"}`, 413, "body"},
+		{"generic bad UTF-8", "/webhooks/generic/webchat", "{\"id\":\"e1\",\"customer\":{\"id\":\"v\"},\"text\":\"\xff\xfe\"}", 400, "body"},
+		{"generic unknown channel", "/webhooks/generic/webchat", `{"id":"e1","channel":"fax","customer":{"id":"v"}}`, 400, "channel"},
+		{"generic channel of another source", "/webhooks/generic/webchat", `{"id":"e1","channel":"email","customer":{"id":"v"}}`, 400, "channel"},
+		{"generic malformed", "/webhooks/generic/webchat", `{"id":`, 400, "body"},
+		{"generic no id", "/webhooks/generic/webchat", `{"customer":{"id":"v"}}`, 400, "id"},
+		{"generic unknown skill", "/webhooks/generic/webchat", `{"id":"e9","customer":{"id":"v"},"skill":"cooking"}`, 422, "skill"},
+		{"generic unknown source", "/webhooks/generic/fax", `{}`, 404, "source"},
+		{"twilio malformed form", "/webhooks/twilio/messaging", "MessageSid=%zz", 400, "body"},
+		{"twilio giant form", "/webhooks/twilio/messaging", "Body=" + giant, 413, "body"},
+		{"twilio bad UTF-8", "/webhooks/twilio/messaging", messageForm(sid("SM", 5), "\xff").Encode(), 400, "Body"},
+		{"twilio bad sid", "/webhooks/twilio/voice", "CallSid=CA1&AccountSid=" + accountSID, 400, "CallSid"},
+		{"twilio bad number", "/webhooks/twilio/messaging", url.Values{"MessageSid": {sid("SM", 6)}, "AccountSid": {accountSID}, "From": {"hello"}}.Encode(), 400, "From"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := in.snapshot()
+			r := post(c.path, c.body, true)
+			if r.status != c.status {
+				t.Fatalf("status %d, want %d: %.300s", r.status, c.status, r.body)
+			}
+			var p struct {
+				Errors []struct{ Field string }
+			}
+			_ = json.Unmarshal(r.body, &p)
+			if len(p.Errors) == 0 || p.Errors[0].Field != c.field {
+				t.Fatalf("problem %s, want field %s", r.body, c.field)
+			}
+			if after := in.snapshot(); !reflect.DeepEqual(before, after) {
+				t.Fatal("refused input changed Redis")
+			}
+		})
 	}
 }

@@ -279,7 +279,11 @@ func (s *Server) generic(c *gin.Context) {
 }
 
 func inbound(ct telephony.Contact) router.Inbound {
-	return router.Inbound{
+	also := make([]string, len(ct.Also))
+	for i, id := range ct.Also {
+		also[i] = id.Key()
+	}
+	return router.Inbound{Also: also,
 		Source: ct.Provider, Channel: ct.Channel, EventID: ct.EventID, To: ct.To,
 		Identity: ct.From.Key(), Region: ct.From.Region, Name: ct.Name, Text: ct.Text, Media: ct.Media,
 		Language: ct.Language, Skill: ct.Skill, Attributes: ct.Attributes,

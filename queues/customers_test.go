@@ -18,7 +18,7 @@ func (f *fixture) contact(id, channel, identity, text string, join bool) queues.
 	cr, err := f.store.CreateTask(f.ctx, f.now, queues.NewTask{
 		ID: id, IdempotencyKey: "ev-" + id, IdempotencyTTL: time.Hour, Channel: channel, Queue: "q",
 		DueAt: f.now.Add(time.Minute), OfferTimeout: 20 * time.Second, Customer: json.RawMessage(`{}`), Attributes: json.RawMessage(`{}`),
-		IdentityKey: identity, NewCustomerID: "cus-" + id, Message: json.RawMessage(msg), Join: join,
+		IdentityKeys: []string{identity}, NewCustomerID: "cus-" + id, Message: json.RawMessage(msg), Join: join,
 		PreferredWindow: 72 * time.Hour, PreferredWait: 20 * time.Second,
 	})
 	if err != nil {
@@ -153,5 +153,26 @@ func TestAbandonRecordsWait(t *testing.T) {
 	tk := f.getTask("v1")
 	if tk.State != queues.Canceled || tk.Reason != "abandoned" || tk.AbandonWait == nil || *tk.AbandonWait != 42*time.Second {
 		t.Fatalf("%+v", tk)
+	}
+}
+
+// A contact that gives several identities links them all to one customer.
+func TestIdentitiesLinkToOneCustomer(t *testing.T) {
+	f := newFixture(t)
+	f.contact("s1", "sms", "phone:+34600111222", "hola", true)
+	cr, err := f.store.CreateTask(f.ctx, f.now, queues.NewTask{
+		ID: "e1", Channel: "email", Queue: "q", DueAt: f.now, OfferTimeout: time.Second,
+		Customer: json.RawMessage(`{}`), Attributes: json.RawMessage(`{}`),
+		IdentityKeys: []string{"email:ana@example.com", "phone:+34600111222"}, NewCustomerID: "cus-new",
+	})
+	if err != nil || cr.CustomerID != "cus-s1" {
+		t.Fatalf("%+v %v", cr, err)
+	}
+	if id, _ := f.store.CustomerByIdentity(f.ctx, "email:ana@example.com"); id != "cus-s1" {
+		t.Fatalf("email linked to %q", id)
+	}
+	c, _ := f.store.GetCustomer(f.ctx, "cus-s1", 10)
+	if strings.Join(c.Identities, ",") != "email:ana@example.com,phone:+34600111222" || len(c.Timeline) != 2 {
+		t.Fatalf("customer %+v", c)
 	}
 }

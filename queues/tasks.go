@@ -33,9 +33,10 @@ type NewTask struct {
 	Customer       json.RawMessage
 	Attributes     json.RawMessage
 
-	// IdentityKey links the task to the customer with that identity (one is
-	// created, with id NewCustomerID, when the identity is new).
-	IdentityKey   string
+	// IdentityKeys link the task to the customer any of them belongs to (one
+	// is created, with id NewCustomerID, when none is known); the first is
+	// the primary identity.
+	IdentityKeys  []string
 	NewCustomerID string
 	CustomerName  string
 	// Message is the customer's first message (JSON), if any.
@@ -97,10 +98,11 @@ func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Creat
 	if t.Join {
 		join = 1
 	}
+	identities, _ := json.Marshal(nonNil(t.IdentityKeys))
 	res, err := s.run(ctx, createTaskScript, now, t.ID, t.IdempotencyKey, t.IdempotencyTTL.Milliseconds(),
 		t.Channel, t.Queue, t.Priority, t.DueAt.UnixMilli(), t.OfferTimeout.Milliseconds(), t.WrapUp.Milliseconds(),
 		string(t.Customer), string(t.Attributes),
-		t.IdentityKey, t.NewCustomerID, t.CustomerName, string(t.Message), join,
+		string(identities), t.NewCustomerID, t.CustomerName, string(t.Message), join,
 		t.PreferredWindow.Milliseconds(), t.PreferredWait.Milliseconds())
 	if e, ok := err.(*Error); ok && e.Code == "duplicate" {
 		return Created{TaskID: e.Detail, Duplicate: true}, nil

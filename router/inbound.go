@@ -29,11 +29,14 @@ func (r *Router) WithDetector(d Detector) *Router {
 
 // Inbound is a contact from a provider, as the HTTP layer normalised it.
 type Inbound struct {
-	Source     string // "twilio" or the generic source's name
-	Channel    string
-	EventID    string // the provider's id of this event: retries repeat it
-	To         string // the number or address the customer contacted
-	Identity   string // the customer's identity key, e.g. phone:+34600111222
+	Source   string // "twilio" or the generic source's name
+	Channel  string
+	EventID  string // the provider's id of this event: retries repeat it
+	To       string // the number or address the customer contacted
+	Identity string // the customer's identity key, e.g. phone:+34600111222
+	// Also are further identities the provider gave (an e-mail beside a
+	// phone): they are linked to the same customer.
+	Also       []string
 	Region     string // the country of the customer's phone number, if known
 	Name       string
 	Text       string
@@ -102,7 +105,7 @@ func (r *Router) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
 		WrapUp:          ch.WrapUp,
 		Customer:        customer,
 		Attributes:      attrJSON,
-		IdentityKey:     in.Identity,
+		IdentityKeys:    append([]string{in.Identity}, in.Also...),
 		NewCustomerID:   NewID("cus"),
 		CustomerName:    in.Name,
 		Message:         msg,

@@ -22,9 +22,11 @@ type Contact struct {
 	Channel  string
 	// EventID is the provider's id of this event (CallSid, MessageSid, or the
 	// sender's idempotency key): a retried delivery carries the same one.
-	EventID  string
-	CallSID  string // voice only
-	From     Identity
+	EventID string
+	CallSID string // voice only
+	From    Identity
+	// Also are further identities of the same customer given with the contact.
+	Also     []Identity
 	To       string // the number or address the customer contacted
 	Name     string
 	Text     string

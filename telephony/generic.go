@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // SignatureHeader carries the generic webhook's signature:
@@ -100,6 +101,10 @@ type Generic struct {
 
 // Parse reads a generic webhook body.
 func (g Generic) Parse(body []byte) (Contact, error) {
+	// encoding/json would quietly replace invalid UTF-8; refuse it instead.
+	if !utf8.Valid(body) {
+		return Contact{}, invalid("body", "is not valid UTF-8")
+	}
 	var m GenericMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -137,33 +142,46 @@ func (g Generic) Parse(body []byte) (Contact, error) {
 	if len(c.Name) > 200 {
 		return Contact{}, invalid("customer.name", "is longer than 200 bytes")
 	}
+	// Every identity given is linked to the same customer; the channel's own
+	// kind (e-mail, social) is the primary one, else phone, e-mail, handle, id.
 	cu := m.Customer
-	switch {
-	case cu.Phone != "":
-		if c.From, err = PhoneIdentity(cu.Phone, g.DefaultRegion); err != nil {
-			return Contact{}, invalid("customer.phone", "%v", err)
+	var ids []Identity
+	add := func(field string, parse func() (Identity, error)) error {
+		id, err := parse()
+		if err != nil {
+			return invalid(field, "%v", err)
 		}
-	case cu.Email != "":
-		if c.From, err = EmailIdentity(cu.Email); err != nil {
-			return Contact{}, invalid("customer.email", "%v", err)
+		ids = append(ids, id)
+		return nil
+	}
+	for _, f := range []struct {
+		field, value string
+		parse        func() (Identity, error)
+	}{
+		{"customer.phone", cu.Phone, func() (Identity, error) { return PhoneIdentity(cu.Phone, g.DefaultRegion) }},
+		{"customer.email", cu.Email, func() (Identity, error) { return EmailIdentity(cu.Email) }},
+		{"customer.handle", cu.Handle, func() (Identity, error) { return SocialIdentity(g.Network, cu.Handle) }},
+		{"customer.id", cu.ID, func() (Identity, error) { return WebIdentity(cu.ID) }},
+	} {
+		if f.value != "" {
+			if err := add(f.field, f.parse); err != nil {
+				return Contact{}, err
+			}
 		}
-	case cu.Handle != "":
-		if c.From, err = SocialIdentity(g.Network, cu.Handle); err != nil {
-			return Contact{}, invalid("customer.handle", "%v", err)
-		}
-	case cu.ID != "":
-		if c.From, err = WebIdentity(cu.ID); err != nil {
-			return Contact{}, invalid("customer.id", "%v", err)
-		}
-	default:
+	}
+	if len(ids) == 0 {
 		return Contact{}, invalid("customer", "needs a phone, email, handle or id")
 	}
-	if c.Channel == "email" && c.From.Kind != "email" {
-		return Contact{}, invalid("customer.email", "is required on the email channel")
+	want := map[string]string{"email": "email", "social": "social"}[c.Channel]
+	if want != "" {
+		k := slices.IndexFunc(ids, func(id Identity) bool { return id.Kind == want })
+		if k < 0 {
+			field := map[string]string{"email": "customer.email", "social": "customer.handle"}[want]
+			return Contact{}, invalid(field, "is required on the %s channel", c.Channel)
+		}
+		ids[0], ids[k] = ids[k], ids[0]
 	}
-	if c.Channel == "social" && c.From.Kind != "social" {
-		return Contact{}, invalid("customer.handle", "is required on the social channel")
-	}
+	c.From, c.Also = ids[0], ids[1:]
 	if len(m.Attributes) > 50 {
 		return Contact{}, invalid("attributes", "at most 50")
 	}

@@ -151,3 +151,17 @@ func TestTwiML(t *testing.T) {
 		t.Errorf("dial sip: %s", d)
 	}
 }
+
+func TestGenericIdentities(t *testing.T) {
+	g := Generic{Name: "mailgate", Channels: []string{"email", "chat"}, DefaultRegion: "ES"}
+	c, err := g.Parse([]byte(`{"id":"m1","channel":"email","customer":{"phone":"600111222","email":"Ana@Example.com"},"text":"hola"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.From.Key() != "email:ana@example.com" || len(c.Also) != 1 || c.Also[0].Key() != "phone:+34600111222" {
+		t.Fatalf("identities %+v %+v", c.From, c.Also)
+	}
+	if _, err := g.Parse([]byte(`{"id":"m2","channel":"email","customer":{"id":"v1"}}`)); err == nil || !strings.HasPrefix(err.Error(), "customer.email:") {
+		t.Fatalf("email without address: %v", err)
+	}
+}

@@ -7,7 +7,8 @@
 --   +0 id, +1 idempotency key ('' for none), +2 idempotency ttl ms, +3 channel,
 --   +4 queue, +5 priority (0-100), +6 due_at ms, +7 offer timeout ms, +8 wrap-up ms,
 --   +9 customer json, +10 attributes json,
---   +11 identity key ('' for none), +12 customer id to use if the identity is new,
+--   +11 identity keys (json array, [] for none; the first is the primary),
+--   +12 customer id to use if no identity is known yet,
 --   +13 customer name, +14 message json ('' for none), +15 join (0|1),
 --   +16 preferred-agent window ms, +17 preferred-agent wait ms
 -- Returns {"ok", task id, agent offered ('' when waiting), customer id, joined (0|1)}
@@ -21,18 +22,30 @@ if idem ~= '' then
   end
 end
 
-local identity, cid, name = ARGV[ARG + 11], '', ARGV[ARG + 13]
+local identities, cid, name = cjson.decode(ARGV[ARG + 11]), '', ARGV[ARG + 13]
 local message = ARGV[ARG + 14]
 local cust
-if identity ~= '' then
-  cid = redis.call('GET', key('identity', identity))
-  if not cid then
-    cid = ARGV[ARG + 12]
-    redis.call('SET', key('identity', identity), cid)
-    redis.call('HSET', key('customer', cid), 'id', cid, 'created_at', n2s(NOW))
-    emit('customer.created', {'customer', cid, 'identity', identity})
+if #identities > 0 then
+  -- The customer is the one any of the identities is linked to; identities
+  -- not linked yet join them (one linked elsewhere stays there: no merging).
+  local linked = {}
+  for i, ident in ipairs(identities) do
+    linked[i] = redis.call('GET', key('identity', ident))
+    if linked[i] and cid == '' then
+      cid = linked[i]
+    end
   end
-  redis.call('SADD', key('customer', cid, 'identities'), identity)
+  if cid == '' then
+    cid = ARGV[ARG + 12]
+    redis.call('HSET', key('customer', cid), 'id', cid, 'created_at', n2s(NOW))
+    emit('customer.created', {'customer', cid, 'identity', identities[1]})
+  end
+  for i, ident in ipairs(identities) do
+    if not linked[i] then
+      redis.call('SET', key('identity', ident), cid)
+      redis.call('SADD', key('customer', cid, 'identities'), ident)
+    end
+  end
   if name ~= '' then
     redis.call('HSET', key('customer', cid), 'name', name)
   end
