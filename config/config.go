@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/language"
 
+	"switchboard/calendar"
 	"switchboard/validation"
 )
 
@@ -67,6 +68,10 @@ type Config struct {
 	Rules         []Rule     `yaml:"routing_rules"`
 	Customers     Customers  `yaml:"customers"`
 	RateLimits    RateLimits `yaml:"rate_limits"`
+	// Hours are named hours of operation that queues refer to.
+	Hours map[string]Hours `yaml:"hours"`
+
+	calendars map[string]*calendar.Calendar
 }
 
 // HTTP tunes the API server.
@@ -86,11 +91,6 @@ type Channel struct {
 	SLA          SLA           `yaml:"sla"`
 }
 
-// SLA is a service-level target.
-type SLA struct {
-	FirstResponse time.Duration `yaml:"first_response"`
-}
-
 // Queue is one skill-and-language queue.
 type Queue struct {
 	ID             string         `yaml:"id"`
@@ -99,6 +99,9 @@ type Queue struct {
 	Strategy       string         `yaml:"strategy"`
 	MinProficiency int            `yaml:"min_proficiency"`
 	SLA            map[string]SLA `yaml:"sla"`
+	// Hours names the queue's hours of operation (none: always open).
+	Hours      string `yaml:"hours"`
+	Escalation []Step `yaml:"escalation"`
 }
 
 // Routing holds engine-wide routing settings.
@@ -249,9 +252,7 @@ func (c *Config) Validate() validation.Errors {
 		if ch.WrapUp < 0 {
 			errs.Add(p+".wrap_up", "must not be negative")
 		}
-		if ch.SLA.FirstResponse <= 0 {
-			errs.Add(p+".sla.first_response", "must be positive")
-		}
+		validateSLA(p+".sla", ch.SLA, &errs, true)
 	}
 	checkList := func(field string, items []string, check func(string) string) {
 		seen := map[string]bool{}
@@ -311,9 +312,7 @@ func (c *Config) Validate() validation.Errors {
 			if _, ok := c.Channels[ch]; !ok {
 				errs.Add(p+".sla."+ch, "unknown channel")
 			}
-			if q.SLA[ch].FirstResponse <= 0 {
-				errs.Add(p+".sla."+ch+".first_response", "must be positive")
-			}
+			validateSLA(p+".sla."+ch, q.SLA[ch], &errs, false)
 		}
 	}
 	r := c.Routing
@@ -366,6 +365,7 @@ func (c *Config) Validate() validation.Errors {
 		}
 	}
 	c.validateContacts(&errs)
+	c.validateQueueExtras(&errs)
 	return errs
 }
 
@@ -381,10 +381,7 @@ func (c *Config) Queue(id string) (Queue, bool) {
 
 // FirstResponse is the first-response target for a channel in a queue.
 func (c *Config) FirstResponse(q Queue, channel string) time.Duration {
-	if s, ok := q.SLA[channel]; ok {
-		return s.FirstResponse
-	}
-	return c.Channels[channel].SLA.FirstResponse
+	return c.Policy(q, channel, 0).FirstResponse
 }
 
 // ChannelNames returns the configured channels in a stable order.

@@ -31,6 +31,8 @@ type Metrics struct {
 	SignatureFailures *prometheus.CounterVec
 	abandoned         *prometheus.HistogramVec
 	messages          *prometheus.CounterVec
+	sla               *prometheus.CounterVec
+	escalations       *prometheus.CounterVec
 }
 
 // New registers Switchboard's metrics with reg.
@@ -81,7 +83,16 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Conversation messages by channel and direction (in: from customers, out: from agents).",
 		}, []string{"channel", "direction"}),
 	}
-	reg.MustRegister(m.tasks, m.offers, m.wait, m.scripts, m.HTTP, m.eventsRead, m.Webhooks, m.SignatureFailures, m.abandoned, m.messages)
+	m.sla = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_sla_breaches_total",
+		Help: "SLA clocks that passed their target, by queue, channel and clock (first_response, next_reply).",
+	}, []string{"queue", "channel", "clock"})
+	m.escalations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_escalations_total",
+		Help: "Escalation steps applied to waiting tasks.",
+	}, []string{"queue", "channel"})
+	reg.MustRegister(m.tasks, m.offers, m.wait, m.scripts, m.HTTP, m.eventsRead, m.Webhooks, m.SignatureFailures,
+		m.abandoned, m.messages, m.sla, m.escalations)
 	return m
 }
 
@@ -112,6 +123,10 @@ func (m *Metrics) Observe(e queues.Event) {
 				m.abandoned.WithLabelValues(q, ch).Observe(float64(ms) / 1000)
 			}
 		}
+	case "sla.breached":
+		m.sla.WithLabelValues(q, ch, e.Fields["clock"]).Inc()
+	case "task.escalated":
+		m.escalations.WithLabelValues(q, ch).Inc()
 	case "message.received":
 		m.messages.WithLabelValues(ch, "in").Inc()
 	case "message.sent":

@@ -79,7 +79,7 @@ func TestLifecycleQueuedReservedAssignedWrappingCompleted(t *testing.T) {
 	for _, e := range evs {
 		types = append(types, e.Type)
 	}
-	want := []string{"agent.created", "task.created", "agent.presence", "offer.created", "task.assigned", "task.wrapping", "task.completed"}
+	want := []string{"agent.created", "task.created", "agent.presence", "offer.created", "sla.met", "task.assigned", "task.wrapping", "task.completed"}
 	if len(types) != len(want) {
 		t.Fatalf("events %v, want %v", types, want)
 	}

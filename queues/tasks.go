@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -48,6 +49,31 @@ type NewTask struct {
 	// same agent before the queue at large.
 	PreferredWindow time.Duration
 	PreferredWait   time.Duration
+
+	// FirstWarnAt is when the first-response warning fires (DueAt is the
+	// target); zero DueAt means no first-response clock.
+	FirstWarnAt time.Time
+	// NextReplyDue and NextReplyWarn are the next-reply clock's times if a
+	// customer message arriving now starts one (zero: no such target).
+	NextReplyDue, NextReplyWarn time.Time
+	// Escalation are the queue's escalation steps.
+	Escalation []EscalationStep
+}
+
+// EscalationStep is one escalation step, as the scripts read it.
+type EscalationStep struct {
+	AfterMS   int64    `json:"after,omitempty"`
+	AtWarning bool     `json:"warning,omitempty"`
+	Raise     int      `json:"raise,omitempty"`
+	Overflow  []string `json:"overflow,omitempty"`
+	Notify    bool     `json:"notify,omitempty"`
+}
+
+func msOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 // Created is the outcome of CreateTask.
@@ -86,6 +112,8 @@ type Task struct {
 	MessagesIn     int             `json:"messages_in"`
 	MessagesOut    int             `json:"messages_out"`
 	DeliveryFails  int             `json:"delivery_failures,omitempty"`
+	Clocks         []Clock         `json:"sla_clocks"`
+	Overflow       []string        `json:"overflow_queues,omitempty"`
 	Customer       json.RawMessage `json:"customer"`
 	Attributes     json.RawMessage `json:"attributes"`
 }
@@ -99,11 +127,13 @@ func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Creat
 		join = 1
 	}
 	identities, _ := json.Marshal(nonNil(t.IdentityKeys))
+	steps, _ := json.Marshal(nonNil(t.Escalation))
 	res, err := s.run(ctx, createTaskScript, now, t.ID, t.IdempotencyKey, t.IdempotencyTTL.Milliseconds(),
 		t.Channel, t.Queue, t.Priority, t.DueAt.UnixMilli(), t.OfferTimeout.Milliseconds(), t.WrapUp.Milliseconds(),
 		string(t.Customer), string(t.Attributes),
 		string(identities), t.NewCustomerID, t.CustomerName, string(t.Message), join,
-		t.PreferredWindow.Milliseconds(), t.PreferredWait.Milliseconds())
+		t.PreferredWindow.Milliseconds(), t.PreferredWait.Milliseconds(),
+		msOrZero(t.FirstWarnAt), msOrZero(t.NextReplyDue), msOrZero(t.NextReplyWarn), string(steps))
 	if e, ok := err.(*Error); ok && e.Code == "duplicate" {
 		return Created{TaskID: e.Detail, Duplicate: true}, nil
 	}
@@ -154,6 +184,21 @@ func taskFromHash(id string, h map[string]string) Task {
 	t.MessagesIn, _ = strconv.Atoi(h["messages_in"])
 	t.MessagesOut, _ = strconv.Atoi(h["messages_out"])
 	t.DeliveryFails, _ = strconv.Atoi(h["delivery_failures"])
+	t.Clocks = []Clock{}
+	for _, c := range []struct{ field, name string }{{"fr", "first_response"}, {"nr", "next_reply"}} {
+		if h[c.field+"_state"] == "" {
+			continue
+		}
+		clk := Clock{Name: c.name, State: h[c.field+"_state"], DueAt: ms(h[c.field+"_due"]), WarnAt: ms(h[c.field+"_warn"]),
+			MetAt: optMS(h[c.field+"_met_at"]), BreachedAt: optMS(h[c.field+"_breached_at"])}
+		if late, err := strconv.ParseInt(h[c.field+"_late_ms"], 10, 64); err == nil {
+			clk.LateBy = (time.Duration(late) * time.Millisecond).String()
+		}
+		t.Clocks = append(t.Clocks, clk)
+	}
+	if o := h["overflow"]; o != "" {
+		t.Overflow = strings.Split(o, ",")
+	}
 	if w, err := strconv.ParseInt(h["abandon_wait_ms"], 10, 64); err == nil {
 		d := time.Duration(w) * time.Millisecond
 		t.AbandonWait = &d
@@ -170,6 +215,17 @@ func optMS(s string) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// Clock is one SLA clock of a task.
+type Clock struct {
+	Name       string     `json:"clock"` // first_response or next_reply
+	State      string     `json:"state"` // running, met, breached, stopped
+	DueAt      time.Time  `json:"due_at"`
+	WarnAt     time.Time  `json:"warn_at"`
+	MetAt      *time.Time `json:"met_at,omitempty"`
+	BreachedAt *time.Time `json:"breached_at,omitempty"`
+	LateBy     string     `json:"late_by,omitempty"` // how late the response came, when it did
 }
 
 // Accepted describes a task an agent accepted.
@@ -249,6 +305,8 @@ func (s *Store) TransferTask(ctx context.Context, now time.Time, id, toQueue, to
 // Fired counts what one FireTimers call did.
 type Fired struct {
 	Timers, OfferTimeouts, WrapUpsEnded, Reroutes, Offers int
+	// SLA counts warnings and breaches applied, Escalations escalation steps.
+	SLA, Escalations int
 	// Next is the due time of the earliest remaining timer (zero when none).
 	Next time.Time
 }
@@ -264,6 +322,7 @@ func (s *Store) FireTimers(ctx context.Context, now time.Time, limit int) (Fired
 		Timers: int(num(at(res, 0))), OfferTimeouts: int(num(at(res, 1))), WrapUpsEnded: int(num(at(res, 2))),
 		Reroutes: int(num(at(res, 3))), Offers: int(num(at(res, 4))),
 	}
+	f.SLA, f.Escalations = int(num(at(res, 6))), int(num(at(res, 7)))
 	if next := num(at(res, 5)); next >= 0 {
 		f.Next = time.UnixMilli(next).UTC()
 	}

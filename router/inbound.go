@@ -68,8 +68,7 @@ type Ingested struct {
 // (explicit, IVR choice, the message text, the phone number's country, the
 // rule, the default), and the pair gives the queue.
 func (r *Router) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
-	ch, ok := r.cfg.Channels[in.Channel]
-	if !ok {
+	if _, ok := r.cfg.Channels[in.Channel]; !ok {
 		return Ingested{}, validation.Errors{{Field: "channel", Reason: "is not a configured channel"}}
 	}
 	rule := r.matchRule(in)
@@ -93,26 +92,14 @@ func (r *Router) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
 		msg, _ = json.Marshal(message{ID: in.EventID, Direction: "in", At: now.UnixMilli(), Text: in.Text, Media: in.Media})
 	}
 	cu := r.cfg.Customers
-	cr, err := r.store.CreateTask(ctx, now, queues.NewTask{
-		ID:              NewID("tsk"),
-		IdempotencyKey:  in.Source + ":" + in.EventID,
-		IdempotencyTTL:  r.cfg.Routing.IdempotencyTTL,
-		Channel:         in.Channel,
-		Queue:           q.ID,
-		Priority:        rule.Priority,
-		DueAt:           now.Add(r.cfg.FirstResponse(q, in.Channel)),
-		OfferTimeout:    ch.OfferTimeout,
-		WrapUp:          ch.WrapUp,
-		Customer:        customer,
-		Attributes:      attrJSON,
-		IdentityKeys:    append([]string{in.Identity}, in.Also...),
-		NewCustomerID:   NewID("cus"),
-		CustomerName:    in.Name,
-		Message:         msg,
-		Join:            in.Channel != "voice",
-		PreferredWindow: cu.PreferredAgentWindow,
-		PreferredWait:   cu.PreferredAgentWait,
-	})
+	nt := r.newTask(q, in.Channel, rule.Priority, now)
+	nt.IdempotencyKey = in.Source + ":" + in.EventID
+	nt.Customer, nt.Attributes = customer, attrJSON
+	nt.IdentityKeys = append([]string{in.Identity}, in.Also...)
+	nt.NewCustomerID, nt.CustomerName = NewID("cus"), in.Name
+	nt.Message, nt.Join = msg, in.Channel != "voice"
+	nt.PreferredWindow, nt.PreferredWait = cu.PreferredAgentWindow, cu.PreferredAgentWait
+	cr, err := r.store.CreateTask(ctx, now, nt)
 	if err != nil {
 		return Ingested{}, err
 	}

@@ -171,8 +171,7 @@ const maxPriority = 100
 // false when the idempotency key matched an earlier task, which is returned.
 func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, bool, error) {
 	var errs validation.Errors
-	ch, ok := r.cfg.Channels[req.Channel]
-	if !ok {
+	if _, ok := r.cfg.Channels[req.Channel]; !ok {
 		errs.Add("channel", "must be one of %s", strings.Join(r.cfg.ChannelNames(), ", "))
 	}
 	q, qerrs := r.resolveQueue(req)
@@ -195,19 +194,9 @@ func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, 
 		return queues.Task{}, false, errs
 	}
 	now := r.clock.Now()
-	cr, err := r.store.CreateTask(ctx, now, queues.NewTask{
-		ID:             NewID("tsk"),
-		IdempotencyKey: req.IdempotencyKey,
-		IdempotencyTTL: r.cfg.Routing.IdempotencyTTL,
-		Channel:        req.Channel,
-		Queue:          q.ID,
-		Priority:       req.Priority,
-		DueAt:          now.Add(r.cfg.FirstResponse(q, req.Channel)),
-		OfferTimeout:   ch.OfferTimeout,
-		WrapUp:         ch.WrapUp,
-		Customer:       customer,
-		Attributes:     attrs,
-	})
+	nt := r.newTask(q, req.Channel, req.Priority, now)
+	nt.IdempotencyKey, nt.Customer, nt.Attributes = req.IdempotencyKey, customer, attrs
+	cr, err := r.store.CreateTask(ctx, now, nt)
 	if err != nil {
 		return queues.Task{}, false, err
 	}

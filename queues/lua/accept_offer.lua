@@ -23,6 +23,7 @@ if t.customer_id and t.customer_id ~= '' then
 end
 if t.channel == 'voice' or t.channel == 'chat' then
   tset(t, 'first_response_at', n2s(NOW))
+  meet_clock(t, 'fr')
 end
 local wait = NOW - tonumber(t.created_at)
 notify(t.agent, 'task.assigned', {task_id = t.id, offer_id = offer, channel = t.channel, queue = t.queue})

@@ -17,5 +17,7 @@ if not t.first_response_at or t.first_response_at == '' then
   tset(t, 'first_response_at', n2s(NOW))
   first = 1
 end
+meet_clock(t, 'fr')
+meet_clock(t, 'nr')
 emit('message.sent', with(task_fields(t), 'agent', t.agent or '', 'first_response', first))
 return {'ok', first}

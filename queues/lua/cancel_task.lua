@@ -29,11 +29,16 @@ elseif a then
 end
 tset(t, 'state', 'canceled', 'reason', ARGV[ARG + 1], 'ended_at', n2s(NOW), 'offer', '', 'deadline', '')
 end_conversation(t)
+stop_clocks(t)
+clear_escalations(t)
 -- How long the customer waited before giving up: planners need it (Erlang A).
 local waited = ''
 if prev == 'queued' or prev == 'reserved' then
   waited = n2s(NOW - tonumber(t.created_at))
   tset(t, 'abandon_wait_ms', waited)
+  if ARGV[ARG + 1] == 'abandoned' then
+    sl_count(t, 'abandoned')
+  end
 end
 emit('task.canceled', with(task_fields(t), 'agent', t.agent or '', 'previous', prev, 'reason', ARGV[ARG + 1],
   'wait_ms', waited))

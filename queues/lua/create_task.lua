@@ -10,7 +10,9 @@
 --   +11 identity keys (json array, [] for none; the first is the primary),
 --   +12 customer id to use if no identity is known yet,
 --   +13 customer name, +14 message json ('' for none), +15 join (0|1),
---   +16 preferred-agent window ms, +17 preferred-agent wait ms
+--   +16 preferred-agent window ms, +17 preferred-agent wait ms,
+--   +18 first-response warning ms, +19 next-reply due ms, +20 next-reply warning ms
+--   (0: no such clock), +21 escalation steps json [{after, warning, raise, overflow, notify}]
 -- Returns {"ok", task id, agent offered ('' when waiting), customer id, joined (0|1)}
 -- or {"duplicate", existing task id}.
 local id, idem, ttl = ARGV[ARG], ARGV[ARG + 1], ARGV[ARG + 2]
@@ -58,7 +60,7 @@ if #identities > 0 then
       if idem ~= '' then
         redis.call('SET', key('idem', idem), open.id, 'PX', ttl)
       end
-      add_message(open, message)
+      add_message(open, message, ARGV[ARG + 19], ARGV[ARG + 20])
       return {'ok', open.id, open.agent or '', cid, 1}
     end
   end
@@ -74,7 +76,8 @@ tset(t, 'id', id, 'idempotency_key', idem, 'channel', channel, 'queue', ARGV[ARG
   'priority', priority, 'due_at', n2s(due), 'score', n2s((100 - priority) * 1e13 + due),
   'offer_ms', ARGV[ARG + 7], 'wrap_ms', ARGV[ARG + 8],
   'customer', ARGV[ARG + 9], 'attributes', ARGV[ARG + 10],
-  'state', 'queued', 'created_at', n2s(NOW), 'offer_seq', 0, 'customer_id', cid)
+  'state', 'queued', 'created_at', n2s(NOW), 'offer_seq', 0, 'customer_id', cid,
+  'bucket', n2s(math.floor(NOW / BUCKET_MS)), 'esc', ARGV[ARG + 21])
 if cust then
   redis.call('ZADD', key('customer', cid, 'timeline'), n2s(NOW), id)
   if ARGV[ARG + 15] == '1' then
@@ -88,8 +91,15 @@ if cust then
 end
 enqueue(t)
 emit('task.created', with(task_fields(t), 'priority', t.priority, 'customer', cid))
+sl_count(t, 'offered')
+start_clock(t, 'fr', due, ARGV[ARG + 18])
+for i, st in ipairs(cjson.decode(ARGV[ARG + 21])) do
+  if (st.after or 0) > 0 then
+    redis.call('ZADD', key('timers'), n2s(NOW + st.after), 'esc|' .. id .. '|' .. (i - 1))
+  end
+end
 if message ~= '' then
-  add_message(t, message)
+  add_message(t, message, ARGV[ARG + 19], ARGV[ARG + 20])
 end
 local a = route_task(t)
 local offered = ''

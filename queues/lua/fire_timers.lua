@@ -3,9 +3,9 @@
 -- stops (a timer stays in the set until the script that applies it runs).
 -- ARGV[ARG]: at most this many timers
 -- Returns {"ok", fired, offer timeouts, wrap-ups ended, reroutes, offers made,
---   next due ms (-1 when none)}.
+--   next due ms (-1 when none), SLA timers applied, escalation steps applied}.
 local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', n2s(NOW), 'LIMIT', 0, tonumber(ARGV[ARG]))
-local timeouts, wraps, reroutes, made = 0, 0, 0, 0
+local timeouts, wraps, reroutes, made, slas, escs = 0, 0, 0, 0, 0, 0
 for _, m in ipairs(due) do
   redis.call('ZREM', key('timers'), m)
   local kind, id = string.match(m, '^(%a+)|(.+)$')
@@ -34,6 +34,16 @@ for _, m in ipairs(due) do
       wraps = wraps + 1
       made = made + finish(t, load_agent(t.agent))
     end
+  elseif kind == 'sla' then
+    local applied, offers = fire_sla(id)
+    slas, made = slas + applied, made + offers
+  elseif kind == 'esc' then
+    local tid, i = string.match(id, '^(.+)|(%d+)$')
+    local t = load_task(tid)
+    if t and t.state == 'queued' then
+      escs = escs + 1
+      made = made + apply_step(t, tonumber(i))
+    end
   elseif kind == 'route' then
     local t = load_task(id)
     if t and t.state == 'queued' then
@@ -49,4 +59,4 @@ local next_due = -1
 if #nxt > 0 then
   next_due = tonumber(nxt[2])
 end
-return {'ok', #due, timeouts, wraps, reroutes, made, next_due}
+return {'ok', #due, timeouts, wraps, reroutes, made, next_due, slas, escs}

@@ -35,6 +35,13 @@
 --   conv:<customer>:<ch>   the customer's open conversation (task id) on a channel
 --   task:<id>:messages     list of the conversation's messages (json)
 --   msg:<sid>              task id of an outbound message, for delivery status
+--   task:<id>:escalations  list of the escalation steps applied (json)
+--   sl:<queue>:<bucket>    hash of service-level counters "<channel>:<counter>" for
+--                          the tasks created in a 15-minute bucket (NOW / 900000)
+--
+-- SLA clocks of a task: fr (first response) and nr (next reply), with fields
+-- <c>_due, <c>_warn, <c>_state (running, met, breached, stopped), <c>_met_at,
+-- <c>_late_ms; their timers are sla|<task>|<c>|warn and sla|<task>|<c>|breach.
 
 local P = KEYS[1]
 local NOW = tonumber(ARGV[1])
@@ -50,6 +57,9 @@ local ARG = 7
 -- grow with the number of waiting tasks or agents.
 local SCAN = 8
 local MAX_OFFERS = 16
+local BUCKET_MS = 900000
+local SL_TTL_MS = 40 * 86400000
+local CLOCK_NAME = {fr = 'first_response', nr = 'next_reply'}
 
 local function key(...)
   return P .. table.concat({...}, ':')
@@ -80,6 +90,17 @@ local function emit(typ, fields)
     args[#args + 1] = v
   end
   redis.call('XADD', unpack(args))
+end
+
+local function task_fields(t)
+  return {'task', t.id, 'queue', t.queue, 'channel', t.channel}
+end
+
+local function with(list, ...)
+  for _, v in ipairs({...}) do
+    list[#list + 1] = v
+  end
+  return list
 end
 
 -- notify appends a message to an agent's own stream (read by its SSE connection).
@@ -205,25 +226,106 @@ local function tset(t, ...)
   redis.call('HSET', key('task', t.id), unpack(args))
 end
 
+-- task_queues lists the queues a task waits in: its own, then the overflow
+-- queues escalation added.
+local function task_queues(t)
+  local qs = {t.queue}
+  for q in string.gmatch(t.overflow or '', '[^,]+') do
+    qs[#qs + 1] = q
+  end
+  return qs
+end
+
 local function enqueue(t)
-  redis.call('ZADD', key('q', t.queue, t.channel, 'waiting'), t.score, t.id)
-  redis.call('ZADD', key('q', t.queue, t.channel, 'age'), t.created_at, t.id)
+  for _, q in ipairs(task_queues(t)) do
+    redis.call('ZADD', key('q', q, t.channel, 'waiting'), t.score, t.id)
+    redis.call('ZADD', key('q', q, t.channel, 'age'), t.created_at, t.id)
+  end
 end
 
 local function dequeue(t)
-  redis.call('ZREM', key('q', t.queue, t.channel, 'waiting'), t.id)
-  redis.call('ZREM', key('q', t.queue, t.channel, 'age'), t.id)
-end
-
-local function task_fields(t)
-  return {'task', t.id, 'queue', t.queue, 'channel', t.channel}
-end
-
-local function with(list, ...)
-  for _, v in ipairs({...}) do
-    list[#list + 1] = v
+  for _, q in ipairs(task_queues(t)) do
+    redis.call('ZREM', key('q', q, t.channel, 'waiting'), t.id)
+    redis.call('ZREM', key('q', q, t.channel, 'age'), t.id)
   end
-  return list
+end
+
+-- sl_count adds one to a service-level counter of the task's queue, in the
+-- bucket of the task's creation.
+local function sl_count(t, counter)
+  local k = key('sl', t.queue, t.bucket or n2s(math.floor(NOW / BUCKET_MS)))
+  redis.call('HINCRBY', k, t.channel .. ':' .. counter, 1)
+  redis.call('PEXPIRE', k, SL_TTL_MS)
+end
+
+local function clock_timers(t, c)
+  return 'sla|' .. t.id .. '|' .. c .. '|warn', 'sla|' .. t.id .. '|' .. c .. '|breach'
+end
+
+-- start_clock starts an SLA clock with its due and warning times (ms); a
+-- zero due means the policy has no such target.
+local function start_clock(t, c, due, warn)
+  due, warn = tonumber(due), tonumber(warn)
+  if not due or due <= 0 then
+    return
+  end
+  tset(t, c .. '_due', n2s(due), c .. '_warn', n2s(warn), c .. '_state', 'running',
+    c .. '_met_at', '', c .. '_late_ms', '')
+  local w, b = clock_timers(t, c)
+  if warn and warn > 0 and warn < due then
+    redis.call('ZADD', key('timers'), n2s(warn), w)
+  end
+  redis.call('ZADD', key('timers'), n2s(due), b)
+end
+
+local function clock_open(t, c)
+  local st = t[c .. '_state']
+  return st == 'running' or (st == 'breached' and (t[c .. '_met_at'] or '') == '')
+end
+
+-- meet_clock stops a clock because the response came, and records whether
+-- it came within target (and if not, by how much it was late).
+local function meet_clock(t, c)
+  if not clock_open(t, c) then
+    return
+  end
+  redis.call('ZREM', key('timers'), clock_timers(t, c))
+  local due = tonumber(t[c .. '_due'])
+  local late, within = '', '1'
+  if NOW > due then
+    late, within = n2s(NOW - due), '0'
+  end
+  local final = 'met'
+  if t[c .. '_state'] == 'breached' then
+    final = 'breached'
+  end
+  tset(t, c .. '_state', final, c .. '_met_at', n2s(NOW), c .. '_late_ms', late)
+  if c == 'fr' then
+    sl_count(t, 'answered')
+    if within == '1' then
+      sl_count(t, 'in_target')
+    end
+  end
+  emit('sla.met', with(task_fields(t), 'clock', CLOCK_NAME[c], 'within', within, 'late_ms', late))
+end
+
+-- clear_escalations removes the escalation timers a task may still have.
+local function clear_escalations(t)
+  for i = 0, #cjson.decode(t.esc or '[]') - 1 do
+    redis.call('ZREM', key('timers'), 'esc|' .. t.id .. '|' .. i)
+  end
+end
+
+-- stop_clocks ends the clocks of a task that ends without its response.
+local function stop_clocks(t)
+  for _, c in ipairs({'fr', 'nr'}) do
+    if clock_open(t, c) then
+      redis.call('ZREM', key('timers'), clock_timers(t, c))
+      if t[c .. '_state'] == 'running' then
+        tset(t, c .. '_state', 'stopped')
+      end
+    end
+  end
 end
 
 -- A task remembers the agents who recently rejected or missed it, as
@@ -286,9 +388,13 @@ end
 
 -- add_message appends a customer message to a task's conversation and shows
 -- it to the agent who holds the task.
-local function add_message(t, message)
+local function add_message(t, message, nr_due, nr_warn)
   if message == '' then
     return
+  end
+  -- A customer message after an agent reply starts the next-reply clock.
+  if (t.first_response_at or '') ~= '' and not clock_open(t, 'nr') and t.state ~= 'completed' and t.state ~= 'canceled' then
+    start_clock(t, 'nr', nr_due, nr_warn)
   end
   redis.call('RPUSH', key('task', t.id, 'messages'), message)
   redis.call('HINCRBY', key('task', t.id), 'messages_in', 1)
@@ -375,18 +481,21 @@ local function route_task(t)
     redis.call('ZADD', key('timers'), t.pref_until, 'route|' .. t.id)
     return nil
   end
-  for _, id in ipairs(redis.call('ZRANGE', avail, 0, SCAN - 1)) do
-    if skipped_until(t.skip, id) <= NOW then
-      local a = load_agent(id)
-      if a and can_take(a, t.channel) then
-        reserve(t, a)
-        return a
-      end
-      -- A stale entry cannot happen while scripts keep the sets; heal it anyway.
-      if a then
-        refresh_agent(a)
-      else
-        redis.call('ZREM', avail, id)
+  for _, q in ipairs(task_queues(t)) do
+    avail = key('q', q, t.channel, 'avail')
+    for _, id in ipairs(redis.call('ZRANGE', avail, 0, SCAN - 1)) do
+      if skipped_until(t.skip, id) <= NOW then
+        local a = load_agent(id)
+        if a and can_take(a, t.channel) then
+          reserve(t, a)
+          return a
+        end
+        -- A stale entry cannot happen while scripts keep the sets; heal it anyway.
+        if a then
+          refresh_agent(a)
+        else
+          redis.call('ZREM', avail, id)
+        end
       end
     end
   end
@@ -473,6 +582,8 @@ end
 local function finish(t, a)
   tset(t, 'state', 'completed', 'ended_at', n2s(NOW), 'wrap_until', '')
   end_conversation(t)
+  clear_escalations(t)
+  stop_clocks(t)
   emit('task.completed', with(task_fields(t), 'agent', t.agent or ''))
   local made = 0
   if a then
@@ -481,4 +592,94 @@ local function finish(t, a)
     made = route_agent(a)
   end
   return made
+end
+
+-- apply_step applies escalation step i of a waiting task, once: raise its
+-- priority, add overflow queues, notify supervisors; it is recorded on the
+-- task. Returns the number of offers made.
+local function apply_step(t, i)
+  if t.state ~= 'queued' and t.state ~= 'reserved' then
+    return 0
+  end
+  if string.find(t.esc_done or ',', ',' .. i .. ',', 1, true) then
+    return 0
+  end
+  local steps = cjson.decode(t.esc or '[]')
+  local st = steps[i + 1]
+  if not st then
+    return 0
+  end
+  tset(t, 'esc_done', (t.esc_done or ',') .. i .. ',')
+  local queued = t.state == 'queued'
+  if queued then
+    dequeue(t)
+  end
+  if (st.raise or 0) > 0 then
+    local p = math.min(100, tonumber(t.priority) + st.raise)
+    tset(t, 'priority', p, 'score', n2s((100 - p) * 1e13 + tonumber(t.due_at)))
+  end
+  local added = {}
+  for _, q in ipairs(st.overflow or {}) do
+    local present = false
+    for _, have in ipairs(task_queues(t)) do
+      present = present or have == q
+    end
+    if not present then
+      added[#added + 1] = q
+      local o = t.overflow or ''
+      if o ~= '' then
+        o = o .. ','
+      end
+      tset(t, 'overflow', o .. q)
+    end
+  end
+  local rec = {step = i, at = NOW, priority = tonumber(t.priority), notify = st.notify or false}
+  if #added > 0 then
+    rec.overflow = added
+  end
+  redis.call('RPUSH', key('task', t.id, 'escalations'), cjson.encode(rec))
+  emit('task.escalated', with(task_fields(t), 'step', tostring(i), 'priority', tostring(t.priority),
+    'overflow', table.concat(added, ','), 'notify', (st.notify and '1') or '0'))
+  if queued then
+    enqueue(t)
+    if route_task(t) then
+      return 1
+    end
+  end
+  return 0
+end
+
+-- fire_sla applies an SLA timer: the warning (which also applies the
+-- escalation steps marked at_warning) or the breach, each once per clock.
+local function fire_sla(id)
+  local tid, c, what = string.match(id, '^(.+)|(%a+)|(%a+)$')
+  local t = load_task(tid)
+  if not t or t[c .. '_state'] ~= 'running' then
+    return 0, 0
+  end
+  local fields = with(task_fields(t), 'clock', CLOCK_NAME[c], 'due', t[c .. '_due'], 'agent', t.agent or '')
+  if what == 'warn' then
+    emit('sla.warning', fields)
+    if t.agent and t.agent ~= '' then
+      notify(t.agent, 'sla.warning', {task_id = t.id, clock = CLOCK_NAME[c], due = tonumber(t[c .. '_due'])})
+    end
+    local made = 0
+    if c == 'fr' then
+      for i, st in ipairs(cjson.decode(t.esc or '[]')) do
+        if st.warning then
+          made = made + apply_step(t, i - 1)
+        end
+      end
+    end
+    return 1, made
+  end
+  tset(t, c .. '_state', 'breached', c .. '_breached_at', n2s(NOW))
+  if c == 'fr' then
+    sl_count(t, 'breached')
+  end
+  emit('sla.breached', fields)
+  if t.agent and t.agent ~= '' then
+    notify(t.agent, 'sla.breached', {task_id = t.id, clock = CLOCK_NAME[c], due = tonumber(t[c .. '_due'])})
+  end
+  return 1, 0
 end

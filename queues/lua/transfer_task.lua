@@ -45,7 +45,7 @@ if to_queue ~= '' then
   t.queue = to_queue
 end
 tset(t, 'queue', t.queue, 'state', 'queued', 'agent', '', 'offer', '', 'deadline', '',
-  'skip', '')
+  'skip', '', 'overflow', '')
 emit('task.transferred', with(task_fields(t), 'from_queue', from_queue, 'from_agent', from_agent, 'to_agent', to_agent))
 enqueue(t)
 local offered = ''
