@@ -65,3 +65,12 @@ func (s *Store) PresenceCounts(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, nil
 }
+
+// TimersDue counts the timers due at now that have not fired.
+func (s *Store) TimersDue(ctx context.Context, now time.Time) (int64, error) {
+	n, err := s.rdb.ZCount(ctx, s.timersKey(), "-inf", fmt.Sprint(now.UnixMilli())).Result()
+	if err != nil {
+		return 0, fmt.Errorf("count due timers: %w", err)
+	}
+	return n, nil
+}

@@ -87,35 +87,36 @@ type Created struct {
 
 // Task is a task as stored.
 type Task struct {
-	ID             string          `json:"id"`
-	State          string          `json:"state"`
-	Channel        string          `json:"channel"`
-	Queue          string          `json:"queue"`
-	Priority       int             `json:"priority"`
-	Agent          string          `json:"agent,omitempty"`
-	Offer          string          `json:"offer_id,omitempty"`
-	OfferDeadline  *time.Time      `json:"offer_deadline,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
-	DueAt          time.Time       `json:"first_response_due_at"`
-	ReservedAt     *time.Time      `json:"reserved_at,omitempty"`
-	AssignedAt     *time.Time      `json:"assigned_at,omitempty"`
-	WrapUntil      *time.Time      `json:"wrap_until,omitempty"`
-	EndedAt        *time.Time      `json:"ended_at,omitempty"`
-	Disposition    string          `json:"disposition,omitempty"`
-	Reason         string          `json:"reason,omitempty"`
-	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	Offers         int             `json:"offers"`
-	CustomerID     string          `json:"customer_id,omitempty"`
-	FirstResponse  *time.Time      `json:"first_response_at,omitempty"`
-	PreferredAgent string          `json:"preferred_agent,omitempty"`
-	AbandonWait    *time.Duration  `json:"-"`
-	MessagesIn     int             `json:"messages_in"`
-	MessagesOut    int             `json:"messages_out"`
-	DeliveryFails  int             `json:"delivery_failures,omitempty"`
-	Clocks         []Clock         `json:"sla_clocks"`
-	Overflow       []string        `json:"overflow_queues,omitempty"`
-	Customer       json.RawMessage `json:"customer"`
-	Attributes     json.RawMessage `json:"attributes"`
+	ID             string            `json:"id"`
+	State          string            `json:"state"`
+	Channel        string            `json:"channel"`
+	Queue          string            `json:"queue"`
+	Priority       int               `json:"priority"`
+	Agent          string            `json:"agent,omitempty"`
+	Offer          string            `json:"offer_id,omitempty"`
+	OfferDeadline  *time.Time        `json:"offer_deadline,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	DueAt          time.Time         `json:"first_response_due_at"`
+	ReservedAt     *time.Time        `json:"reserved_at,omitempty"`
+	AssignedAt     *time.Time        `json:"assigned_at,omitempty"`
+	WrapUntil      *time.Time        `json:"wrap_until,omitempty"`
+	EndedAt        *time.Time        `json:"ended_at,omitempty"`
+	Disposition    string            `json:"disposition,omitempty"`
+	Reason         string            `json:"reason,omitempty"`
+	IdempotencyKey string            `json:"idempotency_key,omitempty"`
+	Offers         int               `json:"offers"`
+	CustomerID     string            `json:"customer_id,omitempty"`
+	FirstResponse  *time.Time        `json:"first_response_at,omitempty"`
+	PreferredAgent string            `json:"preferred_agent,omitempty"`
+	AbandonWait    *time.Duration    `json:"-"`
+	MessagesIn     int               `json:"messages_in"`
+	MessagesOut    int               `json:"messages_out"`
+	DeliveryFails  int               `json:"delivery_failures,omitempty"`
+	Clocks         []Clock           `json:"sla_clocks"`
+	Escalations    []json.RawMessage `json:"escalations,omitempty"`
+	Overflow       []string          `json:"overflow_queues,omitempty"`
+	Customer       json.RawMessage   `json:"customer"`
+	Attributes     json.RawMessage   `json:"attributes"`
 }
 
 // CreateTask stores and routes a task, or adds its message to the customer's
@@ -145,14 +146,21 @@ func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Creat
 
 // GetTask returns one task, or an error wrapping ErrNotFound.
 func (s *Store) GetTask(ctx context.Context, id string) (Task, error) {
-	h, err := s.rdb.HGetAll(ctx, s.taskKey(id)).Result()
-	if err != nil {
+	pipe := s.rdb.Pipeline()
+	hc := pipe.HGetAll(ctx, s.taskKey(id))
+	ec := pipe.LRange(ctx, s.key("task", id, "escalations"), 0, -1)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return Task{}, fmt.Errorf("get task %s: %w", id, err)
 	}
+	h := hc.Val()
 	if len(h) == 0 {
 		return Task{}, &Error{Code: "task_not_found", Detail: id}
 	}
-	return taskFromHash(id, h), nil
+	t := taskFromHash(id, h)
+	for _, e := range ec.Val() {
+		t.Escalations = append(t.Escalations, json.RawMessage(e))
+	}
+	return t, nil
 }
 
 func taskFromHash(id string, h map[string]string) Task {
