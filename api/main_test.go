@@ -92,12 +92,8 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	m := metrics.New(reg)
 	store := queues.New(rdb, ws, router.SettingsFrom(cfg))
 	store.ObserveScripts(m.ObserveScript)
-	qs := make([]string, len(cfg.Queues))
-	for i, q := range cfg.Queues {
-		qs[i] = q.ID
-	}
-	reg.MustRegister(metrics.NewCollector(store, qs, cfg.ChannelNames(), clk, log))
 	rt := router.New(cfg, store, clk, log).WithDetector(detector(t, cfg.Languages))
+	reg.MustRegister(metrics.NewCollector(rt, log))
 	var twilioAPI api.TwilioAPI
 	if tw := cfg.Twilio; tw.Enabled() {
 		rest, err := telephony.NewTwilioREST(tw.AccountSID, tw.AuthToken, tw.APIBaseURL)

@@ -108,6 +108,8 @@ func New(o Options) http.Handler {
 	v1.GET("/tasks/:id/messages", allow(append(staff, config.RoleAgent)...), s.listMessages)
 	v1.POST("/tasks/:id/messages", allow(config.RoleSupervisor, config.RoleAgent), s.postMessage)
 	v1.GET("/customers/:id/timeline", allow(append(staff, config.RoleAgent)...), s.customerTimeline)
+	v1.GET("/queues", allow(staff...), s.listQueues)
+	v1.GET("/queues/:id", allow(staff...), s.getQueue)
 	return e
 }
 

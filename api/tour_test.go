@@ -57,6 +57,23 @@ func TestTour(t *testing.T) {
 	}
 	st.next(t, "task.completed")
 
+	var q struct {
+		Open           bool
+		EligibleAgents int64 `json:"eligible_agents"`
+		Channels       map[string]struct {
+			Waiting, AvailableAgents int64
+		}
+		Today struct {
+			Counts       struct{ Offered, Answered int64 }
+			ServiceLevel *float64 `json:"service_level"`
+		}
+	}
+	in.must(http.StatusOK, "GET", "/v1/queues/support-es", "sb_supervisor_dev", "").decode(t, &q)
+	if q.EligibleAgents != 1 || q.Today.Counts.Offered != 1 || q.Today.Counts.Answered != 1 || q.Today.ServiceLevel == nil || *q.Today.ServiceLevel != 1 {
+		t.Fatalf("queue figures %+v", q)
+	}
+	in.must(http.StatusNotFound, "GET", "/v1/queues/nope", "sb_supervisor_dev", "")
+
 	if _, err := in.consumer.Drain(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +88,8 @@ func TestTour(t *testing.T) {
 		`switchboard_queue_waiting_tasks{channel="chat",queue="support-es"} 0`,
 		`switchboard_queue_available_agents{channel="chat",queue="support-es"} 1`,
 		`switchboard_routing_script_duration_seconds_count{script="create_task"} 1`,
+		`switchboard_queue_service_level_ratio{definition="answered",period="today",queue="support-es"} 1`,
+		`switchboard_queue_eligible_agents{queue="support-es"} 1`,
 		`switchboard_http_request_duration_seconds_count{code="201",method="POST",route="/v1/tasks"} 1`,
 	} {
 		if !strings.Contains(body, want) {

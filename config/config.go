@@ -120,6 +120,8 @@ type Routing struct {
 	EventsLength int `yaml:"events_length"`
 	// TimerPoll is the longest a replica waits before looking for due timers.
 	TimerPoll time.Duration `yaml:"timer_poll"`
+	// ServiceLevelWindow is the rolling window of the queues' service level.
+	ServiceLevelWindow time.Duration `yaml:"service_level_window"`
 }
 
 // Auth lists API keys. Keys are stored as SHA-256 hex digests, never in clear.
@@ -221,6 +223,9 @@ func (c *Config) applyDefaults() {
 	}
 	if r.TimerPoll == 0 {
 		r.TimerPoll = 250 * time.Millisecond
+	}
+	if r.ServiceLevelWindow == 0 {
+		r.ServiceLevelWindow = time.Hour
 	}
 	c.applyContactDefaults()
 }
@@ -335,6 +340,9 @@ func (c *Config) Validate() validation.Errors {
 	}
 	if r.EventsLength < 1000 {
 		errs.Add("routing.events_length", "must be at least 1000")
+	}
+	if r.ServiceLevelWindow < 15*time.Minute || r.ServiceLevelWindow > 7*24*time.Hour {
+		errs.Add("routing.service_level_window", "must be between 15m and 168h")
 	}
 	if r.TimerPoll <= 0 || r.TimerPoll > 10*time.Second {
 		errs.Add("routing.timer_poll", "must be between 1ms and 10s")

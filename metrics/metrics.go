@@ -12,8 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"switchboard/clock"
 	"switchboard/queues"
+	"switchboard/router"
 )
 
 // Metrics holds the metrics of one Switchboard instance.
@@ -203,32 +203,43 @@ func (c *Consumer) Run(ctx context.Context) error {
 	return nil
 }
 
-// Collector reads live queue and presence figures from Redis at scrape time.
-type Collector struct {
-	Store    *queues.Store
-	Queues   []string
-	Channels []string
-	Clock    clock.Clock
-	Log      *slog.Logger
-
-	waiting, oldest, avail, agents, up *prometheus.Desc
+// Figures is where the collector reads live state: the router's queue views
+// and the store's presence counts.
+type Figures interface {
+	Queues(ctx context.Context, only string) ([]router.QueueView, error)
+	PresenceCounts(ctx context.Context) (map[string]int64, error)
 }
 
-// NewCollector returns a Collector for the given queues and channels.
-func NewCollector(store *queues.Store, qs, channels []string, clk clock.Clock, log *slog.Logger) *Collector {
+// Collector reads live queue and presence figures from Redis at scrape time.
+type Collector struct {
+	figures Figures
+	log     *slog.Logger
+
+	waiting, oldest, avail, eligible, sl, agents, up *prometheus.Desc
+}
+
+// NewCollector returns a Collector over figures.
+func NewCollector(figures Figures, log *slog.Logger) *Collector {
+	qc := []string{"queue", "channel"}
 	return &Collector{
-		Store: store, Queues: qs, Channels: channels, Clock: clk, Log: log,
-		waiting: prometheus.NewDesc("switchboard_queue_waiting_tasks", "Tasks waiting in a queue on a channel.", []string{"queue", "channel"}, nil),
-		oldest:  prometheus.NewDesc("switchboard_queue_oldest_wait_seconds", "Age of the oldest waiting task (0 when none).", []string{"queue", "channel"}, nil),
-		avail:   prometheus.NewDesc("switchboard_queue_available_agents", "Agents who could take a contact of this queue and channel now.", []string{"queue", "channel"}, nil),
-		agents:  prometheus.NewDesc("switchboard_agents", "Agents by presence.", []string{"presence"}, nil),
-		up:      prometheus.NewDesc("switchboard_redis_up", "1 when the last scrape could read Redis.", nil, nil),
+		figures:  figures,
+		log:      log,
+		waiting:  prometheus.NewDesc("switchboard_queue_waiting_tasks", "Tasks waiting in a queue on a channel.", qc, nil),
+		oldest:   prometheus.NewDesc("switchboard_queue_oldest_wait_seconds", "Age of the oldest waiting task (0 when none).", qc, nil),
+		avail:    prometheus.NewDesc("switchboard_queue_available_agents", "Agents who could take a contact of this queue and channel now.", qc, nil),
+		eligible: prometheus.NewDesc("switchboard_queue_eligible_agents", "Agents eligible for a queue, whatever their presence.", []string{"queue"}, nil),
+		sl: prometheus.NewDesc("switchboard_queue_service_level_ratio",
+			"Share of contacts answered within target: period today (queue's zone) or window (routing.service_level_window); "+
+				"definition answered (abandons left out) or offered (abandons count as missed). Absent when undefined.",
+			[]string{"queue", "period", "definition"}, nil),
+		agents: prometheus.NewDesc("switchboard_agents", "Agents by presence.", []string{"presence"}, nil),
+		up:     prometheus.NewDesc("switchboard_redis_up", "1 when the last scrape could read Redis.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.waiting, c.oldest, c.avail, c.agents, c.up} {
+	for _, d := range []*prometheus.Desc{c.waiting, c.oldest, c.avail, c.eligible, c.sl, c.agents, c.up} {
 		ch <- d
 	}
 }
@@ -237,28 +248,37 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	stats, err := c.Store.QueueStats(ctx, c.Queues, c.Channels)
+	qs, err := c.figures.Queues(ctx, "")
 	var presence map[string]int64
 	if err == nil {
-		presence, err = c.Store.PresenceCounts(ctx)
+		presence, err = c.figures.PresenceCounts(ctx)
 	}
 	if err != nil {
-		c.Log.Error("scrape queue figures", "err", err)
+		c.log.Error("scrape queue figures", "err", err)
 		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
-	now := c.Clock.Now()
-	for _, s := range stats {
-		ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, float64(s.Waiting), s.Queue, s.Channel)
-		ch <- prometheus.MustNewConstMetric(c.avail, prometheus.GaugeValue, float64(s.Available), s.Queue, s.Channel)
-		age := 0.0
-		if !s.OldestCreated.IsZero() {
-			age = max(now.Sub(s.OldestCreated).Seconds(), 0)
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, q := range qs {
+		gauge(c.eligible, float64(q.EligibleAgents), q.ID)
+		for name, s := range q.Channels {
+			gauge(c.waiting, float64(s.Waiting), q.ID, name)
+			gauge(c.avail, float64(s.AvailableAgents), q.ID, name)
+			gauge(c.oldest, s.OldestWaitSecs, q.ID, name)
 		}
-		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age, s.Queue, s.Channel)
+		for period, p := range map[string]router.Period{"today": q.Today, "window": q.Window} {
+			if p.ServiceLevel != nil {
+				gauge(c.sl, *p.ServiceLevel, q.ID, period, "answered")
+			}
+			if p.ServiceLevelWithAbandons != nil {
+				gauge(c.sl, *p.ServiceLevelWithAbandons, q.ID, period, "offered")
+			}
+		}
 	}
 	for p, n := range presence {
-		ch <- prometheus.MustNewConstMetric(c.agents, prometheus.GaugeValue, float64(n), p)
+		gauge(c.agents, float64(n), p)
 	}
 }

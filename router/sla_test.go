@@ -160,6 +160,17 @@ func TestSocialSLA(t *testing.T) {
 			if nr.State != c.state || nr.LateBy != c.late || !nr.DueAt.Equal(start.Add(2*time.Hour)) {
 				t.Fatalf("next reply clock %+v (started %s)", nr, start)
 			}
+			// The queue's figures for the day (its zone: New York).
+			qs, err := e.rt.Queues(e.ctx, "sales-en")
+			if err != nil {
+				t.Fatal(err)
+			}
+			today := qs[0].Today
+			wantSL := 1 - float64(c.breach)
+			if today.Counts.Offered != 1 || today.Counts.Answered != 1 || today.Counts.Breached != int64(c.breach) ||
+				today.ServiceLevel == nil || *today.ServiceLevel != wantSL || qs[0].TimeZone != "America/New_York" {
+				t.Fatalf("today %+v (service level %v)", today, today.ServiceLevel)
+			}
 		})
 	}
 }

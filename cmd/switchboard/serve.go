@@ -95,16 +95,12 @@ func build(cfg *config.Config, rdb redis.UniversalClient, clk clock.Clock, log *
 	m := metrics.New(reg)
 	store := queues.New(rdb, cfg.Workspace, router.SettingsFrom(cfg))
 	store.ObserveScripts(m.ObserveScript)
-	queueIDs := make([]string, len(cfg.Queues))
-	for i, q := range cfg.Queues {
-		queueIDs[i] = q.ID
-	}
-	reg.MustRegister(metrics.NewCollector(store, queueIDs, cfg.ChannelNames(), clk, log))
 	detector, err := langdetect.New(cfg.Languages)
 	if err != nil {
 		return nil, nil, fmt.Errorf("language detection: %w", err)
 	}
 	rt := router.New(cfg, store, clk, log).WithDetector(detector)
+	reg.MustRegister(metrics.NewCollector(rt, log))
 	var twilioAPI api.TwilioAPI
 	if tw := cfg.Twilio; tw.Enabled() {
 		rest, err := telephony.NewTwilioREST(tw.AccountSID, tw.AuthToken, tw.APIBaseURL)

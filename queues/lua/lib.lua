@@ -25,6 +25,7 @@
 --   q:<queue>:<ch>:waiting zset of queued task ids, score = urgency (lower first)
 --   q:<queue>:<ch>:age     zset of queued task ids, score = created_at
 --   q:<queue>:<ch>:avail   zset of agents able to take <ch> now, score = strategy order
+--   q:<queue>:agents       set of the agents eligible for the queue
 --   timers                 zset "kind|id" by due time: offer|<offer>, wrap|<task>, route|<task>
 --   idem:<key>             task id for an idempotency key
 --   events                 stream of every transition (the outbox)
@@ -199,6 +200,7 @@ end
 
 local function unlist_agent(a)
   for _, e in ipairs(a.qs) do
+    redis.call('SREM', key('q', e.q, 'agents'), a.id)
     for ch, _ in pairs(a.cap) do
       redis.call('ZREM', key('q', e.q, ch, 'avail'), a.id)
     end

@@ -17,6 +17,9 @@ end
 redis.call('HSET', k, 'profile', ARGV[ARG + 1], 'queues', ARGV[ARG + 2],
   'caps', ARGV[ARG + 3], 'blocks', ARGV[ARG + 4])
 local a = load_agent(id)
+for _, e in ipairs(a.qs) do
+  redis.call('SADD', key('q', e.q, 'agents'), id)
+end
 refresh_agent(a)
 local made = route_agent(a)
 local typ = 'agent.updated'

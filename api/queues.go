@@ -1,0 +1,25 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+func (s *Server) listQueues(c *gin.Context) {
+	qs, err := s.router.Queues(c.Request.Context(), "")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, gin.H{"queues": qs})
+}
+
+func (s *Server) getQueue(c *gin.Context) {
+	qs, err := s.router.Queues(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, qs[0])
+}

@@ -1,0 +1,116 @@
+package queues
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// bucket is the length of a service-level bucket; scripts use the same (BUCKET_MS).
+const bucket = 15 * time.Minute
+
+// Counts are a queue's service-level counters for the contacts created in a
+// period: offered, answered (first response), answered within target,
+// abandoned while waiting, and first-response breaches.
+type Counts struct {
+	Offered   int64 `json:"offered"`
+	Answered  int64 `json:"answered"`
+	InTarget  int64 `json:"answered_in_target"`
+	Abandoned int64 `json:"abandoned"`
+	Breached  int64 `json:"breached"`
+}
+
+// Add sums counts.
+func (c *Counts) Add(o Counts) {
+	c.Offered += o.Offered
+	c.Answered += o.Answered
+	c.InTarget += o.InTarget
+	c.Abandoned += o.Abandoned
+	c.Breached += o.Breached
+}
+
+// ServiceLevel is the share of answered contacts answered within target,
+// leaving abandoned contacts out (-1 when none was answered).
+func (c Counts) ServiceLevel() float64 {
+	if c.Answered == 0 {
+		return -1
+	}
+	return float64(c.InTarget) / float64(c.Answered)
+}
+
+// ServiceLevelWithAbandons counts abandoned contacts as missed:
+// in target / (answered + abandoned) (-1 when there were none).
+func (c Counts) ServiceLevelWithAbandons() float64 {
+	if c.Answered+c.Abandoned == 0 {
+		return -1
+	}
+	return float64(c.InTarget) / float64(c.Answered+c.Abandoned)
+}
+
+// ServiceCounts sums each queue's counters per channel over the 15-minute
+// buckets from from to to; the result maps queue, then channel.
+func (s *Store) ServiceCounts(ctx context.Context, queues []string, from, to time.Time) (map[string]map[string]Counts, error) {
+	first, last := from.UnixMilli()/bucket.Milliseconds(), to.UnixMilli()/bucket.Milliseconds()
+	if last-first > 2000 {
+		return nil, fmt.Errorf("service counts: period too long")
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := map[string][]*redis.MapStringStringCmd{}
+	for _, q := range queues {
+		for b := first; b <= last; b++ {
+			cmds[q] = append(cmds[q], pipe.HGetAll(ctx, s.key("sl", q, strconv.FormatInt(b, 10))))
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("service counts: %w", err)
+	}
+	out := map[string]map[string]Counts{}
+	for q, cs := range cmds {
+		out[q] = map[string]Counts{}
+		for _, c := range cs {
+			for f, v := range c.Val() {
+				ch, counter, ok := strings.Cut(f, ":")
+				if !ok {
+					continue
+				}
+				n, _ := strconv.ParseInt(v, 10, 64)
+				cnt := out[q][ch]
+				switch counter {
+				case "offered":
+					cnt.Offered += n
+				case "answered":
+					cnt.Answered += n
+				case "in_target":
+					cnt.InTarget += n
+				case "abandoned":
+					cnt.Abandoned += n
+				case "breached":
+					cnt.Breached += n
+				}
+				out[q][ch] = cnt
+			}
+		}
+	}
+	return out, nil
+}
+
+// EligibleAgents counts the agents eligible for each queue.
+func (s *Store) EligibleAgents(ctx context.Context, queues []string) (map[string]int64, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make(map[string]*redis.IntCmd, len(queues))
+	for _, q := range queues {
+		cmds[q] = pipe.SCard(ctx, s.key("q", q, "agents"))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("eligible agents: %w", err)
+	}
+	out := make(map[string]int64, len(cmds))
+	for q, c := range cmds {
+		out[q] = c.Val()
+	}
+	return out, nil
+}
