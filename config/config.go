@@ -70,6 +70,8 @@ type Config struct {
 	RateLimits    RateLimits `yaml:"rate_limits"`
 	// Hours are named hours of operation that queues refer to.
 	Hours map[string]Hours `yaml:"hours"`
+	// EventWebhooks receive events, signed, at least once, in order.
+	EventWebhooks []EventWebhook `yaml:"event_webhooks"`
 
 	calendars map[string]*calendar.Calendar
 }
@@ -179,6 +181,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 		c.LogLevel = v
 	}
 	c.applyContactEnv(getenv)
+	c.applyWebhookEnv(getenv)
 }
 
 func (c *Config) applyDefaults() {
@@ -374,6 +377,7 @@ func (c *Config) Validate() validation.Errors {
 	}
 	c.validateContacts(&errs)
 	c.validateQueueExtras(&errs)
+	c.validateWebhooks(&errs)
 	return errs
 }
 

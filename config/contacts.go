@@ -289,3 +289,79 @@ func (c *Config) Source(name string) (Source, bool) {
 	}
 	return Source{}, false
 }
+
+// EventWebhook is a subscriber to Switchboard's events.
+type EventWebhook struct {
+	Name string `yaml:"name"`
+	URL  string `yaml:"url"`
+	// Secret signs each delivery (X-Switchboard-Signature); the environment
+	// variable SWITCHBOARD_WEBHOOK_<NAME>_SECRET overrides it.
+	Secret string   `yaml:"secret"`
+	Events []string `yaml:"events"`
+	// A delivery is tried MaxAttempts times, waiting Backoff, then twice as
+	// long each time up to MaxBackoff, before it goes to the dead-letter list.
+	MaxAttempts int           `yaml:"max_attempts"`
+	Backoff     time.Duration `yaml:"backoff"`
+	MaxBackoff  time.Duration `yaml:"max_backoff"`
+	Timeout     time.Duration `yaml:"timeout"`
+}
+
+// EventTypes are the events a webhook can subscribe to.
+var EventTypes = []string{"task.created", "task.assigned", "task.completed", "task.canceled", "task.transferred",
+	"task.escalated", "sla.warning", "sla.breached", "sla.met", "agent.presence", "message.received", "message.sent", "message.failed"}
+
+func (c *Config) applyWebhookEnv(getenv func(string) string) {
+	for i := range c.EventWebhooks {
+		name := strings.ToUpper(strings.NewReplacer("-", "_").Replace(c.EventWebhooks[i].Name))
+		if v := getenv("SWITCHBOARD_WEBHOOK_" + name + "_SECRET"); v != "" {
+			c.EventWebhooks[i].Secret = v
+		}
+	}
+}
+
+func (c *Config) validateWebhooks(errs *validation.Errors) {
+	names := map[string]bool{}
+	for i := range c.EventWebhooks {
+		w := &c.EventWebhooks[i]
+		p := fmt.Sprintf("event_webhooks[%d]", i)
+		if !validID(w.Name) || names[w.Name] {
+			errs.Add(p+".name", "must be a unique id (letters, digits, '-' or '_')")
+		}
+		names[w.Name] = true
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs.Add(p+".url", "must be an absolute http(s) URL")
+		}
+		if len(w.Secret) < 16 {
+			errs.Add(p+".secret", "must be at least 16 characters (or set SWITCHBOARD_WEBHOOK_<NAME>_SECRET)")
+		}
+		if len(w.Events) == 0 {
+			errs.Add(p+".events", "at least one event type is required")
+		}
+		for j, e := range w.Events {
+			if !slices.Contains(EventTypes, e) {
+				errs.Add(fmt.Sprintf("%s.events[%d]", p, j), "unknown event %q (known: %s)", e, strings.Join(EventTypes, ", "))
+			}
+		}
+		if w.MaxAttempts == 0 {
+			w.MaxAttempts = 8
+		}
+		if w.Backoff == 0 {
+			w.Backoff = time.Second
+		}
+		if w.MaxBackoff == 0 {
+			w.MaxBackoff = 5 * time.Minute
+		}
+		if w.Timeout == 0 {
+			w.Timeout = 10 * time.Second
+		}
+		if w.MaxAttempts < 1 || w.MaxAttempts > 100 {
+			errs.Add(p+".max_attempts", "must be between 1 and 100")
+		}
+		if w.Backoff < 0 || w.MaxBackoff < w.Backoff {
+			errs.Add(p+".max_backoff", "must be at least backoff")
+		}
+		if w.Timeout < 0 {
+			errs.Add(p+".timeout", "must be positive")
+		}
+	}
+}

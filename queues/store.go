@@ -81,6 +81,7 @@ var (
 	fireTimersScript    = load("fire_timers")
 	addReplyScript      = load("add_reply")
 	messageStatusScript = load("message_status")
+	leaseScript         = load("lease")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.

@@ -99,7 +99,13 @@ func (s *Store) Events(ctx context.Context, after string, count int64) ([]Event,
 // EnsureGroup creates a consumer group on the events stream, reading from its
 // start, unless it exists.
 func (s *Store) EnsureGroup(ctx context.Context, group string) error {
-	err := s.rdb.XGroupCreateMkStream(ctx, s.eventsKey(), group, "0").Err()
+	return s.EnsureGroupFrom(ctx, group, "0")
+}
+
+// EnsureGroupFrom creates a consumer group that reads after id ("$": only
+// events to come), unless it exists.
+func (s *Store) EnsureGroupFrom(ctx context.Context, group, id string) error {
+	err := s.rdb.XGroupCreateMkStream(ctx, s.eventsKey(), group, id).Err()
 	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
 		return fmt.Errorf("create group %s: %w", group, err)
 	}
@@ -166,4 +172,27 @@ func toEvents(msgs []redis.XMessage) []Event {
 func field(values map[string]any, k string) string {
 	s, _ := values[k].(string)
 	return s
+}
+
+// Lease takes or renews the named lease for owner; it reports whether owner
+// holds it. A lease lapses after ttl unless renewed.
+func (s *Store) Lease(ctx context.Context, now time.Time, name, owner string, ttl time.Duration) (bool, error) {
+	res, err := s.run(ctx, leaseScript, now, name, owner, ttl.Milliseconds())
+	if err != nil {
+		return false, fmt.Errorf("lease %s: %w", name, err)
+	}
+	return num(at(res, 0)) == 1, nil
+}
+
+// DeadLetter keeps an event a subscriber could not take, with the last error.
+func (s *Store) DeadLetter(ctx context.Context, subscriber string, entry []byte) error {
+	if err := s.rdb.RPush(ctx, s.key("webhook", subscriber, "dead"), entry).Err(); err != nil {
+		return fmt.Errorf("dead letter for %s: %w", subscriber, err)
+	}
+	return nil
+}
+
+// DeadLetters returns a subscriber's dead-letter list.
+func (s *Store) DeadLetters(ctx context.Context, subscriber string) ([]string, error) {
+	return s.rdb.LRange(ctx, s.key("webhook", subscriber, "dead"), 0, -1).Result()
 }

@@ -2,70 +2,27 @@ package telephony
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"switchboard/signature"
 )
 
-// SignatureHeader carries the generic webhook's signature:
-// "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed by the source's secret>".
-const SignatureHeader = "X-Switchboard-Signature"
-
-// SignatureTolerance is how far a signature's time may be from ours; it
-// bounds replays of a captured request.
-const SignatureTolerance = 5 * time.Minute
+// SignatureHeader carries the generic webhook's signature (see package signature).
+const SignatureHeader = signature.Header
 
 // Sign returns the signature header value for body at time t.
-func Sign(secret string, body []byte, t time.Time) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
-}
-
-func mac(secret, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	m.Write([]byte("."))
-	m.Write(body)
-	return m.Sum(nil)
-}
+func Sign(secret string, body []byte, t time.Time) string { return signature.Sign(secret, body, t) }
 
 // VerifyGeneric checks a generic webhook's signature header at time now.
 func VerifyGeneric(secret string, body []byte, header string, now time.Time) bool {
-	var ts string
-	var sigs [][]byte
-	for part := range strings.SplitSeq(header, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			if b, err := hex.DecodeString(v); err == nil {
-				sigs = append(sigs, b)
-			}
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return false
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > SignatureTolerance || d < -SignatureTolerance {
-		return false
-	}
-	want := mac(secret, ts, body)
-	ok := false
-	for _, s := range sigs { // several v1 entries allow rotating secrets
-		ok = hmac.Equal(s, want) || ok
-	}
-	return ok
+	return signature.Verify(secret, body, header, now)
 }
 
 // GenericMessage is the generic webhook's JSON body.

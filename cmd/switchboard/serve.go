@@ -21,6 +21,7 @@ import (
 	"switchboard/api"
 	"switchboard/clock"
 	"switchboard/config"
+	"switchboard/delivery"
 	"switchboard/langdetect"
 	"switchboard/metrics"
 	"switchboard/queues"
@@ -115,7 +116,17 @@ func build(cfg *config.Config, rdb redis.UniversalClient, clk clock.Clock, log *
 	stop := make(chan struct{})
 	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop,
 		TwilioAPI: twilioAPI, Limiter: redis_rate.NewLimiter(rdb)})
-	return &httpServer{handler: h, stop: stop}, []loop{rt.Run, consumer.Run}, nil
+	loops := []loop{rt.Run, consumer.Run}
+	if len(cfg.EventWebhooks) > 0 {
+		dm := delivery.NewMetrics(reg)
+		for _, sub := range cfg.EventWebhooks {
+			d := &delivery.Deliverer{Sub: sub, Store: store, Client: &http.Client{}, Clock: clk, Log: log, Metrics: dm,
+				Owner: consumer.Name}
+			loops = append(loops, d.Run)
+			log.Info("event webhook", "subscriber", sub.Name, "url", sub.URL, "events", sub.Events)
+		}
+	}
+	return &httpServer{handler: h, stop: stop}, loops, nil
 }
 
 type httpServer struct {

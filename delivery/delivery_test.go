@@ -1,0 +1,211 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard/clock"
+	"switchboard/config"
+	"switchboard/delivery"
+	"switchboard/internal/redistest"
+	"switchboard/queues"
+	"switchboard/router"
+	"switchboard/signature"
+	"switchboard/workforce"
+)
+
+func TestMain(m *testing.M) { redistest.Main(m) }
+
+const secret = "receiver-secret-0123456789"
+
+// receiver fails the first attempts of every event, then takes it; it checks
+// each signature and records what it took, in order.
+type receiver struct {
+	mu       sync.Mutex
+	attempts map[string]int
+	took     []delivery.Payload
+	badSig   int
+	failN    int
+	got      chan struct{}
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !signature.Verify(secret, body, req.Header.Get(signature.Header), time.Now()) {
+		r.badSig++
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var p delivery.Payload
+	_ = json.Unmarshal(body, &p)
+	r.attempts[p.ID]++
+	if r.failN < 0 || r.attempts[p.ID] <= r.failN {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	r.took = append(r.took, p)
+	w.WriteHeader(http.StatusNoContent)
+	select {
+	case r.got <- struct{}{}:
+	default:
+	}
+}
+
+func setup(t *testing.T, failN, maxAttempts int) (*router.Router, *delivery.Deliverer, *receiver) {
+	cfg, err := config.Parse(config.Example, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Workspace = redistest.Workspace(t)
+	clk := clock.NewManual(time.Now())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store := queues.New(redistest.Client(t), cfg.Workspace, router.SettingsFrom(cfg))
+	rt := router.New(cfg, store, clk, log)
+	rec := &receiver{attempts: map[string]int{}, failN: failN, got: make(chan struct{}, 1)}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	d := &delivery.Deliverer{
+		Sub: config.EventWebhook{Name: "crm", URL: srv.URL, Secret: secret, MaxAttempts: maxAttempts,
+			Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, Timeout: time.Second,
+			Events: []string{"task.created", "task.assigned", "task.completed", "task.canceled", "agent.presence"}},
+		Store: store, Client: srv.Client(), Clock: clk, Log: log, Metrics: delivery.NewMetrics(prometheus.NewRegistry()),
+		Owner: "replica-1", Block: 50 * time.Millisecond,
+	}
+	if err := d.Subscribe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return rt, d, rec
+}
+
+// traffic makes tasks go through their lifecycle and returns the ids, in
+// stream order, of the events the subscriber asked for.
+func traffic(t *testing.T, rt *router.Router) []string {
+	ctx := context.Background()
+	if _, _, err := rt.SaveAgent(ctx, workforce.Agent{ID: "ana", Name: "Ana", TimeZone: "UTC", Languages: []string{"en"}, Skills: map[string]int{"support": 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.SetPresence(ctx, "ana", router.Presence{Presence: queues.Available}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		tk, _, err := rt.CreateTask(ctx, router.TaskRequest{Channel: "chat", Queue: "support-en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 3 {
+			if err := rt.Cancel(ctx, tk.ID, "customer left"); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if _, err := rt.Accept(ctx, tk.Offer, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rt.Complete(ctx, tk.ID, "", "done"); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Ready(ctx, tk.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := rt.Store().Events(ctx, "0", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, e := range evs {
+		switch e.Type {
+		case "task.created", "task.assigned", "task.completed", "task.canceled", "agent.presence":
+			want = append(want, e.ID)
+		}
+	}
+	return want
+}
+
+// A receiver that fails the first two attempts of each event gets every event
+// at least once, in stream order (so in order per task), signed.
+func TestDeliveryRetriesInOrder(t *testing.T) {
+	rt, d, rec := setup(t, 2, 8)
+	want := traffic(t, rt)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	deadline := time.After(20 * time.Second)
+	for {
+		rec.mu.Lock()
+		n := len(rec.took)
+		rec.mu.Unlock()
+		if n >= len(want) {
+			break
+		}
+		select {
+		case <-rec.got:
+		case <-deadline:
+			t.Fatalf("delivered %d of %d events", n, len(want))
+		}
+	}
+	cancel()
+	<-done
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.badSig != 0 {
+		t.Fatalf("%d deliveries had a bad signature", rec.badSig)
+	}
+	for i, p := range rec.took {
+		if p.ID != want[i] {
+			t.Fatalf("delivery %d is event %s, want %s (out of order)", i, p.ID, want[i])
+		}
+		if rec.attempts[p.ID] != 3 {
+			t.Fatalf("event %s taken after %d attempts, want 3", p.ID, rec.attempts[p.ID])
+		}
+	}
+}
+
+// A receiver that always fails gets each event MaxAttempts times; then the
+// event goes to the dead-letter list and the next one is tried.
+func TestDeliveryDeadLetters(t *testing.T) {
+	rt, d, rec := setup(t, -1, 3)
+	want := traffic(t, rt)
+	ctx := context.Background()
+	if held, err := d.Store.Lease(ctx, d.Clock.Now(), "webhook:crm", d.Owner, time.Minute); err != nil || !held {
+		t.Fatalf("lease: %v %v", held, err)
+	}
+	total := 0
+	for total < len(want) {
+		n, err := d.Drain(ctx, 10*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		total += n
+	}
+	dead, err := d.Store.DeadLetters(ctx, "crm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != len(want) {
+		t.Fatalf("%d dead letters, want %d", len(dead), len(want))
+	}
+	for _, id := range want {
+		if rec.attempts[id] != 3 {
+			t.Fatalf("event %s tried %d times", id, rec.attempts[id])
+		}
+	}
+	// Another replica cannot deliver while the lease is held.
+	if held, _ := d.Store.Lease(ctx, d.Clock.Now(), "webhook:crm", "replica-2", time.Minute); held {
+		t.Fatal("two replicas hold the lease")
+	}
+}
