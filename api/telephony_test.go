@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/clock"
 	"switchboard/config"
 	"switchboard/queues"
 	"switchboard/telephony"
@@ -512,5 +513,53 @@ func TestWebhookBadInputChangesNothing(t *testing.T) {
 				t.Fatal("refused input changed Redis")
 			}
 		})
+	}
+}
+
+// Saturday night in Madrid: a caller hears that the queue is closed and can
+// ask for a callback; a WhatsApp message gets an automatic reply saying when
+// the answer is due (its clock paused until Monday's opening).
+func TestClosedQueue(t *testing.T) {
+	tw := newFakeTwilio(t)
+	sat := clock.NewManual(time.Date(2026, 3, 7, 21, 0, 0, 0, time.UTC)) // 22:00 in Madrid
+	in := newInstance(t, "", sat, withTwilio(tw))
+	call := sid("CA", 31)
+	r := in.twilioPost("/webhooks/twilio/voice", callForm(call))
+	for _, want := range []string{"Nuestras oficinas están cerradas", "pulse 1", `action="/webhooks/twilio/voice/callback?language=es`, "<Hangup"} {
+		if !strings.Contains(string(r.body), want) {
+			t.Fatalf("closed TwiML lacks %q: %s", want, r.body)
+		}
+	}
+	if _, err := in.store.TaskByIdempotencyKey(t.Context(), "twilio:"+call); err == nil {
+		t.Fatal("a task was made before the caller asked for a callback")
+	}
+	form := callForm(call)
+	form.Set("Digits", "1")
+	r = in.twilioPost("/webhooks/twilio/voice/callback?language=es&ivr_language=&ivr_skill=", form)
+	if !strings.Contains(string(r.body), "Le llamaremos") {
+		t.Fatalf("callback confirmation: %s", r.body)
+	}
+	id, err := in.store.TaskByIdempotencyKey(t.Context(), "twilio:"+call+":callback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _ := in.store.GetTask(t.Context(), id)
+	if task.Queue != "support-es" || !strings.Contains(string(task.Attributes), `"callback_number":"+34600111222"`) ||
+		strings.Contains(string(task.Attributes), "call_sid") {
+		t.Fatalf("callback task %+v %s", task, task.Attributes)
+	}
+
+	r = in.twilioPost("/webhooks/twilio/messaging", messageForm(sid("SM", 31), "Hola, ¿a qué hora abren el lunes?"))
+	// 15 min of business time after Monday's 09:00 opening: 09:15 CET.
+	if !strings.Contains(string(r.body), "<Message>Gracias por su mensaje. Ahora estamos cerrados y le responderemos antes del 09/03 09:15 CET.</Message>") {
+		t.Fatalf("automatic reply: %s", r.body)
+	}
+	var q struct {
+		Open     bool       `json:"open"`
+		NextOpen *time.Time `json:"next_open"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/queues/support-es", adminKey, "").decode(t, &q)
+	if q.Open || q.NextOpen == nil || !q.NextOpen.Equal(time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)) {
+		t.Fatalf("queue %+v", q)
 	}
 }

@@ -7,9 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/twilio/twilio-go/twiml"
 
 	"switchboard/config"
 	"switchboard/queues"
@@ -32,6 +33,7 @@ const (
 	kindMessaging     = "messaging"
 	kindMessageStatus = "messaging_status"
 	kindGeneric       = "generic"
+	kindCallback      = "callback"
 )
 
 func (s *Server) webhookRoutes(e *gin.Engine) {
@@ -40,6 +42,7 @@ func (s *Server) webhookRoutes(e *gin.Engine) {
 		tw.POST("/voice", s.twilioForm(kindVoice, s.twilioVoice))
 		tw.POST("/voice/ivr", s.twilioForm(kindIVR, s.twilioIVR))
 		tw.POST("/voice/status", s.twilioForm(kindVoiceStatus, s.twilioVoiceStatus))
+		tw.POST("/voice/callback", s.twilioForm(kindCallback, s.twilioCallback))
 		tw.POST("/messaging", s.twilioForm(kindMessaging, s.twilioMessaging))
 		tw.POST("/messaging/status", s.twilioForm(kindMessageStatus, s.twilioMessageStatus))
 	}
@@ -165,12 +168,69 @@ func (s *Server) queueCall(c *gin.Context, ct telephony.Contact, ivr router.IVRC
 	if !s.limit(c, "webhook:customer:"+in.Identity, s.webhookCustomerLimit) {
 		return
 	}
+	// A closed queue does not keep callers on hold: it says so and offers a
+	// callback, which becomes a task when the caller asks for it.
+	dest, err := s.router.Resolve(in)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if dest.Closed {
+		v := s.cfg.Voice
+		action := "/webhooks/twilio/voice/callback?language=" + url.QueryEscape(dest.Language) +
+			"&ivr_language=" + url.QueryEscape(ivr.Language) + "&ivr_skill=" + url.QueryEscape(ivr.Skill)
+		twimlResponse(c, telephony.Closed(v.Closed[dest.Language], v.CallbackPrompt[dest.Language], dest.Language, action))
+		return
+	}
 	got, err := s.router.Ingest(c.Request.Context(), in)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	twimlResponse(c, telephony.Hold(s.cfg.Voice.Greeting[got.Language], got.Language, s.cfg.Voice.HoldMusicURL))
+}
+
+// twilioCallback takes a closed-hours caller's answer to the callback offer:
+// 1 makes a callback task (idempotent by CallSid) for when the queue opens.
+func (s *Server) twilioCallback(c *gin.Context, form url.Values) {
+	ct, err := s.twilio.ParseVoice(form)
+	if err != nil {
+		badContact(c, err)
+		return
+	}
+	lang := c.Query("language")
+	if form.Get("Digits") != "1" || ct.From.Kind != "phone" {
+		twimlResponse(c, telephony.Say("", lang))
+		return
+	}
+	in := inbound(ct)
+	in.EventID = ct.CallSID + ":callback"
+	in.IVR = router.IVRChoice{Language: c.Query("ivr_language"), Skill: c.Query("ivr_skill")}
+	in.Attributes = map[string]string{"callback": "true", "callback_number": ct.From.Value}
+	if _, err := s.router.Ingest(c.Request.Context(), in); err != nil {
+		fail(c, err)
+		return
+	}
+	twimlResponse(c, telephony.Say(s.cfg.Voice.CallbackConfirm[lang], lang))
+}
+
+// closedReply is the automatic answer to a new conversation that arrives
+// while its queue is closed: when to expect an answer.
+func (s *Server) closedReply(got router.Ingested) string {
+	if !got.Closed || got.Joined || got.Duplicate {
+		return ""
+	}
+	text := s.cfg.Customers.ClosedReply[got.Language]
+	for _, clk := range got.Task.Clocks {
+		if clk.Name == "first_response" {
+			loc := time.UTC
+			if q, ok := s.cfg.Queue(got.Task.Queue); ok && s.cfg.Calendar(q) != nil {
+				loc = s.cfg.Calendar(q).Loc
+			}
+			text = strings.ReplaceAll(text, "{due}", clk.DueAt.In(loc).Format("02/01 15:04 MST"))
+		}
+	}
+	return text
 }
 
 func (s *Server) twilioVoiceStatus(c *gin.Context, form url.Values) {
@@ -201,12 +261,12 @@ func (s *Server) twilioMessaging(c *gin.Context, form url.Values) {
 	if !s.limit(c, "webhook:customer:"+in.Identity, s.webhookCustomerLimit) {
 		return
 	}
-	if _, err := s.router.Ingest(c.Request.Context(), in); err != nil {
+	got, err := s.router.Ingest(c.Request.Context(), in)
+	if err != nil {
 		fail(c, err)
 		return
 	}
-	empty, _ := twiml.Messages(nil) // no automatic reply
-	twimlResponse(c, empty)
+	twimlResponse(c, telephony.Reply(s.closedReply(got)))
 }
 
 func (s *Server) twilioMessageStatus(c *gin.Context, form url.Values) {
@@ -274,8 +334,12 @@ func (s *Server) generic(c *gin.Context) {
 		status = http.StatusOK
 	}
 	s.countWebhook(provider, kindGeneric, "ok")
-	respond(c, status, gin.H{"task_id": got.Task.ID, "customer_id": got.Task.CustomerID, "queue": got.Task.Queue,
-		"joined": got.Joined, "duplicate": got.Duplicate})
+	answer := gin.H{"task_id": got.Task.ID, "customer_id": got.Task.CustomerID, "queue": got.Task.Queue,
+		"joined": got.Joined, "duplicate": got.Duplicate}
+	if reply := s.closedReply(got); reply != "" {
+		answer["auto_reply"] = reply // for the source to show or send to the customer
+	}
+	respond(c, status, answer)
 }
 
 func inbound(ct telephony.Contact) router.Inbound {

@@ -31,6 +31,11 @@ type Voice struct {
 	// HoldMusicURL is played in a loop while the caller waits.
 	HoldMusicURL string `yaml:"hold_music_url"`
 	IVR          *IVR   `yaml:"ivr"`
+	// Closed is said to callers when their queue is closed; CallbackPrompt
+	// offers a callback (press 1) and CallbackConfirm confirms it, per language.
+	Closed          map[string]string `yaml:"closed"`
+	CallbackPrompt  map[string]string `yaml:"callback_prompt"`
+	CallbackConfirm map[string]string `yaml:"callback_confirm"`
 }
 
 // IVR is an optional menu: a language, then a skill.
@@ -81,6 +86,10 @@ type Customers struct {
 	PreferredAgentWait   time.Duration `yaml:"preferred_agent_wait"`
 	// TimelineInOffer is how many earlier contacts an offer carries.
 	TimelineInOffer int `yaml:"timeline_in_offer"`
+	// ClosedReply is the automatic reply, per language, to a message that
+	// arrives while its queue is closed; {due} becomes the time the answer
+	// is due, in the queue's time zone.
+	ClosedReply map[string]string `yaml:"closed_reply"`
 }
 
 // RateLimits bound callers; 0 uses the default, a negative value disables.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+
 	"golang.org/x/text/language"
 
 	"switchboard/config"
@@ -61,6 +62,42 @@ type Ingested struct {
 	// LanguageFrom says which clue decided the language: explicit, ivr,
 	// detected, country, rule or default.
 	LanguageFrom string
+	// Closed is set when the queue is closed now: NextOpen says when it opens.
+	Closed   bool
+	NextOpen time.Time
+}
+
+// Destination is where an inbound contact would go.
+type Destination struct {
+	Queue        config.Queue
+	Language     string
+	LanguageFrom string
+	Priority     int
+	Closed       bool
+	NextOpen     time.Time // zero when open, or when it never opens
+}
+
+// Resolve says where a contact would go, and whether that queue is open,
+// without writing anything.
+func (r *Router) Resolve(in Inbound) (Destination, error) {
+	if _, ok := r.cfg.Channels[in.Channel]; !ok {
+		return Destination{}, validation.Errors{{Field: "channel", Reason: "is not a configured channel"}}
+	}
+	rule := r.matchRule(in)
+	lang, from := r.contactLanguage(in, rule)
+	q, err := r.contactQueue(in, rule, lang)
+	if err != nil {
+		return Destination{}, err
+	}
+	d := Destination{Queue: q, Language: lang, LanguageFrom: from, Priority: rule.Priority}
+	if cal := r.cfg.Calendar(q); cal != nil {
+		now := r.clock.Now()
+		if !cal.Open(now) {
+			d.Closed = true
+			d.NextOpen, _ = cal.NextOpen(now)
+		}
+	}
+	return d, nil
 }
 
 // Ingest routes an inbound contact: the routing rules give the skill, the
@@ -68,15 +105,11 @@ type Ingested struct {
 // (explicit, IVR choice, the message text, the phone number's country, the
 // rule, the default), and the pair gives the queue.
 func (r *Router) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
-	if _, ok := r.cfg.Channels[in.Channel]; !ok {
-		return Ingested{}, validation.Errors{{Field: "channel", Reason: "is not a configured channel"}}
-	}
-	rule := r.matchRule(in)
-	lang, from := r.contactLanguage(in, rule)
-	q, err := r.contactQueue(in, rule, lang)
+	dest, err := r.Resolve(in)
 	if err != nil {
 		return Ingested{}, err
 	}
+	q, lang, from := dest.Queue, dest.Language, dest.LanguageFrom
 	now := r.clock.Now()
 	attrs := map[string]string{}
 	maps.Copy(attrs, in.Attributes)
@@ -92,7 +125,7 @@ func (r *Router) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
 		msg, _ = json.Marshal(message{ID: in.EventID, Direction: "in", At: now.UnixMilli(), Text: in.Text, Media: in.Media})
 	}
 	cu := r.cfg.Customers
-	nt := r.newTask(q, in.Channel, rule.Priority, now)
+	nt := r.newTask(q, in.Channel, dest.Priority, now)
 	nt.IdempotencyKey = in.Source + ":" + in.EventID
 	nt.Customer, nt.Attributes = customer, attrJSON
 	nt.IdentityKeys = append([]string{in.Identity}, in.Also...)
@@ -104,7 +137,8 @@ func (r *Router) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
 		return Ingested{}, err
 	}
 	t, err := r.store.GetTask(ctx, cr.TaskID)
-	return Ingested{Task: t, Joined: cr.Joined, Duplicate: cr.Duplicate, Language: lang, LanguageFrom: from}, err
+	return Ingested{Task: t, Joined: cr.Joined, Duplicate: cr.Duplicate, Language: lang, LanguageFrom: from,
+		Closed: dest.Closed, NextOpen: dest.NextOpen}, err
 }
 
 // message is one message of a conversation, as stored.

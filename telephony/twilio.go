@@ -248,3 +248,27 @@ func sayLanguage(lang string) string {
 		return lang
 	}
 }
+
+// Closed is the TwiML for a caller whose queue is closed: the message, and a
+// callback offer (one digit posted to action) when there is a prompt.
+func Closed(message, callbackPrompt, lang, action string) string {
+	verbs := []twiml.Element{&twiml.VoiceSay{Message: message, Language: sayLanguage(lang)}}
+	if callbackPrompt != "" {
+		verbs = append(verbs, &twiml.VoiceGather{Input: "dtmf", NumDigits: "1", Timeout: "6", Action: action, Method: "POST",
+			InnerElements: []twiml.Element{&twiml.VoiceSay{Message: callbackPrompt, Language: sayLanguage(lang)}}})
+	}
+	return render(append(verbs, &twiml.VoiceHangup{}))
+}
+
+// Reply is the TwiML that answers an incoming message with text ("" for none).
+func Reply(text string) string {
+	var verbs []twiml.Element
+	if text != "" {
+		verbs = append(verbs, &twiml.MessagingMessage{Body: text})
+	}
+	s, err := twiml.Messages(verbs)
+	if err != nil {
+		return `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`
+	}
+	return s
+}
