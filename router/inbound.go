@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-
 	"golang.org/x/text/language"
 
 	"switchboard/config"
