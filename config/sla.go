@@ -58,6 +58,8 @@ type Step struct {
 	Overflow []string `yaml:"overflow"`
 	// Notify tells supervisors (an escalation event).
 	Notify bool `yaml:"notify"`
+	// MinProficiency lowers the proficiency an agent needs to take the task.
+	MinProficiency int `yaml:"min_proficiency"`
 }
 
 var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
@@ -171,8 +173,11 @@ func (c *Config) validateQueueExtras(errs *validation.Errors) {
 					errs.Add(fmt.Sprintf("%s.overflow[%d]", sp, k), "unknown queue %q (or the queue itself)", o)
 				}
 			}
-			if st.RaisePriority == 0 && len(st.Overflow) == 0 && !st.Notify {
-				errs.Add(sp, "a step must raise the priority, overflow or notify")
+			if st.MinProficiency != 0 && (st.MinProficiency < 1 || st.MinProficiency >= q.MinProficiency) {
+				errs.Add(sp+".min_proficiency", "must be between 1 and the queue's min_proficiency - 1")
+			}
+			if st.RaisePriority == 0 && len(st.Overflow) == 0 && !st.Notify && st.MinProficiency == 0 {
+				errs.Add(sp, "a step must raise the priority, lower the minimum proficiency, overflow or notify")
 			}
 		}
 	}

@@ -29,6 +29,9 @@ type Eligibility struct {
 	Queue       string `json:"q"`
 	Proficiency int    `json:"p"`
 	Strategy    string `json:"s"`
+	// Below marks an agent under the queue's minimum proficiency: it takes
+	// only tasks whose escalation lowered the minimum to its level.
+	Below bool `json:"b,omitempty"`
 }
 
 // AgentSpec is what routing needs to know of an agent's profile.
@@ -144,9 +147,11 @@ func (s *Store) getAgents(ctx context.Context, ids []string) ([]AgentState, erro
 		_ = json.Unmarshal([]byte(h["caps"]), &st.Capacity)
 		var elig []Eligibility
 		_ = json.Unmarshal([]byte(h["queues"]), &elig)
-		st.Queues = make([]string, len(elig))
-		for j, e := range elig {
-			st.Queues[j] = e.Queue
+		st.Queues = []string{}
+		for _, e := range elig {
+			if !e.Below {
+				st.Queues = append(st.Queues, e.Queue)
+			}
 		}
 		for ch := range st.Capacity {
 			st.Load[ch], _ = strconv.Atoi(h["load:"+ch])

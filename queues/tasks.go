@@ -67,6 +67,8 @@ type EscalationStep struct {
 	Raise     int      `json:"raise,omitempty"`
 	Overflow  []string `json:"overflow,omitempty"`
 	Notify    bool     `json:"notify,omitempty"`
+	// MinProficiency lowers the proficiency an agent needs to take the task.
+	MinProficiency int `json:"min_prof,omitempty"`
 }
 
 func msOrZero(t time.Time) int64 {

@@ -15,11 +15,14 @@ import (
 	"switchboard/router"
 )
 
-func newRouter(t *testing.T) *router.Router {
+func newRouter(t *testing.T, configure ...func(*config.Config)) *router.Router {
 	t.Helper()
 	cfg, err := config.Parse(config.Example, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range configure {
+		f(cfg)
 	}
 	cfg.Workspace = redistest.Workspace(t)
 	det, err := langdetect.New(cfg.Languages)

@@ -52,6 +52,7 @@ func (r *Router) newTask(q config.Queue, channel string, priority int, now time.
 	for _, st := range q.Escalation {
 		t.Escalation = append(t.Escalation, queues.EscalationStep{
 			AfterMS: st.After.Milliseconds(), AtWarning: st.AtWarning, Raise: st.RaisePriority, Overflow: st.Overflow, Notify: st.Notify,
+			MinProficiency: st.MinProficiency,
 		})
 	}
 	return t

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/config"
 	"switchboard/queues"
 	"switchboard/router"
 	"switchboard/workforce"
@@ -236,4 +237,49 @@ func TestEscalationOverflows(t *testing.T) {
 func sameJSON(got json.RawMessage, want string) bool {
 	var a, b any
 	return json.Unmarshal(got, &a) == nil && json.Unmarshal([]byte(want), &b) == nil && reflect.DeepEqual(a, b)
+}
+
+// A queue that asks for proficiency 4 lowers it to 2 after 30 s: the waiting
+// task then goes to an agent at 2, who could not take it before.
+func TestEscalationLowersMinimumProficiency(t *testing.T) {
+	e := &env{t: t, ctx: context.Background(), rt: newRouter(t, func(c *config.Config) {
+		for i := range c.Queues {
+			if c.Queues[i].ID == "sales-fr" {
+				c.Queues[i].MinProficiency = 4
+				c.Queues[i].Escalation = []config.Step{{After: 30 * time.Second, MinProficiency: 2}}
+			}
+		}
+	})}
+	e.agent("lea", map[string]int{"sales": 2}, "fr")
+	tk, _, err := e.rt.CreateTask(e.ctx, router.TaskRequest{Channel: "chat", Queue: "sales-fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.State != queues.Queued {
+		t.Fatalf("offered below the minimum: %+v", tk)
+	}
+	if a, _ := e.rt.Agent(e.ctx, "lea"); len(a.State.Queues) != 0 {
+		t.Fatalf("lea listed as eligible: %v", a.State.Queues)
+	}
+	e.at(29 * time.Second)
+	if got, _ := e.rt.Task(e.ctx, tk.ID); got.State != queues.Queued {
+		t.Fatalf("offered early: %+v", got)
+	}
+	e.at(time.Second)
+	got, _ := e.rt.Task(e.ctx, tk.ID)
+	if got.State != queues.Reserved || got.Agent != "lea" || !sameJSON(got.Escalations[0],
+		`{"at":1772442030000,"notify":false,"priority":0,"step":0,"min_proficiency":2}`) {
+		t.Fatalf("after 30s: %+v %s", got, got.Escalations)
+	}
+	// The other way round: a task already open to level 2 reaches lea when
+	// she frees capacity (the second routing event).
+	if err := e.rt.SetPresence(e.ctx, "lea", router.Presence{Presence: queues.Away}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rt.SetPresence(e.ctx, "lea", router.Presence{Presence: queues.Available}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.rt.Task(e.ctx, tk.ID); got.Agent != "lea" || got.State != queues.Reserved {
+		t.Fatalf("not routed to lea on availability: %+v", got)
+	}
 }

@@ -120,15 +120,17 @@ func (a *Agent) Normalize(cfg *config.Config) validation.Errors {
 }
 
 // Eligible lists the queues the agent may serve: those whose skill the agent
-// has at the queue's minimum proficiency or above, in a language the agent speaks.
+// has, in a language the agent speaks. Below the queue's minimum proficiency
+// the agent is marked Below: it serves only tasks escalation has opened to
+// its level.
 func (a Agent) Eligible(cfg *config.Config) []queues.Eligibility {
 	out := []queues.Eligibility{}
 	for _, q := range cfg.Queues {
 		p, ok := a.Skills[q.Skill]
-		if !ok || p < q.MinProficiency || !speaks(a.Languages, q.Language) {
+		if !ok || !speaks(a.Languages, q.Language) {
 			continue
 		}
-		out = append(out, queues.Eligibility{Queue: q.ID, Proficiency: p, Strategy: q.Strategy})
+		out = append(out, queues.Eligibility{Queue: q.ID, Proficiency: p, Strategy: q.Strategy, Below: p < q.MinProficiency})
 	}
 	return out
 }

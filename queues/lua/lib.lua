@@ -25,6 +25,9 @@
 --   q:<queue>:<ch>:waiting zset of queued task ids, score = urgency (lower first)
 --   q:<queue>:<ch>:age     zset of queued task ids, score = created_at
 --   q:<queue>:<ch>:avail   zset of agents able to take <ch> now, score = strategy order
+--   q:<queue>:<ch>:avail:p<n> the same for agents below the queue's minimum
+--                          proficiency, at proficiency n: tasks reach them only
+--                          once escalation lowers their minimum to n
 --   q:<queue>:agents       set of the agents eligible for the queue
 --   timers                 zset "kind|id" by due time: offer|<offer>, wrap|<task>, route|<task>
 --   idem:<key>             task id for an idempotency key
@@ -185,10 +188,17 @@ end
 
 -- refresh_agent puts the agent in, or takes it out of, the available set of
 -- every (queue, channel) it is eligible for, according to its current state.
+local function avail_key(e, ch)
+  if e.b then
+    return key('q', e.q, ch, 'avail', 'p' .. e.p)
+  end
+  return key('q', e.q, ch, 'avail')
+end
+
 local function refresh_agent(a)
   for _, e in ipairs(a.qs) do
     for ch, _ in pairs(a.cap) do
-      local k = key('q', e.q, ch, 'avail')
+      local k = avail_key(e, ch)
       if can_take(a, ch) then
         redis.call('ZADD', k, n2s(agent_score(a, e)), a.id)
       else
@@ -202,7 +212,7 @@ local function unlist_agent(a)
   for _, e in ipairs(a.qs) do
     redis.call('SREM', key('q', e.q, 'agents'), a.id)
     for ch, _ in pairs(a.cap) do
-      redis.call('ZREM', key('q', e.q, ch, 'avail'), a.id)
+      redis.call('ZREM', avail_key(e, ch), a.id)
     end
   end
 end
@@ -483,8 +493,22 @@ local function route_task(t)
     redis.call('ZADD', key('timers'), t.pref_until, 'route|' .. t.id)
     return nil
   end
+  -- The queues' own sets, then (when escalation lowered the minimum) the sets
+  -- of agents below it, most proficient level first.
+  local sets = {}
   for _, q in ipairs(task_queues(t)) do
-    avail = key('q', q, t.channel, 'avail')
+    sets[#sets + 1] = key('q', q, t.channel, 'avail')
+  end
+  local floor = tonumber(t.min_prof or '')
+  if floor then
+    for level = 4, floor, -1 do
+      for _, q in ipairs(task_queues(t)) do
+        sets[#sets + 1] = key('q', q, t.channel, 'avail', 'p' .. level)
+      end
+    end
+  end
+  for _, set in ipairs(sets) do
+    avail = set
     for _, id in ipairs(redis.call('ZRANGE', avail, 0, SCAN - 1)) do
       if skipped_until(t.skip, id) <= NOW then
         local a = load_agent(id)
@@ -527,8 +551,9 @@ local function route_agent(a)
             if best_score and sc >= best_score then
               break
             end
-            local f = redis.call('HMGET', key('task', heads[i]), 'skip', 'pref', 'pref_until')
-            if skipped_until(f[1], a.id) <= NOW and not held_for_other(f[2], f[3], a.id) then
+            local f = redis.call('HMGET', key('task', heads[i]), 'skip', 'pref', 'pref_until', 'min_prof')
+            if skipped_until(f[1], a.id) <= NOW and not held_for_other(f[2], f[3], a.id) and
+              (not e.b or tonumber(f[4] or '99') <= e.p) then
               best, best_score = heads[i], sc
               break
             end
@@ -620,6 +645,9 @@ local function apply_step(t, i)
     local p = math.min(100, tonumber(t.priority) + st.raise)
     tset(t, 'priority', p, 'score', n2s((100 - p) * 1e13 + tonumber(t.due_at)))
   end
+  if st.min_prof and st.min_prof > 0 and st.min_prof < tonumber(t.min_prof or '99') then
+    tset(t, 'min_prof', st.min_prof)
+  end
   local added = {}
   for _, q in ipairs(st.overflow or {}) do
     local present = false
@@ -635,7 +663,8 @@ local function apply_step(t, i)
       tset(t, 'overflow', o .. q)
     end
   end
-  local rec = {step = i, at = NOW, priority = tonumber(t.priority), notify = st.notify or false}
+  local rec = {step = i, at = NOW, priority = tonumber(t.priority), notify = st.notify or false,
+    min_proficiency = tonumber(t.min_prof or '')}
   if #added > 0 then
     rec.overflow = added
   end

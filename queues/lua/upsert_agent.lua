@@ -18,7 +18,9 @@ redis.call('HSET', k, 'profile', ARGV[ARG + 1], 'queues', ARGV[ARG + 2],
   'caps', ARGV[ARG + 3], 'blocks', ARGV[ARG + 4])
 local a = load_agent(id)
 for _, e in ipairs(a.qs) do
-  redis.call('SADD', key('q', e.q, 'agents'), id)
+  if not e.b then
+    redis.call('SADD', key('q', e.q, 'agents'), id)
+  end
 end
 refresh_agent(a)
 local made = route_agent(a)
