@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"switchboard/api"
+	"switchboard/internal/twiliotest"
 	"switchboard/queues"
 	"switchboard/telephony"
 )
@@ -84,7 +85,7 @@ func fuzzTwilio(f *testing.F, path string, seeds ...url.Values) {
 	in := newInstance(f, "", nil, withTwilio(tw))
 	f.Fuzz(func(t *testing.T, body string) {
 		form, _ := url.ParseQuery(body)
-		sig := twilioSign(authToken, publicURL+path, form)
+		sig := twiliotest.Sign(authToken, publicURL+path, form)
 		ctx := context.Background()
 		before := in.rdb.XLen(ctx, queues.Prefix(in.ws)+"events").Val()
 		req := httptest.NewRequest("POST", path, strings.NewReader(body))

@@ -1,9 +1,6 @@
 package api_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +15,7 @@ import (
 
 	"switchboard/clock"
 	"switchboard/config"
+	"switchboard/internal/twiliotest"
 	"switchboard/queues"
 	"switchboard/telephony"
 )
@@ -86,28 +83,10 @@ func withTwilio(f *fakeTwilio) func(*config.Config) {
 	}
 }
 
-// twilioSign signs like Twilio: HMAC-SHA1 over the full URL and the sorted
-// parameters, base64 (written here independently of the library).
-func twilioSign(token, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k + form.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
 // twilioPost sends a form to path signed for the public URL.
 func (in *instance) twilioPost(path string, form url.Values) response {
 	in.t.Helper()
-	return in.signedForm(path, form, twilioSign(authToken, publicURL+path, form))
+	return in.signedForm(path, form, twiliotest.Sign(authToken, publicURL+path, form))
 }
 
 func (in *instance) signedForm(path string, form url.Values, sig string) response {
@@ -336,14 +315,14 @@ func TestWebhookSignaturesRefused(t *testing.T) {
 	tw := newFakeTwilio(t)
 	in := newInstance(t, "", nil, withTwilio(tw))
 	form := callForm(sid("CA", 3))
-	good := twilioSign(authToken, publicURL+"/webhooks/twilio/voice", form)
+	good := twiliotest.Sign(authToken, publicURL+"/webhooks/twilio/voice", form)
 	changed := callForm(sid("CA", 3))
 	changed.Set("From", "+34600999999")
 	cases := map[string]response{
 		"missing":           in.signedForm("/webhooks/twilio/voice", form, ""),
-		"wrong token":       in.signedForm("/webhooks/twilio/voice", form, twilioSign("wrong", publicURL+"/webhooks/twilio/voice", form)),
+		"wrong token":       in.signedForm("/webhooks/twilio/voice", form, twiliotest.Sign("wrong", publicURL+"/webhooks/twilio/voice", form)),
 		"changed parameter": in.signedForm("/webhooks/twilio/voice", changed, good),
-		"internal URL":      in.signedForm("/webhooks/twilio/voice", form, twilioSign(authToken, in.srv.URL+"/webhooks/twilio/voice", form)),
+		"internal URL":      in.signedForm("/webhooks/twilio/voice", form, twiliotest.Sign(authToken, in.srv.URL+"/webhooks/twilio/voice", form)),
 		"other endpoint":    in.signedForm("/webhooks/twilio/voice/status", form, good),
 	}
 	before := in.snapshot()
@@ -450,7 +429,7 @@ func TestIVRChoosesLanguageThenSkill(t *testing.T) {
 	}
 	// The query string is part of what Twilio signs: a choice cannot be forged.
 	forged := in.signedForm("/webhooks/twilio/voice/ivr?step=skill&language=fr", form,
-		twilioSign(authToken, publicURL+"/webhooks/twilio/voice/ivr?step=skill&language=es", form))
+		twiliotest.Sign(authToken, publicURL+"/webhooks/twilio/voice/ivr?step=skill&language=es", form))
 	if forged.status != http.StatusForbidden {
 		t.Fatalf("forged step: %d", forged.status)
 	}
@@ -465,7 +444,7 @@ func TestWebhookBadInputChangesNothing(t *testing.T) {
 			req.Header.Set(telephony.SignatureHeader, telephony.Sign("dev-webchat-secret-change-me", []byte(body), in.clock.Now()))
 		} else if sign {
 			form, _ := url.ParseQuery(body)
-			req.Header.Set("X-Twilio-Signature", twilioSign(authToken, publicURL+path, form))
+			req.Header.Set("X-Twilio-Signature", twiliotest.Sign(authToken, publicURL+path, form))
 		}
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {

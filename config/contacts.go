@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -139,6 +140,13 @@ func (c *Config) applyContactDefaults() {
 	}
 	if cu.TimelineInOffer == 0 {
 		cu.TimelineInOffer = 3
+	}
+	for i := range c.EventWebhooks {
+		w := &c.EventWebhooks[i]
+		w.MaxAttempts = cmp.Or(w.MaxAttempts, 8)
+		w.Backoff = cmp.Or(w.Backoff, time.Second)
+		w.MaxBackoff = cmp.Or(w.MaxBackoff, 5*time.Minute)
+		w.Timeout = cmp.Or(w.Timeout, 10*time.Second)
 	}
 	r := &c.RateLimits
 	if r.WebhookAccountPerSecond == 0 {
@@ -350,18 +358,6 @@ func (c *Config) validateWebhooks(errs *validation.Errors) {
 			if !slices.Contains(EventTypes, e) {
 				errs.Add(fmt.Sprintf("%s.events[%d]", p, j), "unknown event %q (known: %s)", e, strings.Join(EventTypes, ", "))
 			}
-		}
-		if w.MaxAttempts == 0 {
-			w.MaxAttempts = 8
-		}
-		if w.Backoff == 0 {
-			w.Backoff = time.Second
-		}
-		if w.MaxBackoff == 0 {
-			w.MaxBackoff = 5 * time.Minute
-		}
-		if w.Timeout == 0 {
-			w.Timeout = 10 * time.Second
 		}
 		if w.MaxAttempts < 1 || w.MaxAttempts > 100 {
 			errs.Add(p+".max_attempts", "must be between 1 and 100")

@@ -1,14 +1,12 @@
 package telephony
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"switchboard/internal/twiliotest"
 )
 
 // Twilio's published example (twilio.com/docs/usage/security): auth token
@@ -29,39 +27,21 @@ func TestTwilioPublishedVector(t *testing.T) {
 	}
 }
 
-// sign computes Twilio's signature independently of the library: HMAC-SHA1 of
-// the URL followed by the sorted parameters, base64.
-func sign(token, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k + form.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
 func TestTwilioSignatureRefusals(t *testing.T) {
 	const token = "f0e1d2c3b4a59687f0e1d2c3b4a59687"
 	base := "https://sb.example.com"
 	tw := NewTwilio(token, base, "US")
 	form := url.Values{"CallSid": {"CA" + strings.Repeat("a", 32)}, "From": {"+34600111222"}, "To": {"+34910000000"}}
-	good := sign(token, base+"/webhooks/twilio/voice", form)
+	good := twiliotest.Sign(token, base+"/webhooks/twilio/voice", form)
 	if !tw.Verify("/webhooks/twilio/voice", form, good) {
 		t.Fatal("our own signature does not verify")
 	}
 	changed := url.Values{"CallSid": form["CallSid"], "From": {"+34600111223"}, "To": form["To"]}
 	cases := map[string]bool{
-		"wrong token":       tw.Verify("/webhooks/twilio/voice", form, sign("wrong", base+"/webhooks/twilio/voice", form)),
+		"wrong token":       tw.Verify("/webhooks/twilio/voice", form, twiliotest.Sign("wrong", base+"/webhooks/twilio/voice", form)),
 		"changed parameter": tw.Verify("/webhooks/twilio/voice", changed, good),
 		"wrong URL":         tw.Verify("/webhooks/twilio/messaging", form, good),
-		"replay, new body":  tw.Verify("/webhooks/twilio/voice", changed, sign(token, base+"/webhooks/twilio/voice", form)),
+		"replay, new body":  tw.Verify("/webhooks/twilio/voice", changed, twiliotest.Sign(token, base+"/webhooks/twilio/voice", form)),
 		"missing":           tw.Verify("/webhooks/twilio/voice", form, ""),
 		"other host":        NewTwilio(token, "https://evil.example.com", "US").Verify("/webhooks/twilio/voice", form, good),
 	}

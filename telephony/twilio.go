@@ -41,7 +41,7 @@ func (t *Twilio) Verify(pathAndQuery string, form url.Values, signature string) 
 
 var (
 	callSIDRe    = regexp.MustCompile(`^CA[0-9a-fA-F]{32}$`)
-	messageSIDRe = regexp.MustCompile(`^(SM|MM|SM)[0-9a-fA-F]{32}$`)
+	messageSIDRe = regexp.MustCompile(`^(SM|MM)[0-9a-fA-F]{32}$`)
 	accountSIDRe = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 )
 
