@@ -533,6 +533,23 @@ func TestClosedQueue(t *testing.T) {
 	if !strings.Contains(string(r.body), "<Message>Gracias por su mensaje. Ahora estamos cerrados y le responderemos antes del 09/03 09:15 CET.</Message>") {
 		t.Fatalf("automatic reply: %s", r.body)
 	}
+	// A chat runs on calendar time (due in 60 s), but no answer can come
+	// before Monday's opening: the reply says 09:00.
+	body := []byte(`{"id":"w1","customer":{"id":"v9"},"text":"Hola, ¿hay alguien ahí ahora mismo?"}`)
+	req, _ := http.NewRequest("POST", in.srv.URL+"/webhooks/generic/webchat", strings.NewReader(string(body)))
+	req.Header.Set(telephony.SignatureHeader, telephony.Sign("dev-webchat-secret-change-me", body, sat.Now()))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ans struct {
+		AutoReply string `json:"auto_reply"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&ans)
+	res.Body.Close()
+	if ans.AutoReply != "Gracias por su mensaje. Ahora estamos cerrados y le responderemos antes del 09/03 09:00 CET." {
+		t.Fatalf("chat automatic reply %q", ans.AutoReply)
+	}
 	var q struct {
 		Open     bool       `json:"open"`
 		NextOpen *time.Time `json:"next_open"`

@@ -215,22 +215,25 @@ func (s *Server) twilioCallback(c *gin.Context, form url.Values) {
 }
 
 // closedReply is the automatic answer to a new conversation that arrives
-// while its queue is closed: when to expect an answer.
+// while its queue is closed: when to expect an answer, that is the first
+// response's due time, but not before the queue opens (a calendar-time
+// target may fall due while it is still closed).
 func (s *Server) closedReply(got router.Ingested) string {
-	if !got.Closed || got.Joined || got.Duplicate {
+	text := s.cfg.Customers.ClosedReply[got.Language]
+	if !got.Closed || got.Joined || got.Duplicate || text == "" {
 		return ""
 	}
-	text := s.cfg.Customers.ClosedReply[got.Language]
+	expect := got.NextOpen
 	for _, clk := range got.Task.Clocks {
-		if clk.Name == "first_response" {
-			loc := time.UTC
-			if q, ok := s.cfg.Queue(got.Task.Queue); ok && s.cfg.Calendar(q) != nil {
-				loc = s.cfg.Calendar(q).Loc
-			}
-			text = strings.ReplaceAll(text, "{due}", clk.DueAt.In(loc).Format("02/01 15:04 MST"))
+		if clk.Name == "first_response" && clk.DueAt.After(expect) {
+			expect = clk.DueAt
 		}
 	}
-	return text
+	loc := time.UTC
+	if q, ok := s.cfg.Queue(got.Task.Queue); ok && s.cfg.Calendar(q) != nil {
+		loc = s.cfg.Calendar(q).Loc
+	}
+	return strings.ReplaceAll(text, "{due}", expect.In(loc).Format("02/01 15:04 MST"))
 }
 
 func (s *Server) twilioVoiceStatus(c *gin.Context, form url.Values) {
