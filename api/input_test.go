@@ -170,3 +170,29 @@ func TestTransferToAgentOverHTTP(t *testing.T) {
 	}
 	in.must(http.StatusOK, "POST", "/v1/offers/"+task.ID+".2/accept", brunoKey, "")
 }
+
+func TestStaffingOverHTTP(t *testing.T) {
+	in := newInstance(t, "", nil)
+	body := `{"target":{"service_level":0.8,"answer_within_seconds":20},"shrinkage":0.3,"patience_seconds":180,
+		"intervals":[{"queue":"support-en","start":"2026-03-02T09:00:00Z","minutes":30,"contacts":100,"aht_seconds":180}]}`
+	var resp struct {
+		Intervals []struct {
+			ErlangC struct{ Agents int } `json:"erlang_c"`
+			ErlangA struct{ Agents int } `json:"erlang_a"`
+		}
+		Totals []struct {
+			ErlangC struct {
+				Scheduled int `json:"scheduled_agents"`
+			} `json:"erlang_c"`
+		}
+	}
+	in.must(http.StatusOK, "POST", "/v1/staffing", "sb_planner_dev", body).decode(t, &resp)
+	if resp.Intervals[0].ErlangC.Agents != 14 || resp.Intervals[0].ErlangA.Agents != 12 || resp.Totals[0].ErlangC.Scheduled != 19 {
+		t.Fatalf("staffing %+v", resp)
+	}
+	r := in.do("POST", "/v1/staffing", "sb_planner_dev", `{"target":{"service_level":2},"intervals":[]}`)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"target"`) {
+		t.Fatalf("bad request: %d %s", r.status, r.body)
+	}
+	in.must(http.StatusForbidden, "POST", "/v1/staffing", anaKey, body)
+}

@@ -110,6 +110,7 @@ func New(o Options) http.Handler {
 	v1.GET("/customers/:id/timeline", allow(append(staff, config.RoleAgent)...), s.customerTimeline)
 	v1.GET("/queues", allow(staff...), s.listQueues)
 	v1.GET("/queues/:id", allow(staff...), s.getQueue)
+	v1.POST("/staffing", allow(staff...), s.staffing)
 	return e
 }
 

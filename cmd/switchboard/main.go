@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
+	case "staffing":
+		return staffing(args, os.Stdin, stdout, stderr)
 	case "help":
 		usage(stdout)
 		return nil
@@ -57,6 +59,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   switchboard [serve] [--config FILE]   run the service (config: --config, SWITCHBOARD_CONFIG, or the built-in example)
   switchboard check-config FILE          check a configuration file and list every error
+  switchboard staffing [FILE]            agents needed per queue and interval (Erlang C and A); JSON request from FILE or stdin
 `)
 }
 
