@@ -196,3 +196,44 @@ func TestStaffingOverHTTP(t *testing.T) {
 	}
 	in.must(http.StatusForbidden, "POST", "/v1/staffing", anaKey, body)
 }
+
+func TestScheduleOverHTTP(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, anaJSON)
+	in.must(http.StatusNotFound, "GET", "/v1/agents/ana/schedule", anaKey, "")
+	before := in.snapshot()
+	r := in.do("PUT", "/v1/agents/ana/schedule", "sb_planner_dev", `{"weekly":[{"day":"mon","start":"9:00","end":"17:00"}]}`)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"weekly[0].start"`) {
+		t.Fatalf("bad schedule: %d %s", r.status, r.body)
+	}
+	if !reflect.DeepEqual(before, in.snapshot()) {
+		t.Fatal("a refused schedule changed Redis")
+	}
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/schedule", "sb_planner_dev",
+		`{"weekly":[{"day":"mon","start":"09:00","end":"17:00","breaks":[{"start":"12:00","end":"12:30"}]}],"exceptions":[{"date":"2026-03-09","kind":"leave"}]}`)
+	var v struct {
+		Schedule struct {
+			TimeZone string `json:"time_zone"`
+		}
+		Next []struct{ Activity string } `json:"next_7_days"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/agents/ana/schedule", anaKey, "").decode(t, &v)
+	// The clock is Mon 2 Mar 10:00 in Madrid: today's rest of the shift (work,
+	// break, work); next Monday is leave.
+	if v.Schedule.TimeZone != "Europe/Madrid" || len(v.Next) != 3 {
+		t.Fatalf("schedule %+v", v)
+	}
+	in.must(http.StatusForbidden, "PUT", "/v1/agents/ana/schedule", anaKey, `{"weekly":[]}`)
+	var adh struct {
+		Agents []struct {
+			Agent       string
+			InAdherence bool `json:"in_adherence"`
+		}
+		OutOfAdherence int `json:"out_of_adherence"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/adherence", "sb_supervisor_dev", "").decode(t, &adh)
+	// Scheduled to work, but offline: out of adherence.
+	if len(adh.Agents) != 1 || adh.Agents[0].InAdherence || adh.OutOfAdherence != 1 {
+		t.Fatalf("adherence %+v", adh)
+	}
+}

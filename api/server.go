@@ -111,6 +111,9 @@ func New(o Options) http.Handler {
 	v1.GET("/queues", allow(staff...), s.listQueues)
 	v1.GET("/queues/:id", allow(staff...), s.getQueue)
 	v1.POST("/staffing", allow(staff...), s.staffing)
+	v1.PUT("/agents/:id/schedule", allow(config.RolePlanner), s.putSchedule)
+	v1.GET("/agents/:id/schedule", allow(append(staff, config.RoleAgent)...), ownAgent, s.getSchedule)
+	v1.GET("/adherence", allow(staff...), s.adherence)
 	return e
 }
 

@@ -124,6 +124,9 @@ type Routing struct {
 	TimerPoll time.Duration `yaml:"timer_poll"`
 	// ServiceLevelWindow is the rolling window of the queues' service level.
 	ServiceLevelWindow time.Duration `yaml:"service_level_window"`
+	// EnforceSchedules: agents with a schedule get offers only on shift
+	// (not on a break), even if they left themselves available.
+	EnforceSchedules bool `yaml:"enforce_schedules"`
 }
 
 // Auth lists API keys. Keys are stored as SHA-256 hex digests, never in clear.

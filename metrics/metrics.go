@@ -208,6 +208,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 type Figures interface {
 	Queues(ctx context.Context, only string) ([]router.QueueView, error)
 	PresenceCounts(ctx context.Context) (map[string]int64, error)
+	Adherence(ctx context.Context) ([]router.AdherenceRow, error)
 }
 
 // Collector reads live queue and presence figures from Redis at scrape time.
@@ -215,7 +216,7 @@ type Collector struct {
 	figures Figures
 	log     *slog.Logger
 
-	waiting, oldest, avail, eligible, sl, agents, up *prometheus.Desc
+	waiting, oldest, avail, eligible, sl, agents, outOfAdherence, up *prometheus.Desc
 }
 
 // NewCollector returns a Collector over figures.
@@ -233,13 +234,15 @@ func NewCollector(figures Figures, log *slog.Logger) *Collector {
 				"definition answered (abandons left out) or offered (abandons count as missed). Absent when undefined.",
 			[]string{"queue", "period", "definition"}, nil),
 		agents: prometheus.NewDesc("switchboard_agents", "Agents by presence.", []string{"presence"}, nil),
-		up:     prometheus.NewDesc("switchboard_redis_up", "1 when the last scrape could read Redis.", nil, nil),
+		outOfAdherence: prometheus.NewDesc("switchboard_agents_out_of_adherence",
+			"Scheduled agents whose presence does not match their schedule now.", nil, nil),
+		up: prometheus.NewDesc("switchboard_redis_up", "1 when the last scrape could read Redis.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.waiting, c.oldest, c.avail, c.eligible, c.sl, c.agents, c.up} {
+	for _, d := range []*prometheus.Desc{c.waiting, c.oldest, c.avail, c.eligible, c.sl, c.agents, c.outOfAdherence, c.up} {
 		ch <- d
 	}
 }
@@ -280,5 +283,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for p, n := range presence {
 		gauge(c.agents, float64(n), p)
+	}
+	if rows, err := c.figures.Adherence(ctx); err == nil {
+		out := 0
+		for _, r := range rows {
+			if !r.InAdherence {
+				out++
+			}
+		}
+		gauge(c.outOfAdherence, float64(out))
 	}
 }

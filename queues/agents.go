@@ -54,6 +54,7 @@ type AgentState struct {
 	Capacity   map[string]int  `json:"-"`
 	Queues     []string        `json:"queues"`
 	Missed     int             `json:"missed_offers"`
+	OnShift    bool            `json:"on_shift"` // false only when an enforced schedule says off
 	Tasks      []string        `json:"tasks"`
 }
 
@@ -144,6 +145,7 @@ func (s *Store) getAgents(ctx context.Context, ids []string) ([]AgentState, erro
 			Tasks:      tasks[i].Val(),
 		}
 		st.Missed, _ = strconv.Atoi(h["missed"])
+		st.OnShift = h["off_shift"] != "1"
 		_ = json.Unmarshal([]byte(h["caps"]), &st.Capacity)
 		var elig []Eligibility
 		_ = json.Unmarshal([]byte(h["queues"]), &elig)

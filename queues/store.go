@@ -82,6 +82,7 @@ var (
 	addReplyScript      = load("add_reply")
 	messageStatusScript = load("message_status")
 	leaseScript         = load("lease")
+	setScheduleScript   = load("set_schedule")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.
@@ -102,7 +103,7 @@ func (e *Error) Error() string { return e.Code + ": " + e.Detail }
 // Unwrap classifies the code.
 func (e *Error) Unwrap() error {
 	switch e.Code {
-	case "agent_not_found", "task_not_found", "offer_not_found", "message_not_found", "customer_not_found", "queue_not_found":
+	case "agent_not_found", "task_not_found", "offer_not_found", "message_not_found", "customer_not_found", "queue_not_found", "schedule_not_found":
 		return ErrNotFound
 	case "forbidden":
 		return ErrForbidden

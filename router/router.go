@@ -361,11 +361,20 @@ func (r *Router) FireDue(ctx context.Context) (queues.Fired, error) {
 func (r *Router) Run(ctx context.Context) error {
 	wait := time.NewTimer(0)
 	defer wait.Stop()
+	var extended time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-wait.C:
+		}
+		// Move the stored shift horizon forward a few times a day.
+		if now := r.clock.Now(); now.Sub(extended) > 6*time.Hour {
+			if err := r.RefreshSchedules(ctx); err != nil && ctx.Err() == nil {
+				r.log.Error("refresh schedules", "err", err)
+			} else {
+				extended = now
+			}
 		}
 		next := r.cfg.Routing.TimerPoll
 		f, err := r.FireDue(ctx)

@@ -44,6 +44,12 @@ for _, m in ipairs(due) do
       escs = escs + 1
       made = made + apply_step(t, tonumber(i))
     end
+  elseif kind == 'shift' then
+    local a = load_agent(id)
+    if a then
+      local _, offers = apply_shift(a)
+      made = made + offers
+    end
   elseif kind == 'route' then
     local t = load_task(id)
     if t and t.state == 'queued' then

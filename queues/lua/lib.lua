@@ -19,6 +19,8 @@
 --                          blocks (json [channel]), load:<channel>
 --   agent:<id>:tasks       set of task ids the agent holds (reserved, assigned, wrapping)
 --   agent:<id>:stream      stream of what the agent's desktop must see
+--   agent:<id>:shifts      zset of scheduled working intervals "start:end" by start
+--   agent:<id>:presence_log list of "at|presence" changes, for adherence
 --   agents                 set of agent ids
 --   presence:<state>       set of agent ids in that presence
 --   task:<id>              hash of one task
@@ -154,7 +156,7 @@ local function load_of(a, ch)
 end
 
 local function can_take(a, ch)
-  if a.presence ~= 'available' then
+  if a.presence ~= 'available' or a.off_shift == '1' then
     return false
   end
   if load_of(a, ch) >= tonumber(a.cap[ch] or 0) then
@@ -580,6 +582,8 @@ local function set_presence(a, presence, reason)
   aset(a, 'presence', presence)
   aset(a, 'reason', reason)
   aset(a, 'presence_at', n2s(NOW))
+  redis.call('RPUSH', key('agent', a.id, 'presence_log'), n2s(NOW) .. '|' .. presence)
+  redis.call('LTRIM', key('agent', a.id, 'presence_log'), -500, -1)
   notify(a.id, 'presence', {presence = presence, reason = reason})
   emit('agent.presence', {'agent', a.id, 'presence', presence, 'previous', prev, 'reason', reason})
   local made = 0
@@ -713,4 +717,50 @@ local function fire_sla(id)
     notify(t.agent, 'sla.breached', {task_id = t.id, clock = CLOCK_NAME[c], due = tonumber(t[c .. '_due'])})
   end
   return 1, 0
+end
+
+-- apply_shift sets whether an agent is on shift now (when its schedule is
+-- enforced), refreshes its availability, routes work to it when its shift
+-- starts, and sets a timer at its next shift boundary.
+-- Returns on shift (0|1) and the offers made.
+local function apply_shift(a)
+  local k = key('agent', a.id, 'shifts')
+  redis.call('ZREM', key('timers'), 'shift|' .. a.id)
+  if a.enforce ~= '1' then
+    aset(a, 'off_shift', '0')
+    refresh_agent(a)
+    return 1, route_agent(a)
+  end
+  local on, nxt = false, nil
+  local cur = redis.call('ZREVRANGEBYSCORE', k, n2s(NOW), '-inf', 'LIMIT', 0, 1)
+  if #cur > 0 then
+    local e = tonumber(string.match(cur[1], ':(%d+)$'))
+    if e > NOW then
+      on, nxt = true, e
+    end
+  end
+  if not on then
+    local upcoming = redis.call('ZRANGEBYSCORE', k, '(' .. n2s(NOW), '+inf', 'LIMIT', 0, 1)
+    if #upcoming > 0 then
+      nxt = tonumber(string.match(upcoming[1], '^(%d+):'))
+    end
+  end
+  local was = a.off_shift
+  if on then
+    aset(a, 'off_shift', '0')
+  else
+    aset(a, 'off_shift', '1')
+  end
+  if nxt then
+    redis.call('ZADD', key('timers'), n2s(nxt), 'shift|' .. a.id)
+  end
+  refresh_agent(a)
+  local made = 0
+  if on then
+    made = route_agent(a)
+  end
+  if was ~= a.off_shift then
+    emit('agent.shift', {'agent', a.id, 'on_shift', (on and '1') or '0'})
+  end
+  return (on and 1) or 0, made
 end

@@ -1,0 +1,46 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"switchboard/workforce"
+)
+
+func (s *Server) putSchedule(c *gin.Context) {
+	var sched workforce.Schedule
+	if !bind(c, &sched, false) {
+		return
+	}
+	v, err := s.router.SaveSchedule(c.Request.Context(), c.Param("id"), sched)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, v)
+}
+
+func (s *Server) getSchedule(c *gin.Context) {
+	v, err := s.router.Schedule(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, v)
+}
+
+func (s *Server) adherence(c *gin.Context) {
+	rows, err := s.router.Adherence(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	out := 0
+	for _, r := range rows {
+		if !r.InAdherence {
+			out++
+		}
+	}
+	respond(c, http.StatusOK, gin.H{"agents": rows, "out_of_adherence": out})
+}

@@ -1,0 +1,210 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"switchboard/queues"
+	"switchboard/workforce"
+)
+
+// scheduleHorizon is how far ahead shifts are stored for enforcement; Run
+// extends it as time passes.
+const scheduleHorizon = 14 * 24 * time.Hour
+
+// ScheduleView is an agent's schedule with its next days expanded.
+type ScheduleView struct {
+	Agent    string               `json:"agent"`
+	Schedule workforce.Schedule   `json:"schedule"`
+	OnShift  bool                 `json:"on_shift"`
+	Next     []workforce.Interval `json:"next_7_days"`
+}
+
+// SaveSchedule validates and stores an agent's schedule; with
+// routing.enforce_schedules the agent gets offers only on shift.
+func (r *Router) SaveSchedule(ctx context.Context, agent string, s workforce.Schedule) (ScheduleView, error) {
+	a, err := r.Agent(ctx, agent)
+	if err != nil {
+		return ScheduleView{}, err
+	}
+	if errs := s.Validate(a.TimeZone); len(errs) > 0 {
+		return ScheduleView{}, errs
+	}
+	on, err := r.storeSchedule(ctx, agent, s)
+	if err != nil {
+		return ScheduleView{}, err
+	}
+	return r.scheduleView(agent, s, on), nil
+}
+
+func (r *Router) storeSchedule(ctx context.Context, agent string, s workforce.Schedule) (bool, error) {
+	now := r.clock.Now()
+	var shifts []queues.Shift
+	for _, iv := range s.Expand(now.Add(-24*time.Hour), now.Add(scheduleHorizon)) {
+		if iv.Activity == workforce.Work {
+			shifts = append(shifts, queues.Shift{Start: iv.Start, End: iv.End})
+		}
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return false, err
+	}
+	return r.store.SetSchedule(ctx, now, agent, raw, shifts, r.cfg.Routing.EnforceSchedules)
+}
+
+func (r *Router) scheduleView(agent string, s workforce.Schedule, on bool) ScheduleView {
+	now := r.clock.Now()
+	next := s.Expand(now, now.Add(7*24*time.Hour))
+	if next == nil {
+		next = []workforce.Interval{}
+	}
+	return ScheduleView{Agent: agent, Schedule: s, OnShift: on, Next: next}
+}
+
+// Schedule returns an agent's schedule.
+func (r *Router) Schedule(ctx context.Context, agent string) (ScheduleView, error) {
+	if _, err := r.store.GetAgent(ctx, agent); err != nil {
+		return ScheduleView{}, err
+	}
+	s, err := r.loadSchedule(ctx, agent)
+	if err != nil {
+		return ScheduleView{}, err
+	}
+	if s == nil {
+		return ScheduleView{}, &queues.Error{Code: "schedule_not_found", Detail: agent}
+	}
+	return r.scheduleView(agent, *s, s.ActivityAt(r.clock.Now()) == workforce.Work), nil
+}
+
+func (r *Router) loadSchedule(ctx context.Context, agent string) (*workforce.Schedule, error) {
+	raw, err := r.store.Schedule(ctx, agent)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	var s workforce.Schedule
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("decode schedule of %s: %w", agent, err)
+	}
+	return &s, nil
+}
+
+// RefreshSchedules stores every agent's shifts again, so that the stored
+// horizon moves with time (and a changed enforcement setting applies).
+func (r *Router) RefreshSchedules(ctx context.Context) error {
+	agents, err := r.store.ListAgents(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range agents {
+		s, err := r.loadSchedule(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if s != nil {
+			if _, err := r.storeSchedule(ctx, a.ID, *s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// AdherenceRow compares an agent's schedule with what the agent did today
+// (since midnight in the agent's zone): scheduled to work and available (or
+// in after-call work), or not scheduled and not available, is in adherence.
+type AdherenceRow struct {
+	Agent       string  `json:"agent"`
+	Scheduled   string  `json:"scheduled"` // work, break or off, now
+	Presence    string  `json:"presence"`
+	InAdherence bool    `json:"in_adherence"`
+	MinutesIn   float64 `json:"minutes_in_adherence"`
+	MinutesOut  float64 `json:"minutes_out_of_adherence"`
+}
+
+func working(presence string) bool { return presence == queues.Available || presence == queues.AfterCall }
+
+// Adherence returns every scheduled agent's adherence, now and today.
+func (r *Router) Adherence(ctx context.Context) ([]AdherenceRow, error) {
+	agents, err := r.store.ListAgents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := r.clock.Now()
+	out := []AdherenceRow{}
+	for _, a := range agents {
+		s, err := r.loadSchedule(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		if s == nil {
+			continue
+		}
+		log, err := r.store.PresenceLog(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		loc, _ := time.LoadLocation(s.TimeZone)
+		if loc == nil {
+			loc = time.UTC
+		}
+		ln := now.In(loc)
+		midnight := time.Date(ln.Year(), ln.Month(), ln.Day(), 0, 0, 0, 0, loc)
+		row := AdherenceRow{Agent: a.ID, Presence: a.Presence, Scheduled: "off"}
+		if act := s.ActivityAt(now); act != "" {
+			row.Scheduled = act
+		}
+		row.InAdherence = (row.Scheduled == workforce.Work) == working(a.Presence)
+		row.MinutesIn, row.MinutesOut = adherenceToday(s.Expand(midnight, now), log, midnight, now)
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// adherenceToday splits [from, to) at every schedule and presence change and
+// adds up the minutes in and out of adherence.
+func adherenceToday(sched []workforce.Interval, log []queues.PresenceChange, from, to time.Time) (in, out float64) {
+	cuts := []time.Time{from, to}
+	for _, iv := range sched {
+		cuts = append(cuts, iv.Start, iv.End)
+	}
+	for _, c := range log {
+		if c.At.After(from) && c.At.Before(to) {
+			cuts = append(cuts, c.At)
+		}
+	}
+	sort.Slice(cuts, func(i, j int) bool { return cuts[i].Before(cuts[j]) })
+	presenceAt := func(t time.Time) string {
+		p := queues.Offline
+		for _, c := range log {
+			if c.At.After(t) {
+				break
+			}
+			p = c.Presence
+		}
+		return p
+	}
+	scheduledWork := func(t time.Time) bool {
+		for _, iv := range sched {
+			if !t.Before(iv.Start) && t.Before(iv.End) {
+				return iv.Activity == workforce.Work
+			}
+		}
+		return false
+	}
+	for i := 0; i+1 < len(cuts); i++ {
+		a, b := cuts[i], cuts[i+1]
+		if !b.After(a) || a.Before(from) || b.After(to) {
+			continue
+		}
+		mins := b.Sub(a).Minutes()
+		if scheduledWork(a) == working(presenceAt(a)) {
+			in += mins
+		} else {
+			out += mins
+		}
+	}
+	return in, out
+}
