@@ -124,7 +124,9 @@ type AdherenceRow struct {
 	MinutesOut  float64 `json:"minutes_out_of_adherence"`
 }
 
-func working(presence string) bool { return presence == queues.Available || presence == queues.AfterCall }
+func working(presence string) bool {
+	return presence == queues.Available || presence == queues.AfterCall
+}
 
 // Adherence returns every scheduled agent's adherence, now and today.
 func (r *Router) Adherence(ctx context.Context) ([]AdherenceRow, error) {
