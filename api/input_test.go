@@ -237,3 +237,18 @@ func TestScheduleOverHTTP(t *testing.T) {
 		t.Fatalf("adherence %+v", adh)
 	}
 }
+
+func TestStatsCSV(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"email","queue":"sales-pt"}`)
+	r := in.must(http.StatusOK, "GET", "/v1/stats?queue=sales-pt&from=2026-03-02T08:00:00Z&to=2026-03-02T10:00:00Z&interval=60&format=csv", "sb_planner_dev", "")
+	want := "queue,channel,start,minutes,offered,answered,answered_in_target,abandoned,breached,service_level,asa_seconds,aht_seconds,abandon_wait_seconds\n" +
+		"sales-pt,email,2026-03-02T09:00:00Z,60,1,0,0,0,0,,,,\n"
+	if string(r.body) != want || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv:\n%s", r.body)
+	}
+	if r := in.do("GET", "/v1/stats?interval=7&from=yesterday", "sb_planner_dev", ""); r.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(r.body), `"field":"from"`) || !strings.Contains(string(r.body), `"field":"interval"`) {
+		t.Fatalf("bad query: %d %s", r.status, r.body)
+	}
+}

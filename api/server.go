@@ -114,6 +114,7 @@ func New(o Options) http.Handler {
 	v1.PUT("/agents/:id/schedule", allow(config.RolePlanner), s.putSchedule)
 	v1.GET("/agents/:id/schedule", allow(append(staff, config.RoleAgent)...), ownAgent, s.getSchedule)
 	v1.GET("/adherence", allow(staff...), s.adherence)
+	v1.GET("/stats", allow(staff...), s.stats)
 	return e
 }
 

@@ -22,6 +22,13 @@ type Counts struct {
 	InTarget  int64 `json:"answered_in_target"`
 	Abandoned int64 `json:"abandoned"`
 	Breached  int64 `json:"breached"`
+	// Sums for averages: waits until an agent accepted, handle times (accept
+	// to end of wrap-up) and waits before abandoning, in milliseconds.
+	Accepted      int64 `json:"accepted"`
+	WaitMS        int64 `json:"-"`
+	Handled       int64 `json:"handled"`
+	HandleMS      int64 `json:"-"`
+	AbandonWaitMS int64 `json:"-"`
 }
 
 // Add sums counts.
@@ -31,6 +38,11 @@ func (c *Counts) Add(o Counts) {
 	c.InTarget += o.InTarget
 	c.Abandoned += o.Abandoned
 	c.Breached += o.Breached
+	c.Accepted += o.Accepted
+	c.WaitMS += o.WaitMS
+	c.Handled += o.Handled
+	c.HandleMS += o.HandleMS
+	c.AbandonWaitMS += o.AbandonWaitMS
 }
 
 // ServiceLevel is the share of answered contacts answered within target,
@@ -72,30 +84,45 @@ func (s *Store) ServiceCounts(ctx context.Context, queues []string, from, to tim
 	for q, cs := range cmds {
 		out[q] = map[string]Counts{}
 		for _, c := range cs {
-			for f, v := range c.Val() {
-				ch, counter, ok := strings.Cut(f, ":")
-				if !ok {
-					continue
-				}
-				n, _ := strconv.ParseInt(v, 10, 64)
-				cnt := out[q][ch]
-				switch counter {
-				case "offered":
-					cnt.Offered += n
-				case "answered":
-					cnt.Answered += n
-				case "in_target":
-					cnt.InTarget += n
-				case "abandoned":
-					cnt.Abandoned += n
-				case "breached":
-					cnt.Breached += n
-				}
-				out[q][ch] = cnt
-			}
+			addFields(out[q], c.Val())
 		}
 	}
 	return out, nil
+}
+
+// addFields adds one bucket's "<channel>:<counter>" fields to per-channel counts.
+func addFields(into map[string]Counts, fields map[string]string) {
+	for f, v := range fields {
+		ch, counter, ok := strings.Cut(f, ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		cnt := into[ch]
+		switch counter {
+		case "offered":
+			cnt.Offered += n
+		case "answered":
+			cnt.Answered += n
+		case "in_target":
+			cnt.InTarget += n
+		case "abandoned":
+			cnt.Abandoned += n
+		case "breached":
+			cnt.Breached += n
+		case "accepted":
+			cnt.Accepted += n
+		case "wait_ms":
+			cnt.WaitMS += n
+		case "handled":
+			cnt.Handled += n
+		case "handle_ms":
+			cnt.HandleMS += n
+		case "abandon_wait_ms":
+			cnt.AbandonWaitMS += n
+		}
+		into[ch] = cnt
+	}
 }
 
 // EligibleAgents counts the agents eligible for each queue.
@@ -111,6 +138,33 @@ func (s *Store) EligibleAgents(ctx context.Context, queues []string) (map[string
 	out := make(map[string]int64, len(cmds))
 	for q, c := range cmds {
 		out[q] = c.Val()
+	}
+	return out, nil
+}
+
+// BucketCounts returns a queue's counters per channel for each 15-minute
+// bucket from from to to (keyed by the bucket's start).
+func (s *Store) BucketCounts(ctx context.Context, queue string, from, to time.Time) (map[time.Time]map[string]Counts, error) {
+	first, last := from.UnixMilli()/bucket.Milliseconds(), (to.UnixMilli()-1)/bucket.Milliseconds()
+	if last-first > 40*96 {
+		return nil, fmt.Errorf("bucket counts: period longer than 40 days")
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, 0, last-first+1)
+	for b := first; b <= last; b++ {
+		cmds = append(cmds, pipe.HGetAll(ctx, s.key("sl", queue, strconv.FormatInt(b, 10))))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("bucket counts: %w", err)
+	}
+	out := map[time.Time]map[string]Counts{}
+	for i, c := range cmds {
+		if len(c.Val()) == 0 {
+			continue
+		}
+		at := time.UnixMilli((first + int64(i)) * bucket.Milliseconds()).UTC()
+		out[at] = map[string]Counts{}
+		addFields(out[at], c.Val())
 	}
 	return out, nil
 }

@@ -26,6 +26,8 @@ if t.channel == 'voice' or t.channel == 'chat' then
   meet_clock(t, 'fr')
 end
 local wait = NOW - tonumber(t.created_at)
+sl_count(t, 'accepted')
+sl_add(t, 'wait_ms', wait)
 notify(t.agent, 'task.assigned', {task_id = t.id, offer_id = offer, channel = t.channel, queue = t.queue})
 emit('task.assigned', with(task_fields(t), 'agent', t.agent, 'offer', offer, 'wait_ms', n2s(wait)))
 return {'ok', t.id, t.agent, t.queue, t.channel, wait}

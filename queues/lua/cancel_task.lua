@@ -38,6 +38,7 @@ if prev == 'queued' or prev == 'reserved' then
   tset(t, 'abandon_wait_ms', waited)
   if ARGV[ARG + 1] == 'abandoned' then
     sl_count(t, 'abandoned')
+    sl_add(t, 'abandon_wait_ms', NOW - tonumber(t.created_at))
   end
 end
 emit('task.canceled', with(task_fields(t), 'agent', t.agent or '', 'previous', prev, 'reason', ARGV[ARG + 1],

@@ -266,10 +266,14 @@ end
 
 -- sl_count adds one to a service-level counter of the task's queue, in the
 -- bucket of the task's creation.
-local function sl_count(t, counter)
+local function sl_add(t, counter, n)
   local k = key('sl', t.queue, t.bucket or n2s(math.floor(NOW / BUCKET_MS)))
-  redis.call('HINCRBY', k, t.channel .. ':' .. counter, 1)
+  redis.call('HINCRBY', k, t.channel .. ':' .. counter, n2s(n))
   redis.call('PEXPIRE', k, SL_TTL_MS)
+end
+
+local function sl_count(t, counter)
+  sl_add(t, counter, 1)
 end
 
 local function clock_timers(t, c)
@@ -612,6 +616,11 @@ end
 -- finish completes a task and frees its agent's capacity.
 local function finish(t, a)
   tset(t, 'state', 'completed', 'ended_at', n2s(NOW), 'wrap_until', '')
+  if (t.assigned_at or '') ~= '' then
+    -- Handle time: from acceptance to the end of wrap-up.
+    sl_count(t, 'handled')
+    sl_add(t, 'handle_ms', NOW - tonumber(t.assigned_at))
+  end
   end_conversation(t)
   clear_escalations(t)
   stop_clocks(t)
