@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -250,5 +251,42 @@ func TestStatsCSV(t *testing.T) {
 	if r := in.do("GET", "/v1/stats?interval=7&from=yesterday", "sb_planner_dev", ""); r.status != http.StatusUnprocessableEntity ||
 		!strings.Contains(string(r.body), `"field":"from"`) || !strings.Contains(string(r.body), `"field":"interval"`) {
 		t.Fatalf("bad query: %d %s", r.status, r.body)
+	}
+}
+
+func TestForecastUploadAndCoverageOverHTTP(t *testing.T) {
+	in := newInstance(t, "", nil)
+	csvBody := "queue,channel,start,minutes,contacts,aht_seconds\n" +
+		"support-es,voice,2026-03-02T10:00:00Z,30,100,180\n" +
+		"support-es,voice,2026-03-02T10:30:00Z,30,60,180\n"
+	req, _ := http.NewRequest("PUT", in.srv.URL+"/v1/forecast", strings.NewReader(csvBody))
+	req.Header.Set("Authorization", "Bearer sb_planner_dev")
+	req.Header.Set("Content-Type", "text/csv")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("upload: %v %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	before := in.snapshot()
+	bad := "queue,channel,start,minutes,contacts,aht_seconds\nsupport-es,voice,2026-03-02T11:00:00Z,30,50,180\nsupport-xx,voice,yesterday,30,1,1\n"
+	req, _ = http.NewRequest("PUT", in.srv.URL+"/v1/forecast", strings.NewReader(bad))
+	req.Header.Set("Authorization", "Bearer sb_planner_dev")
+	req.Header.Set("Content-Type", "text/csv")
+	res, _ = http.DefaultClient.Do(req)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), `"field":"rows[1].start"`) {
+		t.Fatalf("bad upload: %d %s", res.StatusCode, body)
+	}
+	if !reflect.DeepEqual(before, in.snapshot()) {
+		t.Fatal("a refused upload stored rows")
+	}
+	r := in.must(http.StatusOK, "GET", "/v1/coverage?queue=support-es&channel=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&format=svg", "sb_supervisor_dev", "")
+	if r.header.Get("Content-Type") != "image/svg+xml" || strings.Count(string(r.body), "<rect") != 2 {
+		t.Fatalf("svg: %s", r.body)
+	}
+	r = in.must(http.StatusOK, "GET", "/v1/coverage?queue=support-es&channel=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&format=csv&shrinkage=0.3", "sb_supervisor_dev", "")
+	if !strings.HasPrefix(string(r.body), "start,contacts,required,scheduled,gap\n2026-03-02T10:00:00Z,100.000,18.639,0.000,-18.639\n") {
+		t.Fatalf("csv: %s", r.body)
 	}
 }

@@ -115,6 +115,9 @@ func New(o Options) http.Handler {
 	v1.GET("/agents/:id/schedule", allow(append(staff, config.RoleAgent)...), ownAgent, s.getSchedule)
 	v1.GET("/adherence", allow(staff...), s.adherence)
 	v1.GET("/stats", allow(staff...), s.stats)
+	v1.GET("/forecast", allow(staff...), s.getForecast)
+	v1.PUT("/forecast", allow(config.RolePlanner), s.putForecast)
+	v1.GET("/coverage", allow(staff...), s.coverage)
 	return e
 }
 

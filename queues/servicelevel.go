@@ -168,3 +168,47 @@ func (s *Store) BucketCounts(ctx context.Context, queue string, from, to time.Ti
 	}
 	return out, nil
 }
+
+// ForecastEntry is a planner's forecast for one queue, channel and interval.
+type ForecastEntry struct {
+	Start      time.Time
+	Minutes    int
+	Contacts   float64
+	AHTSeconds float64
+}
+
+// SetForecast stores uploaded forecast entries of a queue and channel
+// (replacing entries at the same starts) in one transaction.
+func (s *Store) SetForecast(ctx context.Context, queue, channel string, entries []ForecastEntry) error {
+	k := s.key("forecast", queue, channel)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, e := range entries {
+			p.HSet(ctx, k, strconv.FormatInt(e.Start.UnixMilli(), 10),
+				fmt.Sprintf("%d|%g|%g", e.Minutes, e.Contacts, e.AHTSeconds))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set forecast of %s/%s: %w", queue, channel, err)
+	}
+	return nil
+}
+
+// Forecast returns the uploaded forecast of a queue and channel, by start.
+func (s *Store) Forecast(ctx context.Context, queue, channel string) (map[time.Time]ForecastEntry, error) {
+	h, err := s.rdb.HGetAll(ctx, s.key("forecast", queue, channel)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("forecast of %s/%s: %w", queue, channel, err)
+	}
+	out := map[time.Time]ForecastEntry{}
+	for f, v := range h {
+		ms, err := strconv.ParseInt(f, 10, 64)
+		var e ForecastEntry
+		if _, serr := fmt.Sscanf(v, "%d|%g|%g", &e.Minutes, &e.Contacts, &e.AHTSeconds); err != nil || serr != nil {
+			continue
+		}
+		e.Start = time.UnixMilli(ms).UTC()
+		out[e.Start] = e
+	}
+	return out, nil
+}

@@ -398,3 +398,7 @@ func NewID(prefix string) string {
 	_, _ = rand.Read(b)
 	return prefix + "_" + idEncoding.EncodeToString(b)
 }
+
+func fieldError(field, reason string) error {
+	return validation.Errors{{Field: field, Reason: reason}}
+}

@@ -1,0 +1,134 @@
+package router
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"switchboard/queues"
+	"switchboard/validation"
+)
+
+// ForecastRow is the expected work of one queue on one channel in one interval.
+type ForecastRow struct {
+	Queue      string    `json:"queue"`
+	Channel    string    `json:"channel"`
+	Start      time.Time `json:"start"`
+	Minutes    int       `json:"minutes"`
+	Contacts   float64   `json:"contacts"`
+	AHTSeconds float64   `json:"aht_seconds"`
+	// Source is uploaded (by a planner) or seasonal_average (of the same
+	// weekday and local time over the past weeks).
+	Source string `json:"source"`
+	Weeks  int    `json:"weeks,omitempty"` // past weeks averaged, for seasonal averages
+}
+
+// Forecast gives each interval of [from, to) of a queue's channel its
+// expected contacts and handle time: the planner's upload when there is one,
+// else the average of the same weekday and local time over the last weeks
+// (in the queue's time zone, so DST does not shift the pattern).
+func (r *Router) Forecast(ctx context.Context, queue, channel string, from, to time.Time, minutes, weeks int) ([]ForecastRow, error) {
+	var errs validation.Errors
+	q, ok := r.cfg.Queue(queue)
+	if !ok {
+		errs.Add("queue", "unknown queue %q", queue)
+	}
+	if _, ok := r.cfg.Channels[channel]; !ok {
+		errs.Add("channel", "unknown channel %q", channel)
+	}
+	if minutes != 15 && minutes != 30 && minutes != 60 {
+		errs.Add("interval", "must be 15, 30 or 60 (minutes)")
+	}
+	if weeks < 1 || weeks > 12 {
+		errs.Add("weeks", "must be between 1 and 12")
+	}
+	if !to.After(from) || to.Sub(from) > 14*24*time.Hour {
+		errs.Add("to", "must be after from, at most 14 days later")
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	loc := time.UTC
+	if cal := r.cfg.Calendar(q); cal != nil {
+		loc = cal.Loc
+	}
+	size := time.Duration(minutes) * time.Minute
+	uploaded, err := r.store.Forecast(ctx, queue, channel)
+	if err != nil {
+		return nil, err
+	}
+	// History: the stats of the weeks before, fetched once.
+	histFrom := from.In(loc).AddDate(0, 0, -7*weeks)
+	hist, err := r.store.BucketCounts(ctx, queue, histFrom, from)
+	if err != nil {
+		return nil, err
+	}
+	var rows []ForecastRow
+	for s := from.Truncate(size); s.Before(to); s = s.Add(size) {
+		if u, ok := uploaded[s.UTC()]; ok {
+			rows = append(rows, ForecastRow{Queue: queue, Channel: channel, Start: s, Minutes: minutes,
+				Contacts: u.Contacts * float64(minutes) / float64(max(u.Minutes, 1)), AHTSeconds: u.AHTSeconds, Source: "uploaded"})
+			continue
+		}
+		// A week without contacts counts as zero: the average is over all weeks.
+		var sum queues.Counts
+		for k := 1; k <= weeks; k++ {
+			past := s.In(loc).AddDate(0, 0, -7*k) // same weekday, same local time
+			for b := past; b.Before(past.Add(size)); b = b.Add(15 * time.Minute) {
+				sum.Add(hist[b.UTC()][channel])
+			}
+		}
+		row := ForecastRow{Queue: queue, Channel: channel, Start: s, Minutes: minutes, Source: "seasonal_average", Weeks: weeks,
+			Contacts: float64(sum.Offered) / float64(weeks)}
+		if sum.Handled > 0 {
+			row.AHTSeconds = float64(sum.HandleMS) / float64(sum.Handled) / 1000
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// UploadForecast stores a planner's forecast rows (all of one queue and
+// channel are replaced at their starts); every row is checked first, so a
+// bad row rejects the whole upload.
+func (r *Router) UploadForecast(ctx context.Context, rows []ForecastRow) error {
+	var errs validation.Errors
+	for i, row := range rows {
+		p := "rows[" + strconv.Itoa(i) + "]"
+		if _, ok := r.cfg.Queue(row.Queue); !ok {
+			errs.Add(p+".queue", "unknown queue %q", row.Queue)
+		}
+		if _, ok := r.cfg.Channels[row.Channel]; !ok {
+			errs.Add(p+".channel", "unknown channel %q", row.Channel)
+		}
+		if row.Minutes != 15 && row.Minutes != 30 && row.Minutes != 60 {
+			errs.Add(p+".minutes", "must be 15, 30 or 60")
+		}
+		if row.Start.IsZero() || !row.Start.Equal(row.Start.Truncate(time.Duration(max(row.Minutes, 1))*time.Minute)) {
+			errs.Add(p+".start", "must be an interval start (RFC 3339, on a %d-minute boundary)", row.Minutes)
+		}
+		if row.Contacts < 0 || row.Contacts > 1e6 {
+			errs.Add(p+".contacts", "must be between 0 and 1000000")
+		}
+		if row.AHTSeconds <= 0 || row.AHTSeconds > 86400 {
+			errs.Add(p+".aht_seconds", "must be between 0 and 86400")
+		}
+	}
+	if len(rows) == 0 {
+		errs.Add("rows", "at least one row is required")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	groups := map[[2]string][]queues.ForecastEntry{}
+	for _, row := range rows {
+		k := [2]string{row.Queue, row.Channel}
+		groups[k] = append(groups[k], queues.ForecastEntry{Start: row.Start.UTC(), Minutes: row.Minutes, Contacts: row.Contacts, AHTSeconds: row.AHTSeconds})
+	}
+	for k, es := range groups {
+		if err := r.store.SetForecast(ctx, k[0], k[1], es); err != nil {
+			return err
+		}
+	}
+	return nil
+}
