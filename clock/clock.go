@@ -41,3 +41,10 @@ func (m *Manual) Advance(d time.Duration) time.Time {
 	m.now = m.now.Add(d)
 	return m.now
 }
+
+// Set moves the clock to t (the simulator jumps from event to event).
+func (m *Manual) Set(t time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = t
+}

@@ -74,3 +74,15 @@ func (s *Store) TimersDue(ctx context.Context, now time.Time) (int64, error) {
 	}
 	return n, nil
 }
+
+// NextTimer returns the due time of the earliest timer (zero when none).
+func (s *Store) NextTimer(ctx context.Context) (time.Time, error) {
+	z, err := s.rdb.ZRangeWithScores(ctx, s.timersKey(), 0, 0).Result()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("next timer: %w", err)
+	}
+	if len(z) == 0 {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(int64(z[0].Score)).UTC(), nil
+}

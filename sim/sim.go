@@ -1,0 +1,463 @@
+// Package sim runs what-if simulations on the real routing engine: the same
+// Lua scripts, in a workspace of their own, on a virtual clock. Contacts
+// arrive as Poisson processes from a forecast, take handle times from a
+// distribution and abandon after an exponential patience; simulated agents
+// accept every offer at once and complete after the handle time. It shows
+// what the Erlang formulas cannot: several skills and languages, priorities,
+// escalation, schedules.
+package sim
+
+import (
+	"container/heap"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"switchboard/clock"
+	"switchboard/config"
+	"switchboard/queues"
+	"switchboard/router"
+	"switchboard/workforce"
+)
+
+// Scenario is what to simulate.
+type Scenario struct {
+	Start time.Time `json:"start"`
+	// Minutes is the length of each reporting interval.
+	Minutes int `json:"interval_minutes"`
+	// Demand: contacts per interval per queue and channel.
+	Demand []Demand `json:"demand"`
+	// Agents with their skills (and optional schedules).
+	Agents []SimAgent `json:"agents"`
+	// HandleTime is "exponential" (default) or "lognormal" (with HandleCV).
+	HandleTime string  `json:"handle_time"`
+	HandleCV   float64 `json:"handle_cv"`
+	// PatienceSeconds is the mean exponential patience; 0: nobody abandons.
+	PatienceSeconds float64 `json:"patience_seconds"`
+	// AnswerWithinSeconds is the service level's target answer time.
+	AnswerWithinSeconds float64 `json:"answer_within_seconds"`
+	// WrapUpSeconds replaces the channels' wrap-up (nil: the configuration's).
+	WrapUpSeconds *float64 `json:"wrap_up_seconds"`
+	Seed          uint64   `json:"seed"`
+}
+
+// Demand is one stream of contacts.
+type Demand struct {
+	Queue      string    `json:"queue"`
+	Channel    string    `json:"channel"`
+	Priority   int       `json:"priority"`
+	AHTSeconds float64   `json:"aht_seconds"`
+	Contacts   []float64 `json:"contacts"` // per interval, from Start
+}
+
+// SimAgent is a simulated agent.
+type SimAgent struct {
+	workforce.Agent
+	Schedule *workforce.Schedule `json:"schedule,omitempty"`
+}
+
+// Row is the outcome of one queue in one interval (contacts that arrived in it).
+type Row struct {
+	Queue          string    `json:"queue"`
+	Start          time.Time `json:"start"`
+	Offered        int       `json:"offered"`
+	Answered       int       `json:"answered"`
+	AnsweredWithin int       `json:"answered_within_target"`
+	Abandoned      int       `json:"abandoned"`
+	// ServiceLevel counts abandoned contacts as missed: answered within the
+	// target / offered.
+	ServiceLevel float64 `json:"service_level"`
+	ASASeconds   float64 `json:"asa_seconds"`
+	AbandonRate  float64 `json:"abandon_rate"`
+}
+
+// Report is a simulation's outcome.
+type Report struct {
+	Rows      []Row   `json:"intervals"`
+	Totals    []Row   `json:"totals"` // per queue, over the whole run
+	Occupancy float64 `json:"occupancy"`
+	Contacts  int     `json:"contacts"`
+	// Wall is how long the simulation took, and ContactsPerSecond its speed.
+	Wall              time.Duration `json:"wall_ns"`
+	ContactsPerSecond float64       `json:"contacts_per_second"`
+}
+
+type event struct {
+	at   time.Time
+	kind int // arrival, complete, abandon
+	idx  int // demand index for arrivals; contact index otherwise
+	seq  int
+}
+
+const (
+	arrival = iota
+	complete
+	abandon
+)
+
+type events []event
+
+func (e events) Len() int { return len(e) }
+func (e events) Less(i, j int) bool {
+	if !e[i].at.Equal(e[j].at) {
+		return e[i].at.Before(e[j].at)
+	}
+	return e[i].seq < e[j].seq
+}
+func (e events) Swap(i, j int) { e[i], e[j] = e[j], e[i] }
+func (e *events) Push(x any)   { *e = append(*e, x.(event)) }
+func (e *events) Pop() any {
+	old := *e
+	x := old[len(old)-1]
+	*e = old[:len(old)-1]
+	return x
+}
+
+type contact struct {
+	demand    int
+	arrived   time.Time
+	taskID    string
+	answered  bool
+	wait      time.Duration
+	abandoned bool
+	handle    time.Duration
+	agent     string
+}
+
+// Run simulates the scenario against Redis in a workspace of its own, which
+// it removes afterwards.
+func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc Scenario) (Report, error) {
+	if err := sc.validate(base); err != nil {
+		return Report{}, err
+	}
+	started := time.Now()
+	cfg := *base
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	cfg.Workspace = "sim-" + hex.EncodeToString(b)
+	cfg.Routing.EnforceSchedules = true
+	if sc.WrapUpSeconds != nil {
+		chans := map[string]config.Channel{}
+		for k, ch := range cfg.Channels {
+			ch.WrapUp = time.Duration(*sc.WrapUpSeconds * float64(time.Second))
+			chans[k] = ch
+		}
+		cfg.Channels = chans
+	}
+	// Escalation and SLA timers run as in production; a simulated agent never
+	// misses an offer, so offer timeouts do not occur.
+	store := queues.New(rdb, cfg.Workspace, router.SettingsFrom(&cfg))
+	defer cleanup(context.WithoutCancel(ctx), rdb, queues.Prefix(cfg.Workspace))
+	clk := clock.NewManual(sc.Start)
+	rt := router.New(&cfg, store, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	for _, a := range sc.Agents {
+		if _, _, err := rt.SaveAgent(ctx, a.Agent); err != nil {
+			return Report{}, fmt.Errorf("agent %s: %w", a.ID, err)
+		}
+		if a.Schedule != nil {
+			if _, err := rt.SaveSchedule(ctx, a.ID, *a.Schedule); err != nil {
+				return Report{}, fmt.Errorf("schedule of %s: %w", a.ID, err)
+			}
+		}
+		if err := rt.SetPresence(ctx, a.ID, router.Presence{Presence: queues.Available}); err != nil {
+			return Report{}, err
+		}
+	}
+
+	rng := mrand.New(mrand.NewPCG(sc.Seed, sc.Seed^0x9e3779b97f4a7c15))
+	size := time.Duration(sc.Minutes) * time.Minute
+	end := sc.Start
+	var q events
+	seq := 0
+	push := func(e event) { seq++; e.seq = seq; heap.Push(&q, e) }
+	// Poisson arrivals, interval by interval.
+	for d, dm := range sc.Demand {
+		for i, n := range dm.Contacts {
+			from := sc.Start.Add(time.Duration(i) * size)
+			to := from.Add(size)
+			end = maxTime(end, to)
+			if n <= 0 {
+				continue
+			}
+			rate := n / size.Seconds()
+			for t := from.Add(expo(rng, 1/rate)); t.Before(to); t = t.Add(expo(rng, 1/rate)) {
+				push(event{at: t, kind: arrival, idx: d})
+			}
+		}
+	}
+	var contacts []*contact
+	byTask := map[string]int{}
+	busy := map[string]time.Time{}
+	var busyTotal time.Duration
+	// The engine's events tell which offers it made; start after the setup's.
+	after := "0"
+	for {
+		evs, err := store.Events(ctx, after, 1000)
+		if err != nil {
+			return Report{}, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		after = evs[len(evs)-1].ID
+	}
+	// offers reads what the engine did since the last look and lets the
+	// simulated agents accept at once; each acceptance schedules a completion.
+	offers := func(now time.Time) error {
+		for {
+			evs, err := store.Events(ctx, after, 1000)
+			if err != nil {
+				return err
+			}
+			if len(evs) == 0 {
+				return nil
+			}
+			after = evs[len(evs)-1].ID
+			more := len(evs) == 1000
+			for _, e := range evs {
+				if e.Type != "offer.created" {
+					continue
+				}
+				ci, ok := byTask[e.Fields["task"]]
+				if !ok {
+					continue
+				}
+				c := contacts[ci]
+				if _, err := rt.Accept(ctx, e.Fields["offer"], ""); err != nil {
+					return fmt.Errorf("accept %s: %w", e.Fields["offer"], err)
+				}
+				c.answered, c.wait, c.agent = true, now.Sub(c.arrived), e.Fields["agent"]
+				busy[c.taskID] = now
+				push(event{at: now.Add(c.handle), kind: complete, idx: ci})
+			}
+			if !more {
+				return nil
+			}
+		}
+	}
+	var nextTimer time.Time
+	fire := func(until time.Time) error {
+		for !nextTimer.IsZero() && !nextTimer.After(until) {
+			clk.Set(nextTimer)
+			f, err := rt.FireDue(ctx)
+			if err != nil {
+				return err
+			}
+			if err := offers(nextTimer); err != nil {
+				return err
+			}
+			nextTimer = f.Next
+		}
+		return nil
+	}
+	refreshTimer := func() error {
+		next, err := store.NextTimer(ctx)
+		nextTimer = next
+		return err
+	}
+	if err := refreshTimer(); err != nil {
+		return Report{}, err
+	}
+	for q.Len() > 0 {
+		if err := ctx.Err(); err != nil {
+			return Report{}, err
+		}
+		e := heap.Pop(&q).(event)
+		if err := fire(e.at); err != nil {
+			return Report{}, err
+		}
+		clk.Set(e.at)
+		switch e.kind {
+		case arrival:
+			dm := sc.Demand[e.idx]
+			c := &contact{demand: e.idx, arrived: e.at, handle: sc.handle(rng, dm.AHTSeconds)}
+			t, _, err := rt.CreateTask(ctx, router.TaskRequest{Channel: dm.Channel, Queue: dm.Queue, Priority: dm.Priority})
+			if err != nil {
+				return Report{}, err
+			}
+			c.taskID = t.ID
+			contacts = append(contacts, c)
+			byTask[t.ID] = len(contacts) - 1
+			if sc.PatienceSeconds > 0 {
+				push(event{at: e.at.Add(expo(rng, sc.PatienceSeconds)), kind: abandon, idx: len(contacts) - 1})
+			}
+		case complete:
+			c := contacts[e.idx]
+			busyTotal += e.at.Sub(busy[c.taskID])
+			if _, err := rt.Complete(ctx, c.taskID, "", "simulated"); err != nil {
+				return Report{}, err
+			}
+		case abandon:
+			c := contacts[e.idx]
+			if !c.answered {
+				if err := store.CancelWaiting(ctx, e.at, c.taskID, "abandoned"); err == nil {
+					c.abandoned = true
+				}
+			}
+		}
+		if err := offers(e.at); err != nil {
+			return Report{}, err
+		}
+		if err := refreshTimer(); err != nil {
+			return Report{}, err
+		}
+	}
+	rep := sc.report(contacts, end)
+	onDuty := float64(len(sc.Agents)) * end.Sub(sc.Start).Seconds()
+	if onDuty > 0 {
+		rep.Occupancy = busyTotal.Seconds() / onDuty
+	}
+	rep.Wall = time.Since(started)
+	rep.ContactsPerSecond = float64(len(contacts)) / rep.Wall.Seconds()
+	return rep, nil
+}
+
+func (sc Scenario) report(contacts []*contact, end time.Time) Report {
+	size := time.Duration(sc.Minutes) * time.Minute
+	type key struct {
+		q string
+		i int
+	}
+	rows := map[key]*Row{}
+	totals := map[string]*Row{}
+	waits := map[*Row]time.Duration{}
+	add := func(r *Row, c *contact) {
+		r.Offered++
+		switch {
+		case c.answered:
+			r.Answered++
+			waits[r] += c.wait
+			if c.wait.Seconds() <= sc.AnswerWithinSeconds {
+				r.AnsweredWithin++
+			}
+		case c.abandoned:
+			r.Abandoned++
+		}
+	}
+	for _, c := range contacts {
+		dm := sc.Demand[c.demand]
+		i := int(c.arrived.Sub(sc.Start) / size)
+		k := key{dm.Queue, i}
+		if rows[k] == nil {
+			rows[k] = &Row{Queue: dm.Queue, Start: sc.Start.Add(time.Duration(i) * size)}
+		}
+		if totals[dm.Queue] == nil {
+			totals[dm.Queue] = &Row{Queue: dm.Queue, Start: sc.Start}
+		}
+		add(rows[k], c)
+		add(totals[dm.Queue], c)
+	}
+	finish := func(r *Row) Row {
+		if r.Offered > 0 {
+			r.ServiceLevel = float64(r.AnsweredWithin) / float64(r.Offered)
+			r.AbandonRate = float64(r.Abandoned) / float64(r.Offered)
+		}
+		if r.Answered > 0 {
+			r.ASASeconds = waits[r].Seconds() / float64(r.Answered)
+		}
+		return *r
+	}
+	rep := Report{Contacts: len(contacts)}
+	for _, r := range rows {
+		rep.Rows = append(rep.Rows, finish(r))
+	}
+	for _, r := range totals {
+		rep.Totals = append(rep.Totals, finish(r))
+	}
+	slices.SortFunc(rep.Rows, func(a, b Row) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return cmpString(a.Queue, b.Queue)
+	})
+	slices.SortFunc(rep.Totals, func(a, b Row) int { return cmpString(a.Queue, b.Queue) })
+	return rep
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (sc Scenario) validate(cfg *config.Config) error {
+	switch {
+	case sc.Minutes != 15 && sc.Minutes != 30 && sc.Minutes != 60:
+		return fmt.Errorf("interval_minutes: must be 15, 30 or 60")
+	case len(sc.Demand) == 0:
+		return fmt.Errorf("demand: at least one stream is required")
+	case len(sc.Agents) == 0:
+		return fmt.Errorf("agents: at least one agent is required")
+	case sc.HandleTime != "" && sc.HandleTime != "exponential" && sc.HandleTime != "lognormal":
+		return fmt.Errorf("handle_time: must be exponential or lognormal")
+	case sc.HandleTime == "lognormal" && sc.HandleCV <= 0:
+		return fmt.Errorf("handle_cv: must be positive for a lognormal handle time")
+	case sc.PatienceSeconds < 0 || sc.AnswerWithinSeconds < 0:
+		return fmt.Errorf("patience_seconds, answer_within_seconds: must not be negative")
+	case sc.Start.IsZero():
+		return fmt.Errorf("start: is required")
+	}
+	for i, d := range sc.Demand {
+		if _, ok := cfg.Queue(d.Queue); !ok {
+			return fmt.Errorf("demand[%d].queue: unknown queue %q", i, d.Queue)
+		}
+		if _, ok := cfg.Channels[d.Channel]; !ok {
+			return fmt.Errorf("demand[%d].channel: unknown channel %q", i, d.Channel)
+		}
+		if d.AHTSeconds <= 0 {
+			return fmt.Errorf("demand[%d].aht_seconds: must be positive", i)
+		}
+	}
+	return nil
+}
+
+func (sc Scenario) handle(rng *mrand.Rand, mean float64) time.Duration {
+	if sc.HandleTime == "lognormal" {
+		s2 := math.Log(1 + sc.HandleCV*sc.HandleCV)
+		mu := math.Log(mean) - s2/2
+		return time.Duration(math.Exp(mu+math.Sqrt(s2)*rng.NormFloat64()) * float64(time.Second))
+	}
+	return expo(rng, mean)
+}
+
+func expo(rng *mrand.Rand, mean float64) time.Duration {
+	return time.Duration(rng.ExpFloat64() * mean * float64(time.Second))
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// cleanup deletes the simulation's workspace.
+func cleanup(ctx context.Context, rdb redis.UniversalClient, prefix string) {
+	var cursor uint64
+	for {
+		keys, next, err := rdb.Scan(ctx, cursor, prefix+"*", 1000).Result()
+		if err != nil {
+			return
+		}
+		if len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+		if cursor = next; cursor == 0 {
+			return
+		}
+	}
+}
