@@ -290,3 +290,32 @@ func TestForecastUploadAndCoverageOverHTTP(t *testing.T) {
 		t.Fatalf("csv: %s", r.body)
 	}
 }
+
+func TestSimulationOverHTTP(t *testing.T) {
+	in := newInstance(t, "", nil)
+	body := `{"start":"2026-03-02T00:00:00Z","interval_minutes":30,"answer_within_seconds":20,"wrap_up_seconds":0,"seed":3,
+		"demand":[{"queue":"support-en","channel":"voice","aht_seconds":180,"contacts":[20,20]}],
+		"agents":[{"id":"s1","name":"S","time_zone":"UTC","languages":["en"],"skills":{"support":3}},
+		          {"id":"s2","name":"S","time_zone":"UTC","languages":["en"],"skills":{"support":3}},
+		          {"id":"s3","name":"S","time_zone":"UTC","languages":["en"],"skills":{"support":3}}]}`
+	var rep struct {
+		Contacts int
+		Totals   []struct {
+			Queue    string
+			Offered  int
+			Answered int
+		}
+	}
+	in.must(http.StatusOK, "POST", "/v1/simulations", "sb_planner_dev", body).decode(t, &rep)
+	if rep.Contacts < 20 || len(rep.Totals) != 1 || rep.Totals[0].Answered != rep.Totals[0].Offered {
+		t.Fatalf("report %+v", rep)
+	}
+	// The simulation's workspace is gone; the service's own is untouched.
+	if keys, _ := in.rdb.Keys(t.Context(), "sb:{sim-*").Result(); len(keys) != 0 {
+		t.Fatalf("left %d keys behind", len(keys))
+	}
+	r := in.do("POST", "/v1/simulations", "sb_planner_dev", `{"start":"2026-03-02T00:00:00Z","interval_minutes":7,"demand":[{"queue":"x","channel":"voice","aht_seconds":0}],"agents":[]}`)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"interval_minutes"`) || !strings.Contains(string(r.body), `"field":"demand[0].queue"`) {
+		t.Fatalf("bad scenario: %d %s", r.status, r.body)
+	}
+}

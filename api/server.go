@@ -118,6 +118,7 @@ func New(o Options) http.Handler {
 	v1.GET("/forecast", allow(staff...), s.getForecast)
 	v1.PUT("/forecast", allow(config.RolePlanner), s.putForecast)
 	v1.GET("/coverage", allow(staff...), s.coverage)
+	v1.POST("/simulations", allow(config.RolePlanner), s.simulation)
 	return e
 }
 

@@ -47,6 +47,9 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 // ObserveScripts registers f to receive the duration of every script call.
 func (s *Store) ObserveScripts(f func(script string, d time.Duration)) { s.observe = f }
 
+// Redis returns the client (the simulator opens its own workspace on it).
+func (s *Store) Redis() redis.UniversalClient { return s.rdb }
+
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 

@@ -26,6 +26,7 @@ import (
 	"switchboard/config"
 	"switchboard/queues"
 	"switchboard/router"
+	"switchboard/validation"
 	"switchboard/workforce"
 )
 
@@ -395,34 +396,56 @@ func cmpString(a, b string) int {
 }
 
 func (sc Scenario) validate(cfg *config.Config) error {
-	switch {
-	case sc.Minutes != 15 && sc.Minutes != 30 && sc.Minutes != 60:
-		return fmt.Errorf("interval_minutes: must be 15, 30 or 60")
-	case len(sc.Demand) == 0:
-		return fmt.Errorf("demand: at least one stream is required")
-	case len(sc.Agents) == 0:
-		return fmt.Errorf("agents: at least one agent is required")
-	case sc.HandleTime != "" && sc.HandleTime != "exponential" && sc.HandleTime != "lognormal":
-		return fmt.Errorf("handle_time: must be exponential or lognormal")
-	case sc.HandleTime == "lognormal" && sc.HandleCV <= 0:
-		return fmt.Errorf("handle_cv: must be positive for a lognormal handle time")
-	case sc.PatienceSeconds < 0 || sc.AnswerWithinSeconds < 0:
-		return fmt.Errorf("patience_seconds, answer_within_seconds: must not be negative")
-	case sc.Start.IsZero():
-		return fmt.Errorf("start: is required")
+	var errs validation.Errors
+	if sc.Minutes != 15 && sc.Minutes != 30 && sc.Minutes != 60 {
+		errs.Add("interval_minutes", "must be 15, 30 or 60")
+	}
+	if len(sc.Demand) == 0 {
+		errs.Add("demand", "at least one stream is required")
+	}
+	if len(sc.Agents) == 0 {
+		errs.Add("agents", "at least one agent is required")
+	}
+	if sc.HandleTime != "" && sc.HandleTime != "exponential" && sc.HandleTime != "lognormal" {
+		errs.Add("handle_time", "must be exponential or lognormal")
+	}
+	if sc.HandleTime == "lognormal" && sc.HandleCV <= 0 {
+		errs.Add("handle_cv", "must be positive for a lognormal handle time")
+	}
+	if sc.PatienceSeconds < 0 {
+		errs.Add("patience_seconds", "must not be negative")
+	}
+	if sc.AnswerWithinSeconds < 0 {
+		errs.Add("answer_within_seconds", "must not be negative")
+	}
+	if sc.Start.IsZero() {
+		errs.Add("start", "is required")
 	}
 	for i, d := range sc.Demand {
+		p := fmt.Sprintf("demand[%d]", i)
 		if _, ok := cfg.Queue(d.Queue); !ok {
-			return fmt.Errorf("demand[%d].queue: unknown queue %q", i, d.Queue)
+			errs.Add(p+".queue", "unknown queue %q", d.Queue)
 		}
 		if _, ok := cfg.Channels[d.Channel]; !ok {
-			return fmt.Errorf("demand[%d].channel: unknown channel %q", i, d.Channel)
+			errs.Add(p+".channel", "unknown channel %q", d.Channel)
 		}
 		if d.AHTSeconds <= 0 {
-			return fmt.Errorf("demand[%d].aht_seconds: must be positive", i)
+			errs.Add(p+".aht_seconds", "must be positive")
+		}
+		for j, n := range d.Contacts {
+			if n < 0 || math.IsNaN(n) {
+				errs.Add(fmt.Sprintf("%s.contacts[%d]", p, j), "must not be negative")
+			}
 		}
 	}
-	return nil
+	for i, a := range sc.Agents {
+		if errs2 := a.Agent.Normalize(cfg); len(errs2) > 0 {
+			for _, e := range errs2 {
+				errs.Add(fmt.Sprintf("agents[%d].%s", i, e.Field), "%s", e.Reason)
+			}
+		}
+	}
+	return errs.Err()
 }
 
 func (sc Scenario) handle(rng *mrand.Rand, mean float64) time.Duration {

@@ -76,3 +76,42 @@ func TestSimulatorAgreesWithTheory(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSimulatedDay measures one simulated day of a 500-agent center
+// taking 50,000 contacts over 10 queues (go test ./sim -run '^$' -bench Day -benchtime 1x).
+func BenchmarkSimulatedDay(b *testing.B) {
+	cfg, err := config.Parse(config.Example, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs := []struct{ q, lang string }{{"support-en", "en"}, {"support-es", "es"}, {"support-fr", "fr"}, {"support-pt", "pt"},
+		{"billing-en", "en"}, {"billing-es", "es"}, {"billing-fr", "fr"}, {"sales-en", "en"}, {"sales-es", "es"}, {"sales-pt", "pt"}}
+	var demand []sim.Demand
+	for _, q := range qs {
+		per := make([]float64, 48)
+		for i := range per {
+			per[i] = 5000.0 / 48 // 5,000 contacts a day per queue
+		}
+		demand = append(demand, sim.Demand{Queue: q.q, Channel: "voice", AHTSeconds: 600, Contacts: per})
+	}
+	var ag []sim.SimAgent
+	langs := []string{"en", "es", "fr", "pt"}
+	for i := range 500 {
+		l := langs[i%4]
+		ag = append(ag, sim.SimAgent{Agent: workforce.Agent{ID: fmt.Sprintf("agent%03d", i), Name: "sim", TimeZone: "UTC",
+			Languages: []string{l}, Skills: map[string]int{"support": 3, "billing": 3, "sales": 3}, Capacity: map[string]int{"voice": 1}}})
+	}
+	zero := 0.0
+	for b.Loop() {
+		rep, err := sim.Run(context.Background(), redistest.Client(b), cfg, sim.Scenario{
+			Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Minutes: 30, Demand: demand, Agents: ag,
+			PatienceSeconds: 300, AnswerWithinSeconds: 20, WrapUpSeconds: &zero, Seed: 1,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(rep.Contacts), "contacts")
+		b.ReportMetric(rep.ContactsPerSecond, "contacts/s")
+		b.ReportMetric(rep.Wall.Seconds(), "wall-s")
+	}
+}

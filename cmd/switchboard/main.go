@@ -46,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return checkConfig(args, stdout, stderr)
 	case "staffing":
 		return staffing(args, os.Stdin, stdout, stderr)
+	case "simulate":
+		return simulate(ctx, args, os.Stdin, stdout, stderr)
 	case "help":
 		usage(stdout)
 		return nil
@@ -60,6 +62,7 @@ func usage(w io.Writer) {
   switchboard [serve] [--config FILE]   run the service (config: --config, SWITCHBOARD_CONFIG, or the built-in example)
   switchboard check-config FILE          check a configuration file and list every error
   switchboard staffing [FILE]            agents needed per queue and interval (Erlang C and A); JSON request from FILE or stdin
+  switchboard simulate [FILE]            what-if simulation on the real engine (REDIS_URL or embedded); JSON scenario from FILE or stdin
 `)
 }
 

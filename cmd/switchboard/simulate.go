@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"switchboard/sim"
+)
+
+// simulate runs a what-if scenario (the body of POST /v1/simulations) on
+// REDIS_URL, or on an embedded Redis, in a workspace of its own.
+func simulate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flags("simulate", stderr)
+	path := fs.String("config", "", "configuration file (default: $SWITCHBOARD_CONFIG, else the built-in example)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	in := stdin
+	if fs.NArg() == 1 {
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	var sc sim.Scenario
+	dec := json.NewDecoder(in)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sc); err != nil {
+		return fmt.Errorf("read the scenario: %w", err)
+	}
+	cfg, _, err := loadConfig(*path)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rdb, closeRedis, err := connect(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+	rep, err := sim.Run(ctx, rdb, cfg, sc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "simulated %d contacts in %s (%.0f contacts/s)\n", rep.Contacts, rep.Wall.Round(1e6), rep.ContactsPerSecond)
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
