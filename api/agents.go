@@ -1,7 +1,9 @@
 package api
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,6 +20,10 @@ func (s *Server) listAgents(c *gin.Context) {
 	}
 	if agents == nil {
 		agents = []router.AgentView{}
+	}
+	if c.Query("format") == "csv" || strings.Contains(c.GetHeader("Accept"), "text/csv") {
+		s.exportAgentsCSV(c, agents)
+		return
 	}
 	respond(c, http.StatusOK, gin.H{"agents": agents})
 }
@@ -92,4 +98,48 @@ func (s *Server) putPresence(c *gin.Context) {
 		return
 	}
 	s.getAgent(c)
+}
+
+// importAgents replaces or creates many agents at once, from CSV (text/csv,
+// the columns of GET /v1/agents?format=csv) or JSON ({"agents": [...]}).
+// Every row is checked before anything is written.
+func (s *Server) importAgents(c *gin.Context) {
+	var agents []workforce.Agent
+	if strings.HasPrefix(c.ContentType(), "text/csv") {
+		var errs validation.Errors
+		agents, errs = workforce.ReadAgentsCSV(c.Request.Body)
+		if len(errs) > 0 {
+			var maxErr *http.MaxBytesError
+			if errors.As(errs, &maxErr) || strings.Contains(errs.Error(), "request body too large") {
+				problem(c, http.StatusRequestEntityTooLarge, "the body is too large", validation.Error{Field: "body", Reason: "too large"})
+				return
+			}
+			fail(c, errs)
+			return
+		}
+	} else {
+		var body struct {
+			Agents []workforce.Agent `json:"agents"`
+		}
+		if !bind(c, &body, false) {
+			return
+		}
+		agents = body.Agents
+	}
+	created, updated, err := s.router.ImportAgents(c.Request.Context(), agents)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, gin.H{"created": created, "updated": updated})
+}
+
+func (s *Server) exportAgentsCSV(c *gin.Context, agents []router.AgentView) {
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Status(http.StatusOK)
+	profiles := make([]workforce.Agent, len(agents))
+	for i, a := range agents {
+		profiles[i] = a.Agent
+	}
+	_ = workforce.WriteAgentsCSV(c.Writer, profiles)
 }

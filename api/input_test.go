@@ -319,3 +319,50 @@ func TestSimulationOverHTTP(t *testing.T) {
 		t.Fatalf("bad scenario: %d %s", r.status, r.body)
 	}
 }
+
+func TestBulkAgentsCSV(t *testing.T) {
+	in := newInstance(t, "", nil)
+	put := func(ct, body string) response {
+		req, _ := http.NewRequest("PUT", in.srv.URL+"/v1/agents", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer sb_planner_dev")
+		req.Header.Set("Content-Type", ct)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return response{status: res.StatusCode, header: res.Header, body: b}
+	}
+	good := "id,name,time_zone,languages,skills,capacity,voice_blocks,contact\n" +
+		"ana,Ana Silva,Europe/Madrid,en;es,billing:2;support:4,chat:3;voice:1,,client:ana\n" +
+		"kenji,Kenji Sato,Asia/Tokyo,en,sales:5,,none,sip:kenji@pbx.example.com\n"
+	if r := put("text/csv", good); r.status != http.StatusOK || !strings.Contains(string(r.body), `"created":2`) {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	export := string(in.must(http.StatusOK, "GET", "/v1/agents?format=csv", "sb_planner_dev", "").body)
+	want := "id,name,time_zone,languages,skills,capacity,voice_blocks,contact\n" +
+		"ana,Ana Silva,Europe/Madrid,en;es,billing:2;support:4,chat:3;email:2;sms:5;social:5;voice:1;whatsapp:5,chat;sms;whatsapp;social;email,client:ana\n" +
+		"kenji,Kenji Sato,Asia/Tokyo,en,sales:5,chat:3;email:2;sms:5;social:5;voice:1;whatsapp:5,none,sip:kenji@pbx.example.com\n"
+	if export != want {
+		t.Fatalf("export:\n%s\nwant:\n%s", export, want)
+	}
+	// The export imports back unchanged: updates, nothing created.
+	if r := put("text/csv", export); r.status != http.StatusOK || !strings.Contains(string(r.body), `"updated":2`) {
+		t.Fatalf("re-import: %d %s", r.status, r.body)
+	}
+	before := in.snapshot()
+	bad := strings.Replace(good, "sales:5", "sales:9", 1) + "eva,Eva,Mars/Base,en,support:3,,,\n"
+	r := put("text/csv", bad)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"rows[1].skills.sales"`) ||
+		!strings.Contains(string(r.body), `"field":"rows[2].time_zone"`) {
+		t.Fatalf("bad import: %d %s", r.status, r.body)
+	}
+	if r := put("application/json", `{"agents":[{"id":"x","name":"X","time_zone":"UTC","languages":["en"],"skills":{"support":1}},{"id":"x","name":"X","time_zone":"UTC","languages":["en"],"skills":{"support":1}}]}`); r.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(r.body), `"field":"rows[1].id"`) {
+		t.Fatalf("duplicate ids: %d %s", r.status, r.body)
+	}
+	if !reflect.DeepEqual(before, in.snapshot()) {
+		t.Fatal("a rejected import changed Redis")
+	}
+}

@@ -91,6 +91,7 @@ func New(o Options) http.Handler {
 	staff := []string{config.RoleSupervisor, config.RolePlanner}
 	v1.GET("/agents", allow(staff...), s.listAgents)
 	v1.POST("/agents", allow(config.RolePlanner), s.createAgent)
+	v1.PUT("/agents", allow(config.RolePlanner), s.importAgents)
 	v1.GET("/agents/:id", allow(append(staff, config.RoleAgent)...), ownAgent, s.getAgent)
 	v1.PUT("/agents/:id", allow(config.RolePlanner), s.putAgent)
 	v1.DELETE("/agents/:id", allow(config.RolePlanner), s.deleteAgent)

@@ -75,6 +75,28 @@ func (s *Store) UpsertAgent(ctx context.Context, now time.Time, a AgentSpec) (cr
 	return num(at(res, 0)) == 1, int(num(at(res, 1))), nil
 }
 
+// UpsertAgents creates or replaces many agents in one script: all or none.
+// It returns how many were created and how many updated.
+func (s *Store) UpsertAgents(ctx context.Context, now time.Time, specs []AgentSpec) (created, updated int, err error) {
+	rows := make([][5]string, len(specs))
+	for i, a := range specs {
+		queues, _ := json.Marshal(nonNil(a.Queues))
+		caps := a.Capacity
+		if caps == nil {
+			caps = map[string]int{}
+		}
+		capsJSON, _ := json.Marshal(caps)
+		blocks, _ := json.Marshal(nonNil(a.VoiceBlocks))
+		rows[i] = [5]string{a.ID, string(a.Profile), string(queues), string(capsJSON), string(blocks)}
+	}
+	raw, _ := json.Marshal(rows)
+	res, err := s.run(ctx, upsertAgentsScript, now, string(raw))
+	if err != nil {
+		return 0, 0, fmt.Errorf("upsert %d agents: %w", len(specs), err)
+	}
+	return int(num(at(res, 0))), int(num(at(res, 1))), nil
+}
+
 // DeleteAgent removes an agent that holds no task.
 func (s *Store) DeleteAgent(ctx context.Context, now time.Time, id string) error {
 	if _, err := s.run(ctx, deleteAgentScript, now, id); err != nil {

@@ -86,6 +86,7 @@ var (
 	messageStatusScript = load("message_status")
 	leaseScript         = load("lease")
 	setScheduleScript   = load("set_schedule")
+	upsertAgentsScript  = load("upsert_agents")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.

@@ -402,3 +402,34 @@ func NewID(prefix string) string {
 func fieldError(field, reason string) error {
 	return validation.Errors{{Field: field, Reason: reason}}
 }
+
+// maxImport bounds one bulk import (one script call applies it).
+const maxImport = 2000
+
+// ImportAgents validates every agent first and applies them all in one
+// atomic step: a bad row rejects the whole import, named by row and field.
+func (r *Router) ImportAgents(ctx context.Context, agents []workforce.Agent) (created, updated int, err error) {
+	var errs validation.Errors
+	if len(agents) == 0 || len(agents) > maxImport {
+		errs.Add("rows", "give between 1 and %d agents", maxImport)
+	}
+	seen := map[string]int{}
+	specs := make([]queues.AgentSpec, 0, len(agents))
+	for i := range agents {
+		a := &agents[i]
+		p := fmt.Sprintf("rows[%d]", i)
+		if j, dup := seen[a.ID]; dup && a.ID != "" {
+			errs.Add(p+".id", "duplicate of rows[%d]", j)
+		}
+		seen[a.ID] = i
+		for _, e := range a.Normalize(r.cfg) {
+			errs.Add(p+"."+e.Field, "%s", e.Reason)
+		}
+		profile, _ := json.Marshal(a)
+		specs = append(specs, queues.AgentSpec{ID: a.ID, Profile: profile, Queues: a.Eligible(r.cfg), Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks})
+	}
+	if len(errs) > 0 {
+		return 0, 0, errs
+	}
+	return r.store.UpsertAgents(ctx, r.clock.Now(), specs)
+}

@@ -773,3 +773,35 @@ local function apply_shift(a)
   end
   return (on and 1) or 0, made
 end
+
+-- upsert_agent creates or replaces an agent's profile and eligibility, and
+-- routes waiting work its new skills open. Returns created (0|1), offers made.
+local function upsert_agent(id, profile, queues_json, caps_json, blocks_json)
+  local k = key('agent', id)
+  local old = load_agent(id)
+  local created = 0
+  if old then
+    unlist_agent(old)
+  else
+    created = 1
+    redis.call('HSET', k, 'presence', 'offline', 'reason', '', 'presence_at', n2s(NOW),
+      'idle_since', n2s(NOW), 'missed', 0)
+    redis.call('SADD', key('agents'), id)
+    redis.call('SADD', key('presence', 'offline'), id)
+  end
+  redis.call('HSET', k, 'profile', profile, 'queues', queues_json, 'caps', caps_json, 'blocks', blocks_json)
+  local a = load_agent(id)
+  for _, e in ipairs(a.qs) do
+    if not e.b then
+      redis.call('SADD', key('q', e.q, 'agents'), id)
+    end
+  end
+  refresh_agent(a)
+  local made = route_agent(a)
+  local typ = 'agent.updated'
+  if created == 1 then
+    typ = 'agent.created'
+  end
+  emit(typ, {'agent', id})
+  return created, made
+end
