@@ -81,12 +81,22 @@ type Row struct {
 	AbandonRate  float64 `json:"abandon_rate"`
 }
 
+// IntervalOccupancy is the agents' occupancy in one interval.
+type IntervalOccupancy struct {
+	Start     time.Time `json:"start"`
+	Occupancy float64   `json:"occupancy"`
+}
+
 // Report is a simulation's outcome.
 type Report struct {
-	Rows      []Row   `json:"intervals"`
-	Totals    []Row   `json:"totals"` // per queue, over the whole run
-	Occupancy float64 `json:"occupancy"`
-	Contacts  int     `json:"contacts"`
+	Rows   []Row `json:"intervals"`
+	Totals []Row `json:"totals"` // per queue, over the whole run
+	// Occupancy is the agents' busy share of their time on duty (their
+	// scheduled work, or the whole run without a schedule), overall and per
+	// interval.
+	Occupancy  float64             `json:"occupancy"`
+	ByInterval []IntervalOccupancy `json:"occupancy_by_interval"`
+	Contacts   int                 `json:"contacts"`
 	// Wall is how long the simulation took, and ContactsPerSecond its speed.
 	Wall              time.Duration `json:"wall_ns"`
 	ContactsPerSecond float64       `json:"contacts_per_second"`
@@ -199,7 +209,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 	var contacts []*contact
 	byTask := map[string]int{}
 	busy := map[string]time.Time{}
-	var busyTotal time.Duration
+	var spans [][2]time.Time // busy spans, for occupancy
 	// The engine's events tell which offers it made; start after the setup's.
 	after := "0"
 	for {
@@ -269,9 +279,23 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 	if err := refreshTimer(); err != nil {
 		return Report{}, err
 	}
-	for q.Len() > 0 {
+	for {
 		if err := ctx.Err(); err != nil {
 			return Report{}, err
+		}
+		if q.Len() == 0 {
+			// No contact event left: engine timers until the end (a shift that
+			// starts later) may still make offers, and so new events.
+			if nextTimer.IsZero() || nextTimer.After(end) {
+				break
+			}
+			if err := fire(nextTimer); err != nil {
+				return Report{}, err
+			}
+			if err := refreshTimer(); err != nil {
+				return Report{}, err
+			}
+			continue
 		}
 		e := heap.Pop(&q).(event)
 		if err := fire(e.at); err != nil {
@@ -294,7 +318,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 			}
 		case complete:
 			c := contacts[e.idx]
-			busyTotal += e.at.Sub(busy[c.taskID])
+			spans = append(spans, [2]time.Time{busy[c.taskID], e.at})
 			if _, err := rt.Complete(ctx, c.taskID, "", "simulated"); err != nil {
 				return Report{}, err
 			}
@@ -314,10 +338,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 		}
 	}
 	rep := sc.report(contacts, end)
-	onDuty := float64(len(sc.Agents)) * end.Sub(sc.Start).Seconds()
-	if onDuty > 0 {
-		rep.Occupancy = busyTotal.Seconds() / onDuty
-	}
+	sc.occupancy(&rep, spans, end)
 	rep.Wall = time.Since(started)
 	rep.ContactsPerSecond = float64(len(contacts)) / rep.Wall.Seconds()
 	return rep, nil
@@ -482,5 +503,67 @@ func cleanup(ctx context.Context, rdb redis.UniversalClient, prefix string) {
 		if cursor = next; cursor == 0 {
 			return
 		}
+	}
+}
+
+// occupancy splits busy spans and agents' time on duty by interval.
+func (sc Scenario) occupancy(rep *Report, spans [][2]time.Time, end time.Time) {
+	size := time.Duration(sc.Minutes) * time.Minute
+	n := int(end.Sub(sc.Start) / size)
+	if n <= 0 {
+		return
+	}
+	busy, duty := make([]float64, n), make([]float64, n)
+	overlap := func(a, b, from, to time.Time) float64 {
+		if a.Before(from) {
+			a = from
+		}
+		if b.After(to) {
+			b = to
+		}
+		if !b.After(a) {
+			return 0
+		}
+		return b.Sub(a).Seconds()
+	}
+	for i := range n {
+		from := sc.Start.Add(time.Duration(i) * size)
+		to := from.Add(size)
+		for _, a := range sc.Agents {
+			if a.Schedule == nil {
+				duty[i] += size.Seconds()
+				continue
+			}
+			s := *a.Schedule
+			if s.TimeZone == "" {
+				s.TimeZone = a.TimeZone
+			}
+			for _, iv := range s.Expand(from, to) {
+				if iv.Activity == workforce.Work {
+					duty[i] += iv.End.Sub(iv.Start).Seconds()
+				}
+			}
+		}
+	}
+	for _, sp := range spans {
+		for i := max(0, int(sp[0].Sub(sc.Start)/size)); i < n; i++ {
+			from := sc.Start.Add(time.Duration(i) * size)
+			if !from.Before(sp[1]) {
+				break
+			}
+			busy[i] += overlap(sp[0], sp[1], from, from.Add(size))
+		}
+	}
+	var b, d float64
+	for i := range n {
+		b, d = b+busy[i], d+duty[i]
+		io := IntervalOccupancy{Start: sc.Start.Add(time.Duration(i) * size)}
+		if duty[i] > 0 {
+			io.Occupancy = busy[i] / duty[i]
+		}
+		rep.ByInterval = append(rep.ByInterval, io)
+	}
+	if d > 0 {
+		rep.Occupancy = b / d
 	}
 }

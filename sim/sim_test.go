@@ -115,3 +115,28 @@ func BenchmarkSimulatedDay(b *testing.B) {
 		b.ReportMetric(rep.Wall.Seconds(), "wall-s")
 	}
 }
+
+// Occupancy counts busy time against time on duty, interval by interval:
+// an agent scheduled only for the second hour is busy all of it.
+func TestOccupancyByInterval(t *testing.T) {
+	cfg, err := config.Parse(config.Example, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := 0.0
+	a := agents(1, map[string]int{"support": 3}, "en")
+	a[0].Schedule = &workforce.Schedule{TimeZone: "UTC", Weekly: []workforce.Shift{{Day: "mon", Start: "01:00", End: "02:00"}}}
+	rep, err := sim.Run(context.Background(), redistest.Client(t), cfg, sim.Scenario{
+		Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Minutes: 60,
+		// A long queue of long calls from the start: whenever on duty, busy.
+		Demand:        []sim.Demand{{Queue: "support-en", Channel: "voice", AHTSeconds: 36000, Contacts: []float64{50, 0}}},
+		Agents:        a,
+		WrapUpSeconds: &zero, HandleTime: "lognormal", HandleCV: 0.01, Seed: 5,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.ByInterval) != 2 || rep.ByInterval[0].Occupancy != 0 || rep.ByInterval[1].Occupancy != 1 || rep.Occupancy != 1 {
+		t.Fatalf("occupancy %+v overall %.3f", rep.ByInterval, rep.Occupancy)
+	}
+}
