@@ -59,3 +59,27 @@ func TestStaffErlangABelowTheLoad(t *testing.T) {
 	}
 	t.Logf("abandonment ≤ 15 %% with 10 min patience at 10 Erlangs: %d agents (%.3f), abandonment %.2f %%", n, frac, 100*p.Abandon)
 }
+
+// With mean patience equal to the mean handle time (θ = μ) every contact in
+// the system leaves at the same rate, so their number is Poisson(λ/μ), as in
+// M/M/∞ (Mandelbaum & Zeltyn, "Service engineering in action: the
+// Palm/Erlang-A queue"). Then P(wait) = P(N ≥ n) and P(abandon) =
+// E[(N − n)+] / (λ/μ): reference values from exact rational sums (Python
+// fractions) for 10 Erlangs.
+func TestErlangAPoissonCase(t *testing.T) {
+	l := Load{Contacts: 100, Interval: 1800, AHT: 180}
+	for _, c := range []struct {
+		n            int
+		pwait, aband float64
+	}{
+		{8, 0.779779353398, 0.246035096399},
+		{10, 0.542070285528, 0.125110035721},
+		{12, 0.303223853697, 0.0530916253707},
+		{14, 0.135535577381, 0.0186937152722},
+	} {
+		a := ErlangA(l, c.n, 20, 180)
+		if !near(a.PWait, c.pwait, 1e-9) || !near(a.Abandon, c.aband, 1e-9) {
+			t.Errorf("n=%d: P(wait) %.12g (want %.12g), P(abandon) %.12g (want %.12g)", c.n, a.PWait, c.pwait, a.Abandon, c.aband)
+		}
+	}
+}
