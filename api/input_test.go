@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"reflect"
@@ -364,5 +365,33 @@ func TestBulkAgentsCSV(t *testing.T) {
 	}
 	if !reflect.DeepEqual(before, in.snapshot()) {
 		t.Fatal("a rejected import changed Redis")
+	}
+}
+
+// Coverage by simulation: a bilingual agent counts where it works. English
+// has most of the calls, so it gets more than the even split's half.
+func TestCoverageBySimulation(t *testing.T) {
+	in := newInstance(t, "", nil)
+	for _, a := range []string{
+		`{"id":"en1","name":"E","time_zone":"UTC","languages":["en"],"skills":{"support":3}}`,
+		`{"id":"es1","name":"S","time_zone":"UTC","languages":["es"],"skills":{"support":3}}`,
+		`{"id":"bi1","name":"B","time_zone":"UTC","languages":["en","es"],"skills":{"support":3}}`,
+	} {
+		in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, a)
+		var id struct{ ID string }
+		_ = json.Unmarshal([]byte(a), &id)
+		in.must(http.StatusOK, "PUT", "/v1/agents/"+id.ID+"/schedule", "sb_planner_dev", `{"weekly":[{"day":"mon","start":"00:00","end":"23:59"}]}`)
+	}
+	in.must(http.StatusOK, "PUT", "/v1/forecast", "sb_planner_dev", `{"rows":[
+		{"queue":"support-en","channel":"voice","start":"2026-03-02T10:00:00Z","minutes":60,"contacts":40,"aht_seconds":180},
+		{"queue":"support-es","channel":"voice","start":"2026-03-02T10:00:00Z","minutes":60,"contacts":4,"aht_seconds":180}]}`)
+	var even, simulated struct {
+		Rows []struct{ Scheduled float64 }
+	}
+	q := "/v1/coverage?queue=support-en&channel=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&interval=60"
+	in.must(http.StatusOK, "GET", q, "sb_planner_dev", "").decode(t, &even)
+	in.must(http.StatusOK, "GET", q+"&method=simulation", "sb_planner_dev", "").decode(t, &simulated)
+	if len(even.Rows) != 1 || even.Rows[0].Scheduled != 1.5 || simulated.Rows[0].Scheduled <= 1.5 || simulated.Rows[0].Scheduled > 2 {
+		t.Fatalf("even %+v, simulated %+v", even.Rows, simulated.Rows)
 	}
 }

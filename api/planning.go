@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"switchboard/router"
+	"switchboard/sim"
 	"switchboard/validation"
 	"switchboard/workforce"
 )
@@ -155,6 +156,19 @@ func (s *Server) coverage(c *gin.Context) {
 	if err != nil {
 		fail(c, err)
 		return
+	}
+	// method=simulation counts multi-skill agents by the share of their time
+	// a simulation of every queue's forecast shows them spending here.
+	if c.Query("method") == "simulation" {
+		eff, err := sim.EffectiveAgents(c.Request.Context(), s.router, s.router.Store().Redis(), s.cfg, q.queue, q.channel, q.from, q.to, q.minutes)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		for i := range rows {
+			rows[i].Scheduled = eff[rows[i].Start]
+			rows[i].Gap = rows[i].Scheduled - rows[i].Required
+		}
 	}
 	switch c.DefaultQuery("format", "json") {
 	case "svg":

@@ -79,6 +79,11 @@ func (r *Router) Schedule(ctx context.Context, agent string) (ScheduleView, erro
 	return r.scheduleView(agent, *s, s.ActivityAt(r.clock.Now()) == workforce.Work), nil
 }
 
+// AgentSchedule returns an agent's schedule, or nil when it has none.
+func (r *Router) AgentSchedule(ctx context.Context, agent string) (*workforce.Schedule, error) {
+	return r.loadSchedule(ctx, agent)
+}
+
 func (r *Router) loadSchedule(ctx context.Context, agent string) (*workforce.Schedule, error) {
 	raw, err := r.store.Schedule(ctx, agent)
 	if err != nil || raw == nil {

@@ -81,6 +81,13 @@ type Row struct {
 	AbandonRate  float64 `json:"abandon_rate"`
 }
 
+// Effective is the agents a queue had in one interval.
+type Effective struct {
+	Queue  string    `json:"queue"`
+	Start  time.Time `json:"start"`
+	Agents float64   `json:"agents"`
+}
+
 // IntervalOccupancy is the agents' occupancy in one interval.
 type IntervalOccupancy struct {
 	Start     time.Time `json:"start"`
@@ -96,7 +103,11 @@ type Report struct {
 	// interval.
 	Occupancy  float64             `json:"occupancy"`
 	ByInterval []IntervalOccupancy `json:"occupancy_by_interval"`
-	Contacts   int                 `json:"contacts"`
+	// Effective is, per queue and interval, the agents the queue really had:
+	// each agent's time on duty split among queues by the share of its busy
+	// time it spent on each (evenly among its queues when it was idle).
+	Effective []Effective `json:"effective_agents"`
+	Contacts  int         `json:"contacts"`
 	// Wall is how long the simulation took, and ContactsPerSecond its speed.
 	Wall              time.Duration `json:"wall_ns"`
 	ContactsPerSecond float64       `json:"contacts_per_second"`
@@ -209,7 +220,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 	var contacts []*contact
 	byTask := map[string]int{}
 	busy := map[string]time.Time{}
-	var spans [][2]time.Time // busy spans, for occupancy
+	var spans []span // busy spans, for occupancy
 	// The engine's events tell which offers it made; start after the setup's.
 	after := "0"
 	for {
@@ -318,7 +329,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 			}
 		case complete:
 			c := contacts[e.idx]
-			spans = append(spans, [2]time.Time{busy[c.taskID], e.at})
+			spans = append(spans, span{from: busy[c.taskID], to: e.at, agent: c.agent, queue: sc.Demand[c.demand].Queue})
 			if _, err := rt.Complete(ctx, c.taskID, "", "simulated"); err != nil {
 				return Report{}, err
 			}
@@ -338,7 +349,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 		}
 	}
 	rep := sc.report(contacts, end)
-	sc.occupancy(&rep, spans, end)
+	sc.occupancy(&rep, spans, end, &cfg)
 	rep.Wall = time.Since(started)
 	rep.ContactsPerSecond = float64(len(contacts)) / rep.Wall.Seconds()
 	return rep, nil
@@ -506,14 +517,19 @@ func cleanup(ctx context.Context, rdb redis.UniversalClient, prefix string) {
 	}
 }
 
-// occupancy splits busy spans and agents' time on duty by interval.
-func (sc Scenario) occupancy(rep *Report, spans [][2]time.Time, end time.Time) {
+type span struct {
+	from, to     time.Time
+	agent, queue string
+}
+
+// occupancy splits busy spans and agents' time on duty by interval, overall
+// and per queue (effective agents).
+func (sc Scenario) occupancy(rep *Report, spans []span, end time.Time, cfg *config.Config) {
 	size := time.Duration(sc.Minutes) * time.Minute
 	n := int(end.Sub(sc.Start) / size)
 	if n <= 0 {
 		return
 	}
-	busy, duty := make([]float64, n), make([]float64, n)
 	overlap := func(a, b, from, to time.Time) float64 {
 		if a.Before(from) {
 			a = from
@@ -526,32 +542,73 @@ func (sc Scenario) occupancy(rep *Report, spans [][2]time.Time, end time.Time) {
 		}
 		return b.Sub(a).Seconds()
 	}
-	for i := range n {
-		from := sc.Start.Add(time.Duration(i) * size)
-		to := from.Add(size)
-		for _, a := range sc.Agents {
-			if a.Schedule == nil {
-				duty[i] += size.Seconds()
-				continue
-			}
-			s := *a.Schedule
-			if s.TimeZone == "" {
-				s.TimeZone = a.TimeZone
-			}
-			for _, iv := range s.Expand(from, to) {
-				if iv.Activity == workforce.Work {
-					duty[i] += iv.End.Sub(iv.Start).Seconds()
-				}
-			}
-		}
+	demanded := map[string]bool{}
+	for _, d := range sc.Demand {
+		demanded[d.Queue] = true
 	}
+	type agentInterval struct {
+		agent string
+		i     int
+	}
+	busyBy := map[agentInterval]map[string]float64{}
+	busy, duty := make([]float64, n), make([]float64, n)
 	for _, sp := range spans {
-		for i := max(0, int(sp[0].Sub(sc.Start)/size)); i < n; i++ {
+		for i := max(0, int(sp.from.Sub(sc.Start)/size)); i < n; i++ {
 			from := sc.Start.Add(time.Duration(i) * size)
-			if !from.Before(sp[1]) {
+			if !from.Before(sp.to) {
 				break
 			}
-			busy[i] += overlap(sp[0], sp[1], from, from.Add(size))
+			o := overlap(sp.from, sp.to, from, from.Add(size))
+			busy[i] += o
+			k := agentInterval{sp.agent, i}
+			if busyBy[k] == nil {
+				busyBy[k] = map[string]float64{}
+			}
+			busyBy[k][sp.queue] += o
+		}
+	}
+	effective := map[string][]float64{}
+	for q := range demanded {
+		effective[q] = make([]float64, n)
+	}
+	for _, a := range sc.Agents {
+		var served []string
+		for _, e := range a.Eligible(cfg) {
+			if !e.Below && demanded[e.Queue] {
+				served = append(served, e.Queue)
+			}
+		}
+		for i := range n {
+			from := sc.Start.Add(time.Duration(i) * size)
+			on := size.Seconds()
+			if a.Schedule != nil {
+				s := *a.Schedule
+				if s.TimeZone == "" {
+					s.TimeZone = a.TimeZone
+				}
+				on = 0
+				for _, iv := range s.Expand(from, from.Add(size)) {
+					if iv.Activity == workforce.Work {
+						on += iv.End.Sub(iv.Start).Seconds()
+					}
+				}
+			}
+			duty[i] += on
+			if on == 0 || len(served) == 0 {
+				continue
+			}
+			share := busyBy[agentInterval{a.ID, i}]
+			total := 0.0
+			for _, v := range share {
+				total += v
+			}
+			for _, q := range served {
+				w := 1 / float64(len(served))
+				if total > 0 {
+					w = share[q] / total
+				}
+				effective[q][i] += w * on / size.Seconds()
+			}
 		}
 	}
 	var b, d float64
@@ -566,4 +623,15 @@ func (sc Scenario) occupancy(rep *Report, spans [][2]time.Time, end time.Time) {
 	if d > 0 {
 		rep.Occupancy = b / d
 	}
+	for q, per := range effective {
+		for i, v := range per {
+			rep.Effective = append(rep.Effective, Effective{Queue: q, Start: sc.Start.Add(time.Duration(i) * size), Agents: v})
+		}
+	}
+	slices.SortFunc(rep.Effective, func(a, b Effective) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return cmpString(a.Queue, b.Queue)
+	})
 }

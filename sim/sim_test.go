@@ -140,3 +140,45 @@ func TestOccupancyByInterval(t *testing.T) {
 		t.Fatalf("occupancy %+v overall %.3f", rep.ByInterval, rep.Occupancy)
 	}
 }
+
+// In the bilingual example the 4 bilingual agents split their time: every
+// interval's effective agents add up to the 17 on duty, and English gets
+// fewer than the 14 a per-queue count gives it, Spanish fewer than 7.
+func TestEffectiveAgentsSplitBilinguals(t *testing.T) {
+	cfg, err := config.Parse(config.Example, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := 0.0
+	ag := append(append(agents(10, map[string]int{"support": 3}, "en"), agents(3, map[string]int{"support": 3}, "es")...),
+		agents(4, map[string]int{"support": 3}, "en", "es")...)
+	for i := range ag[13:] { // distinct ids for the bilingual agents
+		ag[13+i].ID = fmt.Sprintf("bi%02d", i)
+	}
+	rep, err := sim.Run(context.Background(), redistest.Client(t), cfg, sim.Scenario{
+		Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Minutes: 30, AnswerWithinSeconds: 20, WrapUpSeconds: &zero, Seed: 7,
+		Demand: []sim.Demand{
+			{Queue: "support-en", Channel: "voice", AHTSeconds: 180, Contacts: []float64{100, 100, 100, 100}},
+			{Queue: "support-es", Channel: "voice", AHTSeconds: 180, Contacts: []float64{40, 40, 40, 40}},
+		},
+		Agents: ag,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[time.Time]map[string]float64{}
+	for _, e := range rep.Effective {
+		if per[e.Start] == nil {
+			per[e.Start] = map[string]float64{}
+		}
+		per[e.Start][e.Queue] = e.Agents
+	}
+	if len(per) != 4 {
+		t.Fatalf("effective %+v", rep.Effective)
+	}
+	for at, q := range per {
+		if sum := q["support-en"] + q["support-es"]; math.Abs(sum-17) > 1e-9 || q["support-en"] >= 14 || q["support-es"] >= 7 || q["support-es"] <= 3 {
+			t.Fatalf("%s: %+v (sum %.3f)", at.Format(time.RFC3339), q, q["support-en"]+q["support-es"])
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package sim
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"switchboard/config"
+	"switchboard/router"
+)
+
+// EffectiveAgents simulates a channel's forecast demand on every queue with
+// the scheduled agents and their schedules, and returns, for one queue, the agents
+// it effectively had per interval start: multi-skill agents count for the
+// share of their time the simulation shows them spending there.
+func EffectiveAgents(ctx context.Context, rt *router.Router, rdb redis.UniversalClient, cfg *config.Config,
+	queue, channel string, from, to time.Time, minutes int) (map[time.Time]float64, error) {
+	sc := Scenario{Start: from, Minutes: minutes, Seed: 1}
+	for _, q := range cfg.Queues {
+		rows, err := rt.Forecast(ctx, q.ID, channel, from, to, minutes, 4)
+		if err != nil {
+			return nil, err
+		}
+		d := Demand{Queue: q.ID, Channel: channel, AHTSeconds: 1}
+		var weighted, contacts float64
+		for _, r := range rows {
+			d.Contacts = append(d.Contacts, r.Contacts)
+			weighted += r.Contacts * r.AHTSeconds
+			contacts += r.Contacts
+		}
+		if contacts == 0 {
+			continue
+		}
+		d.AHTSeconds = weighted / contacts
+		sc.Demand = append(sc.Demand, d)
+	}
+	agents, err := rt.Agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range agents {
+		if a.Capacity[channel] == 0 {
+			continue
+		}
+		s, err := rt.AgentSchedule(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		if s == nil {
+			continue // coverage counts scheduled agents only
+		}
+		sc.Agents = append(sc.Agents, SimAgent{Agent: a.Agent, Schedule: s})
+	}
+	out := map[time.Time]float64{}
+	if len(sc.Demand) == 0 || len(sc.Agents) == 0 {
+		return out, nil
+	}
+	rep, err := Run(ctx, rdb, cfg, sc)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range rep.Effective {
+		if e.Queue == queue {
+			out[e.Start] = e.Agents
+		}
+	}
+	return out, nil
+}
