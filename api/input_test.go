@@ -395,3 +395,31 @@ func TestCoverageBySimulation(t *testing.T) {
 		t.Fatalf("even %+v, simulated %+v", even.Rows, simulated.Rows)
 	}
 }
+
+func TestBulkSchedules(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, anaJSON)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, strings.Replace(anaJSON, `"id":"ana"`, `"id":"eva"`, 1))
+	before := in.snapshot()
+	r := in.do("PUT", "/v1/schedules", "sb_planner_dev", `{"schedules":{
+		"ana":{"weekly":[{"day":"mon","start":"09:00","end":"17:00"}]},
+		"eva":{"weekly":[{"day":"mon","start":"25:00","end":"17:00"}]},
+		"zoe":{"weekly":[]}}}`)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"schedules.eva.weekly[0].start"`) ||
+		!strings.Contains(string(r.body), `"field":"schedules.zoe"`) {
+		t.Fatalf("bad bulk: %d %s", r.status, r.body)
+	}
+	if !reflect.DeepEqual(before, in.snapshot()) {
+		t.Fatal("a rejected bulk change was half applied")
+	}
+	in.must(http.StatusOK, "PUT", "/v1/schedules", "sb_planner_dev", `{"schedules":{
+		"ana":{"weekly":[{"day":"mon","start":"09:00","end":"17:00"}]},
+		"eva":{"weekly":[{"day":"tue","start":"09:00","end":"17:00"}]}}}`)
+	var v struct {
+		OnShift bool `json:"on_shift"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/agents/ana/schedule", adminKey, "").decode(t, &v)
+	if !v.OnShift { // Monday 10:00 in Madrid
+		t.Fatal("ana not on shift")
+	}
+}

@@ -44,3 +44,20 @@ func (s *Server) adherence(c *gin.Context) {
 	}
 	respond(c, http.StatusOK, gin.H{"agents": rows, "out_of_adherence": out})
 }
+
+// putSchedules sets many agents' schedules at once ({"schedules": {"ana": {...}}}):
+// all are checked first and stored in one step.
+func (s *Server) putSchedules(c *gin.Context) {
+	var body struct {
+		Schedules map[string]workforce.Schedule `json:"schedules"`
+	}
+	if !bind(c, &body, false) {
+		return
+	}
+	n, err := s.router.SaveSchedules(c.Request.Context(), body.Schedules)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, gin.H{"stored": n})
+}

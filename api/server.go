@@ -115,6 +115,7 @@ func New(o Options) http.Handler {
 	v1.PUT("/agents/:id/schedule", allow(config.RolePlanner), s.putSchedule)
 	v1.GET("/agents/:id/schedule", allow(append(staff, config.RoleAgent)...), ownAgent, s.getSchedule)
 	v1.GET("/adherence", allow(staff...), s.adherence)
+	v1.PUT("/schedules", allow(config.RolePlanner), s.putSchedules)
 	v1.GET("/stats", allow(staff...), s.stats)
 	v1.GET("/forecast", allow(staff...), s.getForecast)
 	v1.PUT("/forecast", allow(config.RolePlanner), s.putForecast)

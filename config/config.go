@@ -102,8 +102,10 @@ type Queue struct {
 	MinProficiency int            `yaml:"min_proficiency"`
 	SLA            map[string]SLA `yaml:"sla"`
 	// Hours names the queue's hours of operation (none: always open).
-	Hours      string `yaml:"hours"`
-	Escalation []Step `yaml:"escalation"`
+	Hours string `yaml:"hours"`
+	// EnforceSchedules overrides routing.enforce_schedules for this queue.
+	EnforceSchedules *bool  `yaml:"enforce_schedules"`
+	Escalation       []Step `yaml:"escalation"`
 }
 
 // Routing holds engine-wide routing settings.
@@ -392,6 +394,15 @@ func (c *Config) Queue(id string) (Queue, bool) {
 		}
 	}
 	return Queue{}, false
+}
+
+// EnforceSchedules reports whether a queue offers work to scheduled agents
+// only on shift: the queue's setting, else routing.enforce_schedules.
+func (c *Config) EnforceSchedules(q Queue) bool {
+	if q.EnforceSchedules != nil {
+		return *q.EnforceSchedules
+	}
+	return c.Routing.EnforceSchedules
 }
 
 // FirstResponse is the first-response target for a channel in a queue.

@@ -32,6 +32,8 @@ type Eligibility struct {
 	// Below marks an agent under the queue's minimum proficiency: it takes
 	// only tasks whose escalation lowered the minimum to its level.
 	Below bool `json:"b,omitempty"`
+	// Enforce: the queue offers work only while the agent's schedule says so.
+	Enforce bool `json:"e,omitempty"`
 }
 
 // AgentSpec is what routing needs to know of an agent's profile.

@@ -12,24 +12,33 @@ import (
 // Shift is one scheduled working interval.
 type Shift struct{ Start, End time.Time }
 
-// SetSchedule stores an agent's schedule (JSON, returned as is) and its
-// working intervals for the coming days; with enforce, the agent gets offers
-// only within them. It reports whether the agent is on shift now.
-func (s *Store) SetSchedule(ctx context.Context, now time.Time, agent string, schedule []byte, shifts []Shift, enforce bool) (bool, error) {
-	ivs := make([][2]int64, len(shifts))
-	for i, sh := range shifts {
-		ivs[i] = [2]int64{sh.Start.UnixMilli(), sh.End.UnixMilli()}
+// AgentShifts is an agent's schedule (JSON, returned as is) and its working
+// intervals for the coming days.
+type AgentShifts struct {
+	Agent    string
+	Schedule []byte
+	Shifts   []Shift
+}
+
+// SetSchedules stores schedules in one script, all or none; queues that
+// enforce schedules offer each agent work only within its shifts. It returns
+// how many of the agents are on shift now.
+func (s *Store) SetSchedules(ctx context.Context, now time.Time, rows []AgentShifts) (int, error) {
+	raw := make([][3]string, len(rows))
+	for i, r := range rows {
+		ivs := make([][2]int64, len(r.Shifts))
+		for j, sh := range r.Shifts {
+			ivs[j] = [2]int64{sh.Start.UnixMilli(), sh.End.UnixMilli()}
+		}
+		b, _ := json.Marshal(ivs)
+		raw[i] = [3]string{r.Agent, string(r.Schedule), string(b)}
 	}
-	raw, _ := json.Marshal(ivs)
-	e := 0
-	if enforce {
-		e = 1
-	}
-	res, err := s.run(ctx, setScheduleScript, now, agent, string(schedule), string(raw), e)
+	arg, _ := json.Marshal(raw)
+	res, err := s.run(ctx, setScheduleScript, now, string(arg))
 	if err != nil {
-		return false, fmt.Errorf("set schedule of %s: %w", agent, err)
+		return 0, fmt.Errorf("set %d schedules: %w", len(rows), err)
 	}
-	return num(at(res, 0)) == 1, nil
+	return int(num(at(res, 0))), nil
 }
 
 // Schedule returns an agent's stored schedule (nil when it has none).

@@ -368,7 +368,14 @@ func (r *Router) Run(ctx context.Context) error {
 			return nil
 		case <-wait.C:
 		}
-		// Move the stored shift horizon forward a few times a day.
+		// At start, apply the configuration to every agent's eligibility (the
+		// queues, strategies and enforcement may have changed since it was
+		// stored); then move the stored shift horizon forward a few times a day.
+		if extended.IsZero() {
+			if err := r.ResyncAgents(ctx); err != nil && ctx.Err() == nil {
+				r.log.Error("resync agents", "err", err)
+			}
+		}
 		if now := r.clock.Now(); now.Sub(extended) > 6*time.Hour {
 			if err := r.RefreshSchedules(ctx); err != nil && ctx.Err() == nil {
 				r.log.Error("refresh schedules", "err", err)
@@ -432,4 +439,24 @@ func (r *Router) ImportAgents(ctx context.Context, agents []workforce.Agent) (cr
 		return 0, 0, errs
 	}
 	return r.store.UpsertAgents(ctx, r.clock.Now(), specs)
+}
+
+// ResyncAgents stores every agent's profile again, in bounded batches, so
+// that eligibility follows the current configuration.
+func (r *Router) ResyncAgents(ctx context.Context) error {
+	views, err := r.Agents(ctx)
+	if err != nil {
+		return err
+	}
+	const batch = 200
+	for i := 0; i < len(views); i += batch {
+		var agents []workforce.Agent
+		for _, v := range views[i:min(i+batch, len(views))] {
+			agents = append(agents, v.Agent)
+		}
+		if _, _, err := r.ImportAgents(ctx, agents); err != nil {
+			return err
+		}
+	}
+	return nil
 }

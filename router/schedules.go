@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
 	"switchboard/queues"
+	"switchboard/validation"
 	"switchboard/workforce"
 )
 
@@ -33,26 +36,56 @@ func (r *Router) SaveSchedule(ctx context.Context, agent string, s workforce.Sch
 	if errs := s.Validate(a.TimeZone); len(errs) > 0 {
 		return ScheduleView{}, errs
 	}
-	on, err := r.storeSchedule(ctx, agent, s)
+	on, err := r.store.SetSchedules(ctx, r.clock.Now(), []queues.AgentShifts{r.shifts(agent, s)})
 	if err != nil {
 		return ScheduleView{}, err
 	}
-	return r.scheduleView(agent, s, on), nil
+	return r.scheduleView(agent, s, on == 1), nil
 }
 
-func (r *Router) storeSchedule(ctx context.Context, agent string, s workforce.Schedule) (bool, error) {
+// SaveSchedules validates many schedules, then stores them all in one step:
+// a bad one rejects them all, named by agent and field.
+func (r *Router) SaveSchedules(ctx context.Context, schedules map[string]workforce.Schedule) (int, error) {
+	var errs validation.Errors
+	if len(schedules) == 0 || len(schedules) > maxImport {
+		errs.Add("schedules", "give between 1 and %d schedules", maxImport)
+	}
+	ids := slices.Sorted(maps.Keys(schedules))
+	var rows []queues.AgentShifts
+	for _, id := range ids {
+		s := schedules[id]
+		a, err := r.store.GetAgent(ctx, id)
+		if err != nil {
+			errs.Add("schedules."+id, "no such agent")
+			continue
+		}
+		var zone string
+		if v, err := view(a); err == nil {
+			zone = v.TimeZone
+		}
+		for _, e := range s.Validate(zone) {
+			errs.Add("schedules."+id+"."+e.Field, "%s", e.Reason)
+		}
+		rows = append(rows, r.shifts(id, s))
+	}
+	if len(errs) > 0 {
+		return 0, errs
+	}
+	_, err := r.store.SetSchedules(ctx, r.clock.Now(), rows)
+	return len(rows), err
+}
+
+// shifts expands a schedule's working time over the stored horizon.
+func (r *Router) shifts(agent string, s workforce.Schedule) queues.AgentShifts {
 	now := r.clock.Now()
-	var shifts []queues.Shift
+	row := queues.AgentShifts{Agent: agent}
 	for _, iv := range s.Expand(now.Add(-24*time.Hour), now.Add(scheduleHorizon)) {
 		if iv.Activity == workforce.Work {
-			shifts = append(shifts, queues.Shift{Start: iv.Start, End: iv.End})
+			row.Shifts = append(row.Shifts, queues.Shift{Start: iv.Start, End: iv.End})
 		}
 	}
-	raw, err := json.Marshal(s)
-	if err != nil {
-		return false, err
-	}
-	return r.store.SetSchedule(ctx, now, agent, raw, shifts, r.cfg.Routing.EnforceSchedules)
+	row.Schedule, _ = json.Marshal(s)
+	return row
 }
 
 func (r *Router) scheduleView(agent string, s workforce.Schedule, on bool) ScheduleView {
@@ -103,15 +136,19 @@ func (r *Router) RefreshSchedules(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var rows []queues.AgentShifts
 	for _, a := range agents {
 		s, err := r.loadSchedule(ctx, a.ID)
 		if err != nil {
 			return err
 		}
 		if s != nil {
-			if _, err := r.storeSchedule(ctx, a.ID, *s); err != nil {
-				return err
-			}
+			rows = append(rows, r.shifts(a.ID, *s))
+		}
+	}
+	for i := 0; i < len(rows); i += 200 { // bounded work per script
+		if _, err := r.store.SetSchedules(ctx, r.clock.Now(), rows[i:min(i+200, len(rows))]); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -70,3 +70,33 @@ func TestScheduleEnforcementAndAdherence(t *testing.T) {
 		t.Fatalf("after the break: %+v", got)
 	}
 }
+
+// Enforcement per queue: off shift, an agent still takes work from a queue
+// that does not enforce schedules, and none from one that does.
+func TestEnforcementPerQueue(t *testing.T) {
+	yes := true
+	e := &env{t: t, rt: newRouter(t, func(c *config.Config) {
+		for i := range c.Queues {
+			if c.Queues[i].ID == "support-es" {
+				c.Queues[i].EnforceSchedules = &yes // globally off, on here
+			}
+		}
+	})}
+	e.ctx = t.Context()
+	if _, _, err := e.rt.SaveAgent(e.ctx, workforce.Agent{ID: "rosa", Name: "Rosa", TimeZone: "Europe/Madrid",
+		Languages: []string{"es", "en"}, Skills: map[string]int{"support": 3}, Capacity: map[string]int{"chat": 2}}); err != nil {
+		t.Fatal(err)
+	}
+	// Her shift is on Tuesdays; the clock is a Monday.
+	if _, err := e.rt.SaveSchedule(e.ctx, "rosa", workforce.Schedule{Weekly: []workforce.Shift{{Day: "tue", Start: "09:00", End: "17:00"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rt.SetPresence(e.ctx, "rosa", router.Presence{Presence: queues.Available}); err != nil {
+		t.Fatal(err)
+	}
+	es, _, _ := e.rt.CreateTask(e.ctx, router.TaskRequest{Channel: "chat", Queue: "support-es"})
+	en, _, _ := e.rt.CreateTask(e.ctx, router.TaskRequest{Channel: "chat", Queue: "support-en"})
+	if es.State != queues.Queued || en.Agent != "rosa" {
+		t.Fatalf("support-es %s (want queued), support-en to %q (want rosa)", es.State, en.Agent)
+	}
+}

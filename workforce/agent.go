@@ -130,7 +130,8 @@ func (a Agent) Eligible(cfg *config.Config) []queues.Eligibility {
 		if !ok || !speaks(a.Languages, q.Language) {
 			continue
 		}
-		out = append(out, queues.Eligibility{Queue: q.ID, Proficiency: p, Strategy: q.Strategy, Below: p < q.MinProficiency})
+		out = append(out, queues.Eligibility{Queue: q.ID, Proficiency: p, Strategy: q.Strategy, Below: p < q.MinProficiency,
+			Enforce: cfg.EnforceSchedules(q)})
 	}
 	return out
 }

@@ -155,8 +155,24 @@ local function load_of(a, ch)
   return tonumber(a['load:' .. ch] or '0')
 end
 
-local function can_take(a, ch)
-  if a.presence ~= 'available' or a.off_shift == '1' then
+-- entry finds the agent's eligibility entry for a queue.
+local function entry(a, q)
+  for _, e in ipairs(a.qs) do
+    if e.q == q then
+      return e
+    end
+  end
+  return nil
+end
+
+-- can_take reports whether the agent can take a contact of channel ch now for
+-- the queue of eligibility entry e: off shift, only queues that do not
+-- enforce schedules (e.e false) still reach it (no entry: enforced).
+local function can_take(a, ch, e)
+  if a.presence ~= 'available' then
+    return false
+  end
+  if a.off_shift == '1' and (not e or e.e) then
     return false
   end
   if load_of(a, ch) >= tonumber(a.cap[ch] or 0) then
@@ -201,7 +217,7 @@ local function refresh_agent(a)
   for _, e in ipairs(a.qs) do
     for ch, _ in pairs(a.cap) do
       local k = avail_key(e, ch)
-      if can_take(a, ch) then
+      if can_take(a, ch, e) then
         redis.call('ZADD', k, n2s(agent_score(a, e)), a.id)
       else
         redis.call('ZREM', k, a.id)
@@ -491,7 +507,7 @@ local function route_task(t)
   if t.pref and t.pref ~= '' and NOW < tonumber(t.pref_until or '0') then
     if redis.call('ZSCORE', avail, t.pref) and skipped_until(t.skip, t.pref) <= NOW then
       local a = load_agent(t.pref)
-      if a and can_take(a, t.channel) then
+      if a and can_take(a, t.channel, entry(a, t.queue)) then
         reserve(t, a)
         return a
       end
@@ -503,22 +519,22 @@ local function route_task(t)
   -- of agents below it, most proficient level first.
   local sets = {}
   for _, q in ipairs(task_queues(t)) do
-    sets[#sets + 1] = key('q', q, t.channel, 'avail')
+    sets[#sets + 1] = {key('q', q, t.channel, 'avail'), q}
   end
   local floor = tonumber(t.min_prof or '')
   if floor then
     for level = 4, floor, -1 do
       for _, q in ipairs(task_queues(t)) do
-        sets[#sets + 1] = key('q', q, t.channel, 'avail', 'p' .. level)
+        sets[#sets + 1] = {key('q', q, t.channel, 'avail', 'p' .. level), q}
       end
     end
   end
   for _, set in ipairs(sets) do
-    avail = set
+    avail = set[1]
     for _, id in ipairs(redis.call('ZRANGE', avail, 0, SCAN - 1)) do
       if skipped_until(t.skip, id) <= NOW then
         local a = load_agent(id)
-        if a and can_take(a, t.channel) then
+        if a and can_take(a, t.channel, entry(a, set[2])) then
           reserve(t, a)
           return a
         end
@@ -550,7 +566,7 @@ local function route_agent(a)
     local best, best_score
     for _, e in ipairs(a.qs) do
       for ch, _ in pairs(a.cap) do
-        if can_take(a, ch) then
+        if can_take(a, ch, e) then
           local heads = redis.call('ZRANGE', key('q', e.q, ch, 'waiting'), 0, SCAN - 1, 'WITHSCORES')
           for i = 1, #heads, 2 do
             local sc = tonumber(heads[i + 1])
@@ -735,11 +751,6 @@ end
 local function apply_shift(a)
   local k = key('agent', a.id, 'shifts')
   redis.call('ZREM', key('timers'), 'shift|' .. a.id)
-  if a.enforce ~= '1' then
-    aset(a, 'off_shift', '0')
-    refresh_agent(a)
-    return 1, route_agent(a)
-  end
   local on, nxt = false, nil
   local cur = redis.call('ZREVRANGEBYSCORE', k, n2s(NOW), '-inf', 'LIMIT', 0, 1)
   if #cur > 0 then

@@ -1,20 +1,26 @@
 -- set_schedule: store an agent's schedule and its working intervals (breaks
--- excluded) for the coming days, and apply it now: when schedules are
--- enforced an agent off shift (or on a break) gets no new offers, and a timer
--- at the next boundary switches it again.
--- ARGV[ARG..]: agent id, schedule json, intervals json [[start ms, end ms], ...],
---   enforce (0|1)
--- Returns {"ok", on shift (0|1), offers made}.
-local a = load_agent(ARGV[ARG])
-if not a then
-  return {'agent_not_found', ARGV[ARG]}
+-- excluded) for the coming days, and apply it now: off shift (or on a break)
+-- the agent gets no new offers from queues that enforce schedules, and a
+-- timer at the next boundary switches it again.
+-- ARGV[ARG..]: json [[agent id, schedule json, intervals json [[start ms, end ms], ...]], ...]
+-- Every agent must exist; the whole list is applied or none of it.
+-- Returns {"ok", agents on shift now, offers made}.
+local rows = cjson.decode(ARGV[ARG])
+for _, row in ipairs(rows) do
+  if redis.call('EXISTS', key('agent', row[1])) == 0 then
+    return {'agent_not_found', row[1]}
+  end
 end
-local k = key('agent', a.id, 'shifts')
-redis.call('DEL', k)
-for _, iv in ipairs(cjson.decode(ARGV[ARG + 2])) do
-  redis.call('ZADD', k, n2s(iv[1]), n2s(iv[1]) .. ':' .. n2s(iv[2]))
+local on_shift, made = 0, 0
+for _, row in ipairs(rows) do
+  local a = load_agent(row[1])
+  local k = key('agent', a.id, 'shifts')
+  redis.call('DEL', k)
+  for _, iv in ipairs(cjson.decode(row[3])) do
+    redis.call('ZADD', k, n2s(iv[1]), n2s(iv[1]) .. ':' .. n2s(iv[2]))
+  end
+  redis.call('HSET', key('agent', a.id), 'schedule', row[2])
+  local on, m = apply_shift(a)
+  on_shift, made = on_shift + on, made + m
 end
-redis.call('HSET', key('agent', a.id), 'schedule', ARGV[ARG + 1], 'enforce', ARGV[ARG + 3])
-a.enforce = ARGV[ARG + 3]
-local on, made = apply_shift(a)
-return {'ok', on, made}
+return {'ok', on_shift, made}

@@ -23,7 +23,7 @@ if to_agent ~= '' then
   if not target then
     return {'agent_not_found', to_agent}
   end
-  if not can_take(target, t.channel) then
+  if not can_take(target, t.channel, entry(target, t.queue)) then
     return {'agent_unavailable', to_agent}
   end
 end
