@@ -60,9 +60,9 @@ type AgentState struct {
 	Tasks      []string        `json:"tasks"`
 }
 
-// UpsertAgent creates or replaces an agent. It returns whether it was created
-// and how many offers routing made as a result.
-func (s *Store) UpsertAgent(ctx context.Context, now time.Time, a AgentSpec) (created bool, offers int, err error) {
+// args are what the upsert scripts take for one agent: id, profile, and
+// eligibility, capacity and voice blocks as JSON (never null).
+func (a AgentSpec) args() [5]string {
 	queues, _ := json.Marshal(nonNil(a.Queues))
 	caps := a.Capacity
 	if caps == nil {
@@ -70,7 +70,14 @@ func (s *Store) UpsertAgent(ctx context.Context, now time.Time, a AgentSpec) (cr
 	}
 	capsJSON, _ := json.Marshal(caps)
 	blocks, _ := json.Marshal(nonNil(a.VoiceBlocks))
-	res, err := s.run(ctx, upsertAgentScript, now, a.ID, string(a.Profile), string(queues), string(capsJSON), string(blocks))
+	return [5]string{a.ID, string(a.Profile), string(queues), string(capsJSON), string(blocks)}
+}
+
+// UpsertAgent creates or replaces an agent. It returns whether it was created
+// and how many offers routing made as a result.
+func (s *Store) UpsertAgent(ctx context.Context, now time.Time, a AgentSpec) (created bool, offers int, err error) {
+	args := a.args()
+	res, err := s.run(ctx, upsertAgentScript, now, args[0], args[1], args[2], args[3], args[4])
 	if err != nil {
 		return false, 0, fmt.Errorf("upsert agent %s: %w", a.ID, err)
 	}
@@ -82,14 +89,7 @@ func (s *Store) UpsertAgent(ctx context.Context, now time.Time, a AgentSpec) (cr
 func (s *Store) UpsertAgents(ctx context.Context, now time.Time, specs []AgentSpec) (created, updated int, err error) {
 	rows := make([][5]string, len(specs))
 	for i, a := range specs {
-		queues, _ := json.Marshal(nonNil(a.Queues))
-		caps := a.Capacity
-		if caps == nil {
-			caps = map[string]int{}
-		}
-		capsJSON, _ := json.Marshal(caps)
-		blocks, _ := json.Marshal(nonNil(a.VoiceBlocks))
-		rows[i] = [5]string{a.ID, string(a.Profile), string(queues), string(capsJSON), string(blocks)}
+		rows[i] = a.args()
 	}
 	raw, _ := json.Marshal(rows)
 	res, err := s.run(ctx, upsertAgentsScript, now, string(raw))

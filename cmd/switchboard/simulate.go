@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"switchboard/sim"
 )
@@ -19,20 +18,9 @@ func simulate(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	in := stdin
-	if fs.NArg() == 1 {
-		f, err := os.Open(fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	}
 	var sc sim.Scenario
-	dec := json.NewDecoder(in)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sc); err != nil {
-		return fmt.Errorf("read the scenario: %w", err)
+	if err := readJSON(fs, stdin, "scenario", &sc); err != nil {
+		return err
 	}
 	cfg, _, err := loadConfig(*path)
 	if err != nil {

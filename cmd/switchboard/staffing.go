@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"switchboard/validation"
@@ -21,20 +20,9 @@ func staffing(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	in := stdin
-	if fs.NArg() == 1 {
-		f, err := os.Open(fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	}
 	var req workforce.StaffingRequest
-	dec := json.NewDecoder(in)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return fmt.Errorf("read the staffing request: %w", err)
+	if err := readJSON(fs, stdin, "staffing request", &req); err != nil {
+		return err
 	}
 	resp, err := workforce.Staff(req)
 	var errs validation.Errors
