@@ -3,6 +3,7 @@ package calendar
 import (
 	"testing"
 	"time"
+	_ "time/tzdata" // the test's zones, whatever the machine has
 )
 
 func cal(t *testing.T, zone string, weekdays []string, holidays []string, special map[string][]string) *Calendar {

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"time"
+	_ "time/tzdata" // IANA zones of agents, queues and schedules work without a system zoneinfo
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/language"
