@@ -423,3 +423,22 @@ func TestBulkSchedules(t *testing.T) {
 		t.Fatal("ana not on shift")
 	}
 }
+
+func TestOutOfAdherenceGauge(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, anaJSON)
+	body := string(in.must(http.StatusOK, "GET", "/metrics", "", "").body)
+	if !strings.Contains(body, "switchboard_agents_out_of_adherence 0\n") {
+		t.Fatalf("no schedule, nobody out: %s", grep(body, "adherence"))
+	}
+	// Scheduled now (Monday 10:00 in Madrid) but offline: out of adherence;
+	// once available, in.
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/schedule", "sb_planner_dev", `{"weekly":[{"day":"mon","start":"09:00","end":"17:00"}]}`)
+	if body := string(in.must(http.StatusOK, "GET", "/metrics", "", "").body); !strings.Contains(body, "switchboard_agents_out_of_adherence 1\n") {
+		t.Fatalf("offline on shift: %s", grep(body, "adherence"))
+	}
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"available"}`)
+	if body := string(in.must(http.StatusOK, "GET", "/metrics", "", "").body); !strings.Contains(body, "switchboard_agents_out_of_adherence 0\n") {
+		t.Fatalf("available on shift: %s", grep(body, "adherence"))
+	}
+}

@@ -208,7 +208,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 type Figures interface {
 	Queues(ctx context.Context, only string) ([]router.QueueView, error)
 	PresenceCounts(ctx context.Context) (map[string]int64, error)
-	Adherence(ctx context.Context) ([]router.AdherenceRow, error)
+	OutOfAdherence(ctx context.Context) (int, error)
 }
 
 // Collector reads live queue and presence figures from Redis at scrape time.
@@ -284,13 +284,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for p, n := range presence {
 		gauge(c.agents, float64(n), p)
 	}
-	if rows, err := c.figures.Adherence(ctx); err == nil {
-		out := 0
-		for _, r := range rows {
-			if !r.InAdherence {
-				out++
-			}
-		}
+	if out, err := c.figures.OutOfAdherence(ctx); err == nil {
 		gauge(c.outOfAdherence, float64(out))
 	}
 }

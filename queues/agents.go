@@ -56,7 +56,8 @@ type AgentState struct {
 	Capacity   map[string]int  `json:"-"`
 	Queues     []string        `json:"queues"`
 	Missed     int             `json:"missed_offers"`
-	OnShift    bool            `json:"on_shift"` // false only when an enforced schedule says off
+	OnShift    bool            `json:"on_shift"`  // false when the agent's schedule says off or on a break
+	Scheduled  bool            `json:"scheduled"` // the agent has a schedule
 	Tasks      []string        `json:"tasks"`
 }
 
@@ -170,6 +171,7 @@ func (s *Store) getAgents(ctx context.Context, ids []string) ([]AgentState, erro
 		}
 		st.Missed, _ = strconv.Atoi(h["missed"])
 		st.OnShift = h["off_shift"] != "1"
+		st.Scheduled = h["off_shift"] != ""
 		_ = json.Unmarshal([]byte(h["caps"]), &st.Capacity)
 		var elig []Eligibility
 		_ = json.Unmarshal([]byte(h["queues"]), &elig)

@@ -154,6 +154,22 @@ func (r *Router) RefreshSchedules(ctx context.Context) error {
 	return nil
 }
 
+// OutOfAdherence counts the scheduled agents whose presence does not match
+// their schedule now, from the agents' state alone (one read of all agents).
+func (r *Router) OutOfAdherence(ctx context.Context) (int, error) {
+	agents, err := r.store.ListAgents(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range agents {
+		if a.Scheduled && a.OnShift != working(a.Presence) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // AdherenceRow compares an agent's schedule with what the agent did today
 // (since midnight in the agent's zone): scheduled to work and available (or
 // in after-call work), or not scheduled and not available, is in adherence.
