@@ -160,13 +160,24 @@ func (c *Consumer) Drain(ctx context.Context) (int, error) {
 	return c.read(ctx, -1)
 }
 
+// orphanAge is how long an event read by another replica may stay
+// unacknowledged before this one counts it: that replica has stopped.
+const orphanAge = time.Minute
+
 func (c *Consumer) read(ctx context.Context, block time.Duration) (int, error) {
 	if err := c.Store.EnsureGroup(ctx, Group); err != nil {
 		return 0, err
 	}
 	total := 0
-	for {
-		evs, err := c.Store.ReadGroup(ctx, Group, c.Name, max(c.MaxBatch, 100), block)
+	for claim := true; ; claim = false {
+		var evs []queues.Event
+		var err error
+		if claim {
+			evs, err = c.Store.Claim(ctx, Group, c.Name, orphanAge, max(c.MaxBatch, 100))
+		}
+		if err == nil && len(evs) == 0 {
+			evs, err = c.Store.ReadGroup(ctx, Group, c.Name, max(c.MaxBatch, 100), block)
+		}
 		if err != nil {
 			return total, err
 		}

@@ -196,3 +196,18 @@ func (s *Store) DeadLetter(ctx context.Context, subscriber string, entry []byte)
 func (s *Store) DeadLetters(ctx context.Context, subscriber string) ([]string, error) {
 	return s.rdb.LRange(ctx, s.key("webhook", subscriber, "dead"), 0, -1).Result()
 }
+
+// Claim takes over events that another consumer of group read but did not
+// acknowledge within minIdle (a replica that stopped), up to count of them.
+func (s *Store) Claim(ctx context.Context, group, consumer string, minIdle time.Duration, count int64) ([]Event, error) {
+	msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+		Stream: s.eventsKey(), Group: group, Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: count,
+	}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim for %s: %w", group, err)
+	}
+	return toEvents(msgs), nil
+}
