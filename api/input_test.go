@@ -442,3 +442,11 @@ func TestOutOfAdherenceGauge(t *testing.T) {
 		t.Fatalf("available on shift: %s", grep(body, "adherence"))
 	}
 }
+
+func TestTwilioNotConfigured(t *testing.T) {
+	in := newInstance(t, "", nil)
+	r := in.do("POST", "/webhooks/twilio/voice", "", "CallSid=CA1")
+	if r.status != http.StatusNotFound || !strings.Contains(string(r.body), "TWILIO_AUTH_TOKEN") {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+}

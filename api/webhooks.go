@@ -45,6 +45,11 @@ func (s *Server) webhookRoutes(e *gin.Engine) {
 		tw.POST("/voice/callback", s.twilioForm(kindCallback, s.twilioCallback))
 		tw.POST("/messaging", s.twilioForm(kindMessaging, s.twilioMessaging))
 		tw.POST("/messaging/status", s.twilioForm(kindMessageStatus, s.twilioMessageStatus))
+	} else {
+		e.Any("/webhooks/twilio/*path", func(c *gin.Context) {
+			problem(c, http.StatusNotFound, "Twilio is not configured: set twilio.account_sid and TWILIO_AUTH_TOKEN",
+				validation.Error{Field: "twilio.account_sid", Reason: "not set"})
+		})
 	}
 	e.POST("/webhooks/generic/:source", s.generic)
 }
