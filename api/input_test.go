@@ -450,3 +450,24 @@ func TestTwilioNotConfigured(t *testing.T) {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 }
+
+// The center as it stands: stored forecast, scheduled agents.
+func TestSimulateTheCenter(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, `{"id":"en1","name":"E","time_zone":"UTC","languages":["en"],"skills":{"support":3}}`)
+	in.must(http.StatusOK, "PUT", "/v1/agents/en1/schedule", "sb_planner_dev", `{"weekly":[{"day":"mon","start":"00:00","end":"23:59"}]}`)
+	in.must(http.StatusOK, "PUT", "/v1/forecast", "sb_planner_dev", `{"rows":[
+		{"queue":"support-en","channel":"voice","start":"2026-03-02T10:00:00Z","minutes":60,"contacts":6,"aht_seconds":120}]}`)
+	var rep struct {
+		Contacts int
+		Totals   []struct{ Queue string }
+	}
+	in.must(http.StatusOK, "POST", "/v1/simulations?center=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&interval=60",
+		"sb_planner_dev", `{"seed":9,"answer_within_seconds":30}`).decode(t, &rep)
+	if rep.Contacts == 0 || len(rep.Totals) != 1 || rep.Totals[0].Queue != "support-en" {
+		t.Fatalf("report %+v", rep)
+	}
+	if r := in.do("POST", "/v1/simulations?center=fax", "sb_planner_dev", ""); r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"center"`) {
+		t.Fatalf("bad channel: %d %s", r.status, r.body)
+	}
+}

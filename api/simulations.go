@@ -15,9 +15,29 @@ const maxSimulatedContacts = 50000
 
 // simulation runs a what-if scenario on the real engine, in a workspace of
 // its own, and answers with its report.
+//
+// With ?center=voice&from=&to= it simulates the center as it stands instead:
+// the stored forecasts and the scheduled agents, overridden by any scenario
+// fields given in the body (patience, answer time, handle-time model, seed).
 func (s *Server) simulation(c *gin.Context) {
 	var sc sim.Scenario
-	if !bind(c, &sc, false) {
+	if ch := c.Query("center"); ch != "" {
+		var errs validation.Errors
+		q := s.planQuery(c, &errs)
+		if _, ok := s.cfg.Channels[ch]; !ok {
+			errs.Add("center", "unknown channel %q", ch)
+		}
+		if len(errs) > 0 {
+			fail(c, errs)
+			return
+		}
+		var err error
+		if sc, err = sim.FromCenter(c.Request.Context(), s.router, s.cfg, ch, q.from, q.to, q.minutes); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	if !bind(c, &sc, c.Query("center") != "") {
 		return
 	}
 	expected := 0.0

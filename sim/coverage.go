@@ -10,17 +10,15 @@ import (
 	"switchboard/router"
 )
 
-// EffectiveAgents simulates a channel's forecast demand on every queue with
-// the scheduled agents and their schedules, and returns, for one queue, the agents
-// it effectively had per interval start: multi-skill agents count for the
-// share of their time the simulation shows them spending there.
-func EffectiveAgents(ctx context.Context, rt *router.Router, rdb redis.UniversalClient, cfg *config.Config,
-	queue, channel string, from, to time.Time, minutes int) (map[time.Time]float64, error) {
+// FromCenter builds a scenario of the center as it stands: every queue's
+// forecast for a channel between from and to (uploaded, or the seasonal
+// average) and the scheduled agents with that channel, with their schedules.
+func FromCenter(ctx context.Context, rt *router.Router, cfg *config.Config, channel string, from, to time.Time, minutes int) (Scenario, error) {
 	sc := Scenario{Start: from, Minutes: minutes, Seed: 1}
 	for _, q := range cfg.Queues {
 		rows, err := rt.Forecast(ctx, q.ID, channel, from, to, minutes, 4)
 		if err != nil {
-			return nil, err
+			return Scenario{}, err
 		}
 		d := Demand{Queue: q.ID, Channel: channel, AHTSeconds: 1}
 		var weighted, contacts float64
@@ -29,7 +27,7 @@ func EffectiveAgents(ctx context.Context, rt *router.Router, rdb redis.Universal
 			weighted += r.Contacts * r.AHTSeconds
 			contacts += r.Contacts
 		}
-		if contacts == 0 {
+		if contacts == 0 || weighted == 0 {
 			continue
 		}
 		d.AHTSeconds = weighted / contacts
@@ -37,7 +35,7 @@ func EffectiveAgents(ctx context.Context, rt *router.Router, rdb redis.Universal
 	}
 	agents, err := rt.Agents(ctx)
 	if err != nil {
-		return nil, err
+		return Scenario{}, err
 	}
 	for _, a := range agents {
 		if a.Capacity[channel] == 0 {
@@ -45,12 +43,25 @@ func EffectiveAgents(ctx context.Context, rt *router.Router, rdb redis.Universal
 		}
 		s, err := rt.AgentSchedule(ctx, a.ID)
 		if err != nil {
-			return nil, err
+			return Scenario{}, err
 		}
 		if s == nil {
-			continue // coverage counts scheduled agents only
+			continue // the center's staffing is its scheduled agents
 		}
 		sc.Agents = append(sc.Agents, SimAgent{Agent: a.Agent, Schedule: s})
+	}
+	return sc, nil
+}
+
+// EffectiveAgents simulates the center as it stands (FromCenter) and returns,
+// for one queue, the agents it effectively had per interval start:
+// multi-skill agents count for the share of their time the simulation shows
+// them spending there.
+func EffectiveAgents(ctx context.Context, rt *router.Router, rdb redis.UniversalClient, cfg *config.Config,
+	queue, channel string, from, to time.Time, minutes int) (map[time.Time]float64, error) {
+	sc, err := FromCenter(ctx, rt, cfg, channel, from, to, minutes)
+	if err != nil {
+		return nil, err
 	}
 	out := map[time.Time]float64{}
 	if len(sc.Demand) == 0 || len(sc.Agents) == 0 {
