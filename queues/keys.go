@@ -1,5 +1,7 @@
 package queues
 
+import "context"
+
 // Every Redis key Switchboard uses is built here (and, for scripts, by key() in
 // lua/lib.lua from the same prefix). The {workspace} hash tag keeps all keys of
 // a workspace in one cluster slot, so every script touches one slot.
@@ -29,3 +31,23 @@ func (s *Store) ageKey(q, ch string) string      { return s.key("q", q, ch, "age
 func (s *Store) availKey(q, ch string) string    { return s.key("q", q, ch, "avail") }
 func (s *Store) timersKey() string               { return s.key("timers") }
 func (s *Store) eventsKey() string               { return s.key("events") }
+
+// DropWorkspace deletes every key of the store's workspace (simulations and
+// benchmarks run in workspaces of their own and remove them afterwards).
+func (s *Store) DropWorkspace(ctx context.Context) error {
+	var cursor uint64
+	for {
+		keys, next, err := s.rdb.Scan(ctx, cursor, s.prefix+"*", 1000).Result()
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			if err := s.rdb.Del(ctx, keys...).Err(); err != nil {
+				return err
+			}
+		}
+		if cursor = next; cursor == 0 {
+			return nil
+		}
+	}
+}

@@ -178,7 +178,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 	// Escalation and SLA timers run as in production; a simulated agent never
 	// misses an offer, so offer timeouts do not occur.
 	store := queues.New(rdb, cfg.Workspace, router.SettingsFrom(&cfg))
-	defer cleanup(context.WithoutCancel(ctx), rdb, queues.Prefix(cfg.Workspace))
+	defer func() { _ = store.DropWorkspace(context.WithoutCancel(ctx)) }()
 	clk := clock.NewManual(sc.Start)
 	rt := router.New(&cfg, store, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
@@ -498,23 +498,6 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// cleanup deletes the simulation's workspace.
-func cleanup(ctx context.Context, rdb redis.UniversalClient, prefix string) {
-	var cursor uint64
-	for {
-		keys, next, err := rdb.Scan(ctx, cursor, prefix+"*", 1000).Result()
-		if err != nil {
-			return
-		}
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-		if cursor = next; cursor == 0 {
-			return
-		}
-	}
 }
 
 type span struct {

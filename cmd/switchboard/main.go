@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return staffing(args, os.Stdin, stdout, stderr)
 	case "simulate":
 		return simulate(ctx, args, os.Stdin, stdout, stderr)
+	case "bench":
+		return bench(ctx, args, stdout, stderr)
 	case "help":
 		usage(stdout)
 		return nil
@@ -64,6 +66,7 @@ func usage(w io.Writer) {
   switchboard check-config FILE          check a configuration file and list every error
   switchboard staffing [FILE]            agents needed per queue and interval (Erlang C and A); JSON request from FILE or stdin
   switchboard simulate [FILE]            what-if simulation on the real engine (REDIS_URL or embedded); JSON scenario from FILE or stdin
+  switchboard bench [-agents N] [-waiting N] [-n N]   time routing decisions on REDIS_URL (or embedded), in a workspace removed afterwards
 `)
 }
 

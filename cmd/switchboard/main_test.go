@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"switchboard/config"
 	"switchboard/internal/redistest"
@@ -118,5 +121,47 @@ func TestServeRefusesUnreachableRedis(t *testing.T) {
 	err := run(context.Background(), []string{"serve"}, &logs, &logs)
 	if err == nil || !strings.Contains(err.Error(), "redis at 127.0.0.1:1") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// The planning commands, run as a user would on the shipped examples.
+func TestPlanningCommands(t *testing.T) {
+	t.Setenv("REDIS_URL", fmt.Sprintf("redis://%s/5", redistest.Addr()))
+	t.Setenv("SWITCHBOARD_CONFIG", "")
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"staffing", "--csv", "../../examples/staffing.json"}, &out, &errOut); err != nil {
+		t.Fatalf("staffing: %v %s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "support-en,2026-03-02T14:00:00Z,30,100.0000,180.0000,10.0000,13.0475,14,19,0.8884") {
+		t.Fatalf("staffing:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"simulate", "../../examples/simulation-bilingual.json"}, &out, &errOut); err != nil {
+		t.Fatalf("simulate: %v %s", err, errOut.String())
+	}
+	var rep struct {
+		Contacts int
+		Totals   []struct {
+			Queue        string
+			ServiceLevel float64 `json:"service_level"`
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Contacts != 2197 || len(rep.Totals) != 2 ||
+		fmt.Sprintf("%.4f %.4f", rep.Totals[0].ServiceLevel, rep.Totals[1].ServiceLevel) != "0.7527 0.5433" {
+		t.Fatalf("simulate: %+v %v", rep, err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"bench", "-agents", "20", "-waiting", "50", "-n", "30"}, &out, &errOut); err != nil {
+		t.Fatalf("bench: %v %s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), `"route_on_arrival"`) || !strings.Contains(out.String(), `"decisions": 30`) {
+		t.Fatalf("bench:\n%s", out.String())
+	}
+	// Both commands remove their workspaces from database 5, where they ran.
+	db5 := redis.NewClient(&redis.Options{Addr: redistest.Addr(), DB: 5})
+	defer db5.Close()
+	if keys, err := db5.Keys(ctx, "*").Result(); err != nil || len(keys) != 0 {
+		t.Fatalf("left %d keys (%v)", len(keys), err)
 	}
 }
