@@ -283,3 +283,29 @@ func TestEscalationLowersMinimumProficiency(t *testing.T) {
 		t.Fatalf("not routed to lea on availability: %+v", got)
 	}
 }
+
+// A step that falls due while the task is being offered still applies: when
+// the offer times out, the task goes back with the raised priority.
+func TestEscalationWhileOffered(t *testing.T) {
+	e := newEnv(t)
+	e.ctx = t.Context()
+	got, err := e.rt.Ingest(e.ctx, router.Inbound{Source: "twilio", Channel: "voice", EventID: "CA9", To: "+34910000000",
+		Identity: "phone:+34600111299", Region: "ES"})
+	if err != nil || got.Task.Queue != "billing-es" {
+		t.Fatalf("%+v %v", got.Task, err)
+	}
+	e.at(40 * time.Second)
+	// A Spanish billing agent arrives at 40 s: the call rings (15 s offer).
+	e.agent("lola", map[string]int{"billing": 3}, "es")
+	if tk, _ := e.rt.Task(e.ctx, got.Task.ID); tk.State != queues.Reserved {
+		t.Fatalf("not offered: %+v", tk)
+	}
+	e.at(5 * time.Second) // 45 s: the raise-priority step, during the offer
+	if tk, _ := e.rt.Task(e.ctx, got.Task.ID); tk.Priority != 10 || tk.State != queues.Reserved {
+		t.Fatalf("step during the offer: priority %d, state %s", tk.Priority, tk.State)
+	}
+	e.at(10 * time.Second) // the offer times out: back in the queue, priority kept
+	if tk, _ := e.rt.Task(e.ctx, got.Task.ID); tk.Priority != 10 || tk.State != queues.Queued {
+		t.Fatalf("after the timeout: priority %d, state %s", tk.Priority, tk.State)
+	}
+}

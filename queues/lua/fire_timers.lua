@@ -40,7 +40,9 @@ for _, m in ipairs(due) do
   elseif kind == 'esc' then
     local tid, i = string.match(id, '^(.+)|(%d+)$')
     local t = load_task(tid)
-    if t and t.state == 'queued' then
+    -- A task being offered escalates too: if the offer fails, it goes back
+    -- to its queues with the step applied.
+    if t and (t.state == 'queued' or t.state == 'reserved') then
       escs = escs + 1
       made = made + apply_step(t, tonumber(i))
     end
