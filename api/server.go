@@ -108,7 +108,9 @@ func New(o Options) http.Handler {
 	v1.POST("/offers/:id/reject", allow(config.RoleSupervisor, config.RoleAgent), s.rejectOffer)
 	v1.GET("/tasks/:id/messages", allow(append(staff, config.RoleAgent)...), s.listMessages)
 	v1.POST("/tasks/:id/messages", allow(config.RoleSupervisor, config.RoleAgent), s.postMessage)
-	v1.GET("/customers/:id/timeline", allow(append(staff, config.RoleAgent)...), s.customerTimeline)
+	// Agents see their customer's last contacts in each offer; whole
+	// timelines are for staff.
+	v1.GET("/customers/:id/timeline", allow(staff...), s.customerTimeline)
 	v1.GET("/queues", allow(staff...), s.listQueues)
 	v1.GET("/queues/:id", allow(staff...), s.getQueue)
 	v1.POST("/staffing", allow(staff...), s.staffing)

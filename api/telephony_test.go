@@ -227,7 +227,8 @@ func TestVoiceThenWhatsAppEndToEnd(t *testing.T) {
 	var task queues.Task
 	in.must(http.StatusOK, "GET", "/v1/tasks/"+wa.TaskID, anaKey, "").decode(t, &task)
 	var cu queues.Customer
-	in.must(http.StatusOK, "GET", "/v1/customers/"+task.CustomerID+"/timeline", adminKey, "").decode(t, &cu)
+	in.must(http.StatusOK, "GET", "/v1/customers/"+task.CustomerID+"/timeline", "sb_supervisor_dev", "").decode(t, &cu)
+	in.must(http.StatusForbidden, "GET", "/v1/customers/"+task.CustomerID+"/timeline", anaKey, "")
 	if len(cu.Timeline) != 2 || cu.Timeline[0].Channel != "whatsapp" || cu.Timeline[1].Channel != "voice" ||
 		len(cu.Identities) != 1 || cu.Identities[0] != "phone:"+callerPhone || cu.Name != "Lucía" {
 		t.Fatalf("timeline %+v", cu)
