@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -260,24 +259,16 @@ func TestForecastUploadAndCoverageOverHTTP(t *testing.T) {
 	csvBody := "queue,channel,start,minutes,contacts,aht_seconds\n" +
 		"support-es,voice,2026-03-02T10:00:00Z,30,100,180\n" +
 		"support-es,voice,2026-03-02T10:30:00Z,30,60,180\n"
-	req, _ := http.NewRequest("PUT", in.srv.URL+"/v1/forecast", strings.NewReader(csvBody))
-	req.Header.Set("Authorization", "Bearer sb_planner_dev")
-	req.Header.Set("Content-Type", "text/csv")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("upload: %v %v", res.StatusCode, err)
+	upload := func(body string) response {
+		return in.request("PUT", "/v1/forecast", body, "Authorization", "Bearer sb_planner_dev", "Content-Type", "text/csv")
 	}
-	res.Body.Close()
+	if r := upload(csvBody); r.status != http.StatusOK {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
 	before := in.snapshot()
 	bad := "queue,channel,start,minutes,contacts,aht_seconds\nsupport-es,voice,2026-03-02T11:00:00Z,30,50,180\nsupport-xx,voice,yesterday,30,1,1\n"
-	req, _ = http.NewRequest("PUT", in.srv.URL+"/v1/forecast", strings.NewReader(bad))
-	req.Header.Set("Authorization", "Bearer sb_planner_dev")
-	req.Header.Set("Content-Type", "text/csv")
-	res, _ = http.DefaultClient.Do(req)
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), `"field":"rows[1].start"`) {
-		t.Fatalf("bad upload: %d %s", res.StatusCode, body)
+	if r := upload(bad); r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"rows[1].start"`) {
+		t.Fatalf("bad upload: %d %s", r.status, r.body)
 	}
 	if !reflect.DeepEqual(before, in.snapshot()) {
 		t.Fatal("a refused upload stored rows")
@@ -324,16 +315,7 @@ func TestSimulationOverHTTP(t *testing.T) {
 func TestBulkAgentsCSV(t *testing.T) {
 	in := newInstance(t, "", nil)
 	put := func(ct, body string) response {
-		req, _ := http.NewRequest("PUT", in.srv.URL+"/v1/agents", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer sb_planner_dev")
-		req.Header.Set("Content-Type", ct)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return response{status: res.StatusCode, header: res.Header, body: b}
+		return in.request("PUT", "/v1/agents", body, "Authorization", "Bearer sb_planner_dev", "Content-Type", ct)
 	}
 	good := "id,name,time_zone,languages,skills,capacity,voice_blocks,contact\n" +
 		"ana,Ana Silva,Europe/Madrid,en;es,billing:2;support:4,chat:3;voice:1,,client:ana\n" +

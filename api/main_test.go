@@ -126,14 +126,26 @@ func (r response) decode(t *testing.T, v any) {
 
 func (in *instance) do(method, path, key, body string) response {
 	in.t.Helper()
+	auth := ""
+	if key != "" {
+		auth = "Bearer " + key
+	}
+	return in.request(method, path, body, "Authorization", auth, "Content-Type", "application/json")
+}
+
+// request sends a request with headers given as name, value pairs (an empty
+// value leaves the header out).
+func (in *instance) request(method, path, body string, headers ...string) response {
+	in.t.Helper()
 	req, err := http.NewRequest(method, in.srv.URL+path, strings.NewReader(body))
 	if err != nil {
 		in.t.Fatal(err)
 	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] != "" {
+			req.Header.Set(headers[i], headers[i+1])
+		}
 	}
-	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		in.t.Fatal(err)
@@ -141,6 +153,12 @@ func (in *instance) do(method, path, key, body string) response {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// generic posts a generic webhook body to path, signed with secret at time at.
+func (in *instance) generic(path, body, secret string, at time.Time) response {
+	in.t.Helper()
+	return in.request("POST", path, body, telephony.SignatureHeader, telephony.Sign(secret, []byte(body), at))
 }
 
 // must performs a request and fails the test unless it answers want.

@@ -91,18 +91,7 @@ func (in *instance) twilioPost(path string, form url.Values) response {
 
 func (in *instance) signedForm(path string, form url.Values, sig string) response {
 	in.t.Helper()
-	req, _ := http.NewRequest("POST", in.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if sig != "" {
-		req.Header.Set("X-Twilio-Signature", sig)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		in.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	return in.request("POST", path, form.Encode(), "Content-Type", "application/x-www-form-urlencoded", "X-Twilio-Signature", sig)
 }
 
 func callForm(sid string) url.Values {
@@ -337,15 +326,8 @@ func TestWebhookSignaturesRefused(t *testing.T) {
 		"generic wrong secret": telephony.Sign("not-the-webchat-secret", body, in.clock.Now()),
 		"generic stale":        telephony.Sign("dev-webchat-secret-change-me", body, in.clock.Now().Add(-10*time.Minute)),
 	} {
-		req, _ := http.NewRequest("POST", in.srv.URL+"/webhooks/generic/webchat", strings.NewReader(string(body)))
-		req.Header.Set(telephony.SignatureHeader, sig)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusForbidden {
-			t.Errorf("%s: %d", name, res.StatusCode)
+		if r := in.request("POST", "/webhooks/generic/webchat", string(body), telephony.SignatureHeader, sig); r.status != http.StatusForbidden {
+			t.Errorf("%s: %d", name, r.status)
 		}
 	}
 	if after := in.snapshot(); len(after) != len(before) {
@@ -439,21 +421,12 @@ func TestIVRChoosesLanguageThenSkill(t *testing.T) {
 func TestWebhookBadInputChangesNothing(t *testing.T) {
 	tw := newFakeTwilio(t)
 	in := newInstance(t, "", nil, withTwilio(tw))
-	post := func(path, body string, sign bool) response {
-		req, _ := http.NewRequest("POST", in.srv.URL+path, strings.NewReader(body))
+	post := func(path, body string) response {
 		if strings.HasPrefix(path, "/webhooks/generic/") {
-			req.Header.Set(telephony.SignatureHeader, telephony.Sign("dev-webchat-secret-change-me", []byte(body), in.clock.Now()))
-		} else if sign {
-			form, _ := url.ParseQuery(body)
-			req.Header.Set("X-Twilio-Signature", twiliotest.Sign(authToken, publicURL+path, form))
+			return in.generic(path, body, "dev-webchat-secret-change-me", in.clock.Now())
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return response{status: res.StatusCode, header: res.Header, body: b}
+		form, _ := url.ParseQuery(body)
+		return in.request("POST", path, body, "X-Twilio-Signature", twiliotest.Sign(authToken, publicURL+path, form))
 	}
 	giant := strings.Repeat("a", 2<<20)
 	cases := []struct {
@@ -478,7 +451,7 @@ func TestWebhookBadInputChangesNothing(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			before := in.snapshot()
-			r := post(c.path, c.body, true)
+			r := post(c.path, c.body)
 			if r.status != c.status {
 				t.Fatalf("status %d, want %d: %.300s", r.status, c.status, r.body)
 			}
@@ -536,18 +509,11 @@ func TestClosedQueue(t *testing.T) {
 	}
 	// A chat runs on calendar time (due in 60 s), but no answer can come
 	// before Monday's opening: the reply says 09:00.
-	body := []byte(`{"id":"w1","customer":{"id":"v9"},"text":"Hola, ¿hay alguien ahí ahora mismo?"}`)
-	req, _ := http.NewRequest("POST", in.srv.URL+"/webhooks/generic/webchat", strings.NewReader(string(body)))
-	req.Header.Set(telephony.SignatureHeader, telephony.Sign("dev-webchat-secret-change-me", body, sat.Now()))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ans struct {
 		AutoReply string `json:"auto_reply"`
 	}
-	_ = json.NewDecoder(res.Body).Decode(&ans)
-	res.Body.Close()
+	in.generic("/webhooks/generic/webchat", `{"id":"w1","customer":{"id":"v9"},"text":"Hola, ¿hay alguien ahí ahora mismo?"}`,
+		"dev-webchat-secret-change-me", sat.Now()).decode(t, &ans)
 	if ans.AutoReply != "Gracias por su mensaje. Ahora estamos cerrados y le responderemos antes del 09/03 09:00 CET." {
 		t.Fatalf("chat automatic reply %q", ans.AutoReply)
 	}

@@ -187,7 +187,7 @@ func (s *Server) queueCall(c *gin.Context, ct telephony.Contact, ivr router.IVRC
 		twimlResponse(c, telephony.Closed(v.Closed[dest.Language], v.CallbackPrompt[dest.Language], dest.Language, action))
 		return
 	}
-	got, err := s.router.Ingest(c.Request.Context(), in)
+	got, err := s.router.IngestTo(c.Request.Context(), in, dest)
 	if err != nil {
 		fail(c, err)
 		return

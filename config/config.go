@@ -302,12 +302,7 @@ func (c *Config) Validate() validation.Errors {
 	ids := map[string]bool{}
 	for i, q := range c.Queues {
 		p := fmt.Sprintf("queues[%d]", i)
-		if !validID(q.ID) {
-			errs.Add(p+".id", "must be letters, digits, '-' or '_'")
-		} else if ids[q.ID] {
-			errs.Add(p+".id", "duplicate queue id %q", q.ID)
-		}
-		ids[q.ID] = true
+		uniqueID(&errs, p+".id", q.ID, "queue id", ids)
 		if !slices.Contains(c.Skills, q.Skill) {
 			errs.Add(p+".skill", "unknown skill %q", q.Skill)
 		}
@@ -446,6 +441,17 @@ func validID(s string) bool {
 		}
 	}
 	return true
+}
+
+// uniqueID checks that id is a valid id not seen before under field.
+func uniqueID(errs *validation.Errors, field, id, kind string, seen map[string]bool) {
+	switch {
+	case !validID(id):
+		errs.Add(field, "must be letters, digits, '-' or '_'")
+	case seen[id]:
+		errs.Add(field, "duplicate %s %q", kind, id)
+	}
+	seen[id] = true
 }
 
 // ValidID reports whether s can be used as an id (agents, queues, skills).

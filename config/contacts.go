@@ -207,12 +207,7 @@ func (c *Config) validateContacts(errs *validation.Errors) {
 	names := map[string]bool{}
 	for i, s := range c.Sources {
 		p := fmt.Sprintf("generic_sources[%d]", i)
-		if !validID(s.Name) {
-			errs.Add(p+".name", "must be letters, digits, '-' or '_'")
-		} else if names[s.Name] {
-			errs.Add(p+".name", "duplicate source %q", s.Name)
-		}
-		names[s.Name] = true
+		uniqueID(errs, p+".name", s.Name, "source", names)
 		if len(s.Secret) < 16 {
 			errs.Add(p+".secret", "must be at least 16 characters (or set SWITCHBOARD_SOURCE_<NAME>_SECRET)")
 		}
@@ -341,10 +336,7 @@ func (c *Config) validateWebhooks(errs *validation.Errors) {
 	for i := range c.EventWebhooks {
 		w := &c.EventWebhooks[i]
 		p := fmt.Sprintf("event_webhooks[%d]", i)
-		if !validID(w.Name) || names[w.Name] {
-			errs.Add(p+".name", "must be a unique id (letters, digits, '-' or '_')")
-		}
-		names[w.Name] = true
+		uniqueID(errs, p+".name", w.Name, "webhook", names)
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs.Add(p+".url", "must be an absolute http(s) URL")
 		}

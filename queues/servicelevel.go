@@ -31,18 +31,21 @@ type Counts struct {
 	AbandonWaitMS int64 `json:"-"`
 }
 
+// counters names each counter as the scripts store it ("<channel>:<name>").
+func (c *Counts) counters() map[string]*int64 {
+	return map[string]*int64{
+		"offered": &c.Offered, "answered": &c.Answered, "in_target": &c.InTarget, "abandoned": &c.Abandoned,
+		"breached": &c.Breached, "accepted": &c.Accepted, "wait_ms": &c.WaitMS, "handled": &c.Handled,
+		"handle_ms": &c.HandleMS, "abandon_wait_ms": &c.AbandonWaitMS,
+	}
+}
+
 // Add sums counts.
 func (c *Counts) Add(o Counts) {
-	c.Offered += o.Offered
-	c.Answered += o.Answered
-	c.InTarget += o.InTarget
-	c.Abandoned += o.Abandoned
-	c.Breached += o.Breached
-	c.Accepted += o.Accepted
-	c.WaitMS += o.WaitMS
-	c.Handled += o.Handled
-	c.HandleMS += o.HandleMS
-	c.AbandonWaitMS += o.AbandonWaitMS
+	mine := c.counters()
+	for name, v := range o.counters() {
+		*mine[name] += *v
+	}
 }
 
 // ServiceLevel is the share of answered contacts answered within target,
@@ -97,29 +100,10 @@ func addFields(into map[string]Counts, fields map[string]string) {
 		if !ok {
 			continue
 		}
-		n, _ := strconv.ParseInt(v, 10, 64)
 		cnt := into[ch]
-		switch counter {
-		case "offered":
-			cnt.Offered += n
-		case "answered":
-			cnt.Answered += n
-		case "in_target":
-			cnt.InTarget += n
-		case "abandoned":
-			cnt.Abandoned += n
-		case "breached":
-			cnt.Breached += n
-		case "accepted":
-			cnt.Accepted += n
-		case "wait_ms":
-			cnt.WaitMS += n
-		case "handled":
-			cnt.Handled += n
-		case "handle_ms":
-			cnt.HandleMS += n
-		case "abandon_wait_ms":
-			cnt.AbandonWaitMS += n
+		if p := cnt.counters()[counter]; p != nil {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			*p += n
 		}
 		into[ch] = cnt
 	}

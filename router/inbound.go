@@ -108,6 +108,11 @@ func (r *Router) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
 	if err != nil {
 		return Ingested{}, err
 	}
+	return r.IngestTo(ctx, in, dest)
+}
+
+// IngestTo routes an inbound contact to a destination Resolve gave.
+func (r *Router) IngestTo(ctx context.Context, in Inbound, dest Destination) (Ingested, error) {
 	q, lang, from := dest.Queue, dest.Language, dest.LanguageFrom
 	now := r.clock.Now()
 	attrs := map[string]string{}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"sort"
 	"time"
 
@@ -31,12 +30,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "bench: -agents and -n must be positive, -waiting not negative")
 		return errUsage
 	}
-	cfg, _, err := loadConfig(*path)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rdb, closeRedis, err := connect(cfg, log)
+	_, rdb, closeRedis, err := openRedis(*path, stderr)
 	if err != nil {
 		return err
 	}

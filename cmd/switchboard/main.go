@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	_ "time/tzdata" // agents' time zones work in a bare container
 
 	"switchboard/config"
@@ -136,4 +138,19 @@ func readJSON(fs *flag.FlagSet, stdin io.Reader, what string, v any) error {
 		return fmt.Errorf("read the %s: %w", what, err)
 	}
 	return nil
+}
+
+// openRedis loads the configuration and opens its Redis (or the embedded
+// one) for the tools that run against it, logging only warnings.
+func openRedis(path string, stderr io.Writer) (*config.Config, redis.UniversalClient, func(), error) {
+	cfg, _, err := loadConfig(path)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("configuration: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rdb, closeRedis, err := connect(cfg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, rdb, closeRedis, nil
 }

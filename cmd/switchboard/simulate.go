@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"switchboard/sim"
 )
@@ -22,12 +21,7 @@ func simulate(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := readJSON(fs, stdin, "scenario", &sc); err != nil {
 		return err
 	}
-	cfg, _, err := loadConfig(*path)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rdb, closeRedis, err := connect(cfg, log)
+	cfg, rdb, closeRedis, err := openRedis(*path, stderr)
 	if err != nil {
 		return err
 	}
