@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"switchboard/api"
+	"switchboard/config"
 )
 
 // Bad input gets a 4xx problem+json that names the field, and changes nothing.
@@ -452,4 +453,22 @@ func TestSimulateTheCenter(t *testing.T) {
 	if r := in.do("POST", "/v1/simulations?center=fax", "sb_planner_dev", ""); r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"center"`) {
 		t.Fatalf("bad channel: %d %s", r.status, r.body)
 	}
+}
+
+func TestDeadLettersOverHTTP(t *testing.T) {
+	in := newInstance(t, "", nil, func(c *config.Config) {
+		c.EventWebhooks = []config.EventWebhook{{Name: "crm", URL: "https://crm.example.com/hook", Secret: "0123456789abcdef0123", Events: []string{"task.created"}}}
+	})
+	if err := in.store.DeadLetter(t.Context(), "crm", []byte(`{"event":{"id":"1-0","type":"task.created"},"error":"status 500","attempts":8}`)); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		DeadLetters []struct{ Error string } `json:"dead_letters"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/event-webhooks/crm/dead-letters", adminKey, "").decode(t, &got)
+	if len(got.DeadLetters) != 1 || got.DeadLetters[0].Error != "status 500" {
+		t.Fatalf("%+v", got)
+	}
+	in.must(http.StatusUnprocessableEntity, "GET", "/v1/event-webhooks/nope/dead-letters", adminKey, "")
+	in.must(http.StatusForbidden, "GET", "/v1/event-webhooks/crm/dead-letters", "sb_supervisor_dev", "")
 }

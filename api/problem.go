@@ -75,6 +75,8 @@ func describe(e *queues.Error) string {
 		return fmt.Sprintf("the agent still holds %s task(s); finish or transfer them first", e.Detail)
 	case "agent_unavailable":
 		return fmt.Sprintf("agent %q cannot take this task now (presence or capacity)", e.Detail)
+	case "customer_not_found":
+		return fmt.Sprintf("no customer for %q", e.Detail)
 	case "schedule_not_found":
 		return fmt.Sprintf("agent %q has no schedule", e.Detail)
 	case "queue_not_found":

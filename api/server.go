@@ -111,6 +111,8 @@ func New(o Options) http.Handler {
 	// Agents see their customer's last contacts in each offer; whole
 	// timelines are for staff.
 	v1.GET("/customers/:id/timeline", allow(staff...), s.customerTimeline)
+	v1.GET("/customers", allow(staff...), s.findCustomer)
+	v1.GET("/event-webhooks/:name/dead-letters", allow(), s.deadLetters)
 	v1.GET("/queues", allow(staff...), s.listQueues)
 	v1.GET("/queues/:id", allow(staff...), s.getQueue)
 	v1.POST("/staffing", allow(staff...), s.staffing)

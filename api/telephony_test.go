@@ -218,6 +218,14 @@ func TestVoiceThenWhatsAppEndToEnd(t *testing.T) {
 	var cu queues.Customer
 	in.must(http.StatusOK, "GET", "/v1/customers/"+task.CustomerID+"/timeline", "sb_supervisor_dev", "").decode(t, &cu)
 	in.must(http.StatusForbidden, "GET", "/v1/customers/"+task.CustomerID+"/timeline", anaKey, "")
+	// Found by the number however it is written.
+	var found queues.Customer
+	in.must(http.StatusOK, "GET", "/v1/customers?phone=%2B34%20600%2011%2012%2022", "sb_supervisor_dev", "").decode(t, &found)
+	if found.ID != task.CustomerID || len(found.Timeline) != 2 {
+		t.Fatalf("by phone: %+v", found)
+	}
+	in.must(http.StatusNotFound, "GET", "/v1/customers?email=nobody@example.com", "sb_supervisor_dev", "")
+	in.must(http.StatusUnprocessableEntity, "GET", "/v1/customers?phone=12", "sb_supervisor_dev", "")
 	if len(cu.Timeline) != 2 || cu.Timeline[0].Channel != "whatsapp" || cu.Timeline[1].Channel != "voice" ||
 		len(cu.Identities) != 1 || cu.Identities[0] != "phone:"+callerPhone || cu.Name != "Lucía" {
 		t.Fatalf("timeline %+v", cu)

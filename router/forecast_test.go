@@ -14,7 +14,6 @@ import (
 // interval is an hour earlier in UTC after the change.
 func TestForecastSeasonalAverageAcrossDST(t *testing.T) {
 	e := newEnv(t)
-	e.ctx = t.Context()
 	create := func(n int) {
 		for range n {
 			if _, _, err := e.rt.CreateTask(e.ctx, router.TaskRequest{Channel: "email", Queue: "sales-en"}); err != nil {
@@ -22,9 +21,9 @@ func TestForecastSeasonalAverageAcrossDST(t *testing.T) {
 			}
 		}
 	}
-	e.clock().Advance(5 * time.Minute) // Mon 2 Mar 09:05Z = 04:05 EST
+	e.clk.Advance(5 * time.Minute) // Mon 2 Mar 09:05Z = 04:05 EST
 	create(3)
-	e.clock().Advance(7*24*time.Hour + 5*time.Minute) // Mon 9 Mar 09:10Z = 05:10 EDT
+	e.clk.Advance(7*24*time.Hour + 5*time.Minute) // Mon 9 Mar 09:10Z = 05:10 EDT
 	create(1)
 	from := time.Date(2026, 3, 16, 8, 0, 0, 0, time.UTC) // Mon 16 Mar 04:00 EDT
 	rows, err := e.rt.Forecast(e.ctx, "sales-en", "email", from, from.Add(90*time.Minute), 30, 2)
@@ -44,7 +43,6 @@ func TestForecastSeasonalAverageAcrossDST(t *testing.T) {
 
 func TestUploadedForecastAndCoverage(t *testing.T) {
 	e := newEnv(t)
-	e.ctx = t.Context()
 	at := time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC) // Tue 10:00 in Madrid
 	if err := e.rt.UploadForecast(e.ctx, []router.ForecastRow{
 		{Queue: "support-es", Channel: "voice", Start: at, Minutes: 30, Contacts: 100, AHTSeconds: 180},

@@ -295,6 +295,36 @@ func (r *Router) Reply(ctx context.Context, taskID, asAgent, text string, send S
 	return r.store.AddReply(ctx, now, taskID, msg, sid, 7*24*time.Hour)
 }
 
+// CustomerByIdentity returns the customer an identity key (phone:+E164,
+// email:…, social:network:handle, web:id) is linked to.
+func (r *Router) CustomerByIdentity(ctx context.Context, identity string) (queues.Customer, error) {
+	id, err := r.store.CustomerByIdentity(ctx, identity)
+	if err != nil {
+		return queues.Customer{}, err
+	}
+	return r.Customer(ctx, id)
+}
+
+// DeadLetters returns what an event webhook subscriber could not take.
+func (r *Router) DeadLetters(ctx context.Context, subscriber string) ([]json.RawMessage, error) {
+	known := false
+	for _, w := range r.cfg.EventWebhooks {
+		known = known || w.Name == subscriber
+	}
+	if !known {
+		return nil, validation.Errors{{Field: "name", Reason: "no event webhook named " + subscriber}}
+	}
+	raw, err := r.store.DeadLetters(ctx, subscriber)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, len(raw))
+	for i, e := range raw {
+		out[i] = json.RawMessage(e)
+	}
+	return out, nil
+}
+
 // Customer returns a customer with their latest contacts.
 func (r *Router) Customer(ctx context.Context, id string) (queues.Customer, error) {
 	return r.store.GetCustomer(ctx, id, 50)

@@ -16,6 +16,12 @@ import (
 )
 
 func newRouter(t *testing.T, configure ...func(*config.Config)) *router.Router {
+	rt, _ := newRouterClock(t, configure...)
+	return rt
+}
+
+// newRouterClock is newRouter with the manual clock it runs on.
+func newRouterClock(t *testing.T, configure ...func(*config.Config)) (*router.Router, *clock.Manual) {
 	t.Helper()
 	cfg, err := config.Parse(config.Example, nil)
 	if err != nil {
@@ -31,7 +37,7 @@ func newRouter(t *testing.T, configure ...func(*config.Config)) *router.Router {
 	}
 	clk := clock.NewManual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	return router.New(cfg, queues.New(redistest.Client(t), cfg.Workspace, router.SettingsFrom(cfg)), clk,
-		slog.New(slog.NewTextHandler(io.Discard, nil))).WithDetector(det)
+		slog.New(slog.NewTextHandler(io.Discard, nil))).WithDetector(det), clk
 }
 
 // The example's rules and the language chain, clue by clue.

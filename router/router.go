@@ -49,9 +49,6 @@ func SettingsFrom(cfg *config.Config) queues.Settings {
 	}
 }
 
-// Clock is the router's clock.
-func (r *Router) Clock() clock.Clock { return r.clock }
-
 // Now is the router's current time.
 func (r *Router) Now() time.Time { return r.clock.Now() }
 

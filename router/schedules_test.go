@@ -14,10 +14,9 @@ import (
 // until the shift starts, none during the break, and adherence counts the
 // hour it was available before its shift as out of adherence.
 func TestScheduleEnforcementAndAdherence(t *testing.T) {
-	e := &env{t: t, rt: newRouter(t, func(c *config.Config) { c.Routing.EnforceSchedules = true })}
-	e.ctx = t.Context()
+	e := newEnv(t, func(c *config.Config) { c.Routing.EnforceSchedules = true })
 	// The clock starts Mon 2 Mar 2026 09:00 UTC; go back to 07:00 UTC (08:00 in Madrid).
-	e.clock().Advance(-2 * time.Hour)
+	e.clk.Advance(-2 * time.Hour)
 	if _, _, err := e.rt.SaveAgent(e.ctx, workforce.Agent{ID: "rosa", Name: "Rosa", TimeZone: "Europe/Madrid",
 		Languages: []string{"es"}, Skills: map[string]int{"support": 3}}); err != nil {
 		t.Fatal(err)
@@ -75,14 +74,13 @@ func TestScheduleEnforcementAndAdherence(t *testing.T) {
 // that does not enforce schedules, and none from one that does.
 func TestEnforcementPerQueue(t *testing.T) {
 	yes := true
-	e := &env{t: t, rt: newRouter(t, func(c *config.Config) {
+	e := newEnv(t, func(c *config.Config) {
 		for i := range c.Queues {
 			if c.Queues[i].ID == "support-es" {
 				c.Queues[i].EnforceSchedules = &yes // globally off, on here
 			}
 		}
-	})}
-	e.ctx = t.Context()
+	})
 	if _, _, err := e.rt.SaveAgent(e.ctx, workforce.Agent{ID: "rosa", Name: "Rosa", TimeZone: "Europe/Madrid",
 		Languages: []string{"es", "en"}, Skills: map[string]int{"support": 3}, Capacity: map[string]int{"chat": 2}}); err != nil {
 		t.Fatal(err)

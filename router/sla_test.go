@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/clock"
 	"switchboard/config"
 	"switchboard/queues"
 	"switchboard/router"
@@ -18,21 +19,19 @@ import (
 type env struct {
 	t   *testing.T
 	rt  *router.Router
+	clk *clock.Manual
 	ctx context.Context
 }
 
-func newEnv(t *testing.T) *env {
-	return &env{t: t, rt: newRouter(t), ctx: context.Background()}
-}
-
-func (e *env) clock() interface{ Advance(time.Duration) time.Time } {
-	return e.rt.Clock().(interface{ Advance(time.Duration) time.Time })
+func newEnv(t *testing.T, configure ...func(*config.Config)) *env {
+	rt, clk := newRouterClock(t, configure...)
+	return &env{t: t, rt: rt, clk: clk, ctx: t.Context()}
 }
 
 // at advances the clock by d and fires what is due.
 func (e *env) at(d time.Duration) {
 	e.t.Helper()
-	e.clock().Advance(d)
+	e.clk.Advance(d)
 	if _, err := e.rt.FireDue(e.ctx); err != nil {
 		e.t.Fatal(err)
 	}
@@ -242,14 +241,14 @@ func sameJSON(got json.RawMessage, want string) bool {
 // A queue that asks for proficiency 4 lowers it to 2 after 30 s: the waiting
 // task then goes to an agent at 2, who could not take it before.
 func TestEscalationLowersMinimumProficiency(t *testing.T) {
-	e := &env{t: t, ctx: context.Background(), rt: newRouter(t, func(c *config.Config) {
+	e := newEnv(t, func(c *config.Config) {
 		for i := range c.Queues {
 			if c.Queues[i].ID == "sales-fr" {
 				c.Queues[i].MinProficiency = 4
 				c.Queues[i].Escalation = []config.Step{{After: 30 * time.Second, MinProficiency: 2}}
 			}
 		}
-	})}
+	})
 	e.agent("lea", map[string]int{"sales": 2}, "fr")
 	tk, _, err := e.rt.CreateTask(e.ctx, router.TaskRequest{Channel: "chat", Queue: "sales-fr"})
 	if err != nil {
@@ -288,7 +287,6 @@ func TestEscalationLowersMinimumProficiency(t *testing.T) {
 // the offer times out, the task goes back with the raised priority.
 func TestEscalationWhileOffered(t *testing.T) {
 	e := newEnv(t)
-	e.ctx = t.Context()
 	got, err := e.rt.Ingest(e.ctx, router.Inbound{Source: "twilio", Channel: "voice", EventID: "CA9", To: "+34910000000",
 		Identity: "phone:+34600111299", Region: "ES"})
 	if err != nil || got.Task.Queue != "billing-es" {

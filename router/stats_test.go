@@ -10,7 +10,6 @@ import (
 
 func TestIntervalStats(t *testing.T) {
 	e := newEnv(t)
-	e.ctx = t.Context()
 	e.agent("rosa", map[string]int{"support": 3}, "es")
 	start := e.rt.Now() // Mon 2 Mar 2026 09:00 UTC
 	// One chat answered after 10 s and handled for 5 minutes.
