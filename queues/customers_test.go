@@ -176,3 +176,25 @@ func TestIdentitiesLinkToOneCustomer(t *testing.T) {
 		t.Fatalf("customer %+v", c)
 	}
 }
+
+// Service-level buckets expire (40 days) and answering keeps the expiry.
+func TestServiceLevelBucketExpires(t *testing.T) {
+	f := newFixture(t)
+	f.agent("ana", map[string]int{"chat": 1}, el("q", 3))
+	id, _ := f.task("q", "chat", 0)
+	f.presence("ana", queues.Available)
+	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", ""); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := f.store.Redis().Keys(f.ctx, "*"+"sl:q:*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("buckets %v %v", keys, err)
+	}
+	if ttl := f.store.Redis().TTL(f.ctx, keys[0]).Val(); ttl < 39*24*time.Hour || ttl > 40*24*time.Hour {
+		t.Fatalf("ttl %s", ttl)
+	}
+	c, _ := f.store.ServiceCounts(f.ctx, []string{"q"}, f.now, f.now)
+	if got := c["q"]["chat"]; got.Offered != 1 || got.Answered != 1 || got.Accepted != 1 {
+		t.Fatalf("counts %+v", got)
+	}
+}

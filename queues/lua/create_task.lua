@@ -92,6 +92,7 @@ end
 enqueue(t)
 emit('task.created', with(task_fields(t), 'priority', t.priority, 'customer', cid))
 sl_count(t, 'offered')
+redis.call('PEXPIRE', sl_key(t), SL_TTL_MS)
 start_clock(t, 'fr', due, ARGV[ARG + 18])
 for i, st in ipairs(cjson.decode(ARGV[ARG + 21])) do
   if (st.after or 0) > 0 then

@@ -282,10 +282,14 @@ end
 
 -- sl_count adds one to a service-level counter of the task's queue, in the
 -- bucket of the task's creation.
+local function sl_key(t)
+  return key('sl', t.queue, t.bucket or n2s(math.floor(NOW / BUCKET_MS)))
+end
+
+-- sl_add adds to a counter. The bucket's time to live is set once, when a
+-- task created in it is counted as offered (see create_task).
 local function sl_add(t, counter, n)
-  local k = key('sl', t.queue, t.bucket or n2s(math.floor(NOW / BUCKET_MS)))
-  redis.call('HINCRBY', k, t.channel .. ':' .. counter, n2s(n))
-  redis.call('PEXPIRE', k, SL_TTL_MS)
+  redis.call('HINCRBY', sl_key(t), t.channel .. ':' .. counter, n2s(n))
 end
 
 local function sl_count(t, counter)
