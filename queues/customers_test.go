@@ -186,7 +186,7 @@ func TestServiceLevelBucketExpires(t *testing.T) {
 	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", ""); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := f.store.Redis().Keys(f.ctx, "*"+"sl:q:*").Result()
+	keys, err := f.store.Redis().Keys(f.ctx, queues.Prefix(f.ws)+"sl:q:*").Result()
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("buckets %v %v", keys, err)
 	}

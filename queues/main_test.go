@@ -18,16 +18,18 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	store *queues.Store
+	ws    string
 	now   time.Time
 	seq   int
 }
 
 func newFixture(t *testing.T) *fixture {
 	rdb := redistest.Client(t)
-	st := queues.New(rdb, redistest.Workspace(t), queues.Settings{
+	ws := redistest.Workspace(t)
+	st := queues.New(rdb, ws, queues.Settings{
 		MaxMissedOffers: 2, ReofferDelay: 10 * time.Second, AgentStreamLength: 100, EventsLength: 100000, TimelineInOffer: 3,
 	})
-	return &fixture{t: t, ctx: context.Background(), store: st, now: t0}
+	return &fixture{t: t, ctx: context.Background(), store: st, ws: ws, now: t0}
 }
 
 func (f *fixture) advance(d time.Duration) { f.now = f.now.Add(d) }
