@@ -26,6 +26,7 @@ import (
 	"switchboard/metrics"
 	"switchboard/queues"
 	"switchboard/router"
+	"switchboard/streams"
 	"switchboard/telephony"
 )
 
@@ -64,6 +65,21 @@ type instance struct {
 	clock    *clock.Manual
 	rdb      *redis.Client
 	ws       string
+	hub      *streams.Hub
+}
+
+// waitFeed returns once the hub's subscription to the agent feed is live
+// (streams opened before that would catch up anyway, but tests that count
+// events want them live).
+func (in *instance) waitFeed() {
+	in.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !in.hub.Subscribed() {
+		if time.Now().After(deadline) {
+			in.t.Fatal("the hub did not subscribe to the agent feed within 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // newInstance starts an instance on workspace ws (a new one when empty) with
@@ -76,6 +92,11 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	}
 	// Rate limits are off unless a test turns them on: the tests send fast.
 	cfg.RateLimits = config.RateLimits{WebhookAccountPerSecond: -1, WebhookCustomerPerMinute: -1, APIKeyPerSecond: -1}
+	// The hub renews presence leases on wall-clock ticks, while these tests
+	// jump a manual clock by minutes: presence follows streams only in the
+	// tests that turn it on (and drive the renewals themselves).
+	off := time.Duration(0)
+	cfg.Streams.DisconnectGrace = &off
 	for _, f := range configure {
 		f(cfg)
 	}
@@ -86,7 +107,9 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	if clk == nil {
 		clk = clock.NewManual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	}
-	rdb := redistest.Client(t)
+	// The pools the service gets from its configuration.
+	rdb := redistest.ClientPool(t, cfg.Redis.PoolSize)
+	streamRdb := redistest.ClientPool(t, cfg.Redis.StreamPoolSize)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
@@ -102,13 +125,20 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 		}
 		twilioAPI = rest
 	}
+	hub := streams.New(streams.Options{Store: queues.New(streamRdb, ws, router.SettingsFrom(cfg)), Clock: clk, Log: log,
+		Buffer: cfg.Streams.Buffer, Grace: cfg.Streams.Grace(), Reads: cfg.Redis.StreamPoolSize})
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); _ = hub.Run(hubCtx) }()
 	stop := make(chan struct{})
 	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop, StreamKeepAlive: 200 * time.Millisecond,
-		TwilioAPI: twilioAPI, Limiter: redis_rate.NewLimiter(rdb)})
+		Hub: hub, TwilioAPI: twilioAPI, Limiter: redis_rate.NewLimiter(rdb)})
 	srv := httptest.NewServer(h)
-	t.Cleanup(func() { close(stop); srv.Close() })
-	return &instance{t: t, srv: srv, router: rt, store: store, clock: clk, rdb: rdb, ws: ws,
+	t.Cleanup(func() { close(stop); srv.Close(); stopHub(); <-hubDone })
+	in := &instance{t: t, srv: srv, router: rt, store: store, clock: clk, rdb: rdb, ws: ws, hub: hub,
 		consumer: &metrics.Consumer{Store: store, Metrics: m, Name: "test-" + ws, Log: log}}
+	in.waitFeed()
+	return in
 }
 
 type response struct {

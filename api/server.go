@@ -3,6 +3,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -15,8 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"switchboard/config"
+	"switchboard/internal/hangup"
 	"switchboard/metrics"
 	"switchboard/router"
+	"switchboard/streams"
 	"switchboard/telephony"
 )
 
@@ -29,8 +32,14 @@ type Server struct {
 	metrics *metrics.Metrics
 	// stop ends long-lived streams when the server shuts down.
 	stop <-chan struct{}
-	// streamBlock is how long a stream read waits before a keep-alive.
-	streamBlock time.Duration
+	// hub fans agent events out to this replica's streams.
+	hub *streams.Hub
+	// streamKeepAlive is the longest a stream stays silent.
+	streamKeepAlive time.Duration
+	// streamCtx ends with the server (Stop): streams outlive their requests.
+	streamCtx context.Context
+	// hangups notices desktops that closed their stream.
+	hangups hangup.Watcher
 
 	twilio    *telephony.Twilio // nil when Twilio is not configured
 	twilioAPI TwilioAPI
@@ -47,8 +56,9 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	// Stop, when closed, ends open event streams (graceful shutdown).
 	Stop <-chan struct{}
-	// StreamKeepAlive is the longest a stream stays silent (default 5s); it
-	// also bounds how long shutdown waits for open streams.
+	// Hub serves the agents' event streams; its Run must be running.
+	Hub *streams.Hub
+	// StreamKeepAlive overrides streams.keep_alive (tests).
 	StreamKeepAlive time.Duration
 	// TwilioAPI connects calls and sends messages; nil without Twilio.
 	TwilioAPI TwilioAPI
@@ -61,10 +71,24 @@ func New(o Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
 		router: o.Router, cfg: o.Router.Config(), keys: newKeyring(o.Router.Config().Auth.APIKeys),
-		log: o.Log, metrics: o.Metrics, stop: o.Stop, streamBlock: o.StreamKeepAlive,
+		log: o.Log, metrics: o.Metrics, stop: o.Stop, hub: o.Hub,
+		streamKeepAlive: cmp.Or(o.StreamKeepAlive, o.Router.Config().Streams.KeepAlive),
 	}
-	if s.streamBlock == 0 {
-		s.streamBlock = 5 * time.Second
+	if w, err := hangup.New(); err == nil {
+		s.hangups = w
+	} else {
+		o.Log.Warn("desktops that leave are noticed at the next keep-alive only", "err", err)
+		s.hangups = hangup.None
+	}
+	s.streamCtx = context.Background()
+	if o.Stop != nil {
+		ctx, stopStreams := context.WithCancel(context.Background())
+		s.streamCtx = ctx
+		go func() {
+			<-o.Stop
+			stopStreams()
+			_ = s.hangups.Close()
+		}()
 	}
 	if tw := s.cfg.Twilio; tw.Enabled() {
 		s.twilio = telephony.NewTwilio(tw.AuthToken, s.cfg.PublicBaseURL, s.cfg.Customers.DefaultRegion)

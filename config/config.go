@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -53,6 +54,8 @@ type Config struct {
 	Workspace string             `yaml:"workspace"`
 	LogLevel  string             `yaml:"log_level"`
 	HTTP      HTTP               `yaml:"http"`
+	Redis     Redis              `yaml:"redis"`
+	Streams   Streams            `yaml:"streams"`
 	Channels  map[string]Channel `yaml:"channels"`
 	Skills    []string           `yaml:"skills"`
 	Languages []string           `yaml:"languages"`
@@ -77,11 +80,58 @@ type Config struct {
 	calendars map[string]*calendar.Calendar
 }
 
-// HTTP tunes the API server.
+// HTTP tunes the API server. The timeouts bound what a slow or idle client
+// holds; agent event streams are exempt from read and write timeouts and
+// have their own (see Streams).
 type HTTP struct {
-	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	ReadTimeout     time.Duration `yaml:"read_header_timeout"`
+	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request, body included.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds a request from the end of its headers to the end
+	// of its response.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes keep-alive connections idle this long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+}
+
+// Redis tunes the Redis clients of a replica: one pool for requests, timers,
+// metrics and deliveries, and a small one for agent event streams (catching
+// desktops up), plus one Pub/Sub connection for the agent feed. Whatever the
+// number of open streams, a replica holds at most pool_size +
+// stream_pool_size + 1 connections for its API and streams.
+type Redis struct {
+	PoolSize       int           `yaml:"pool_size"`
+	StreamPoolSize int           `yaml:"stream_pool_size"`
+	DialTimeout    time.Duration `yaml:"dial_timeout"`
+	ReadTimeout    time.Duration `yaml:"read_timeout"`
+	WriteTimeout   time.Duration `yaml:"write_timeout"`
+	// PoolTimeout is how long a command waits for a free connection.
+	PoolTimeout time.Duration `yaml:"pool_timeout"`
+}
+
+// Streams tunes the agents' event streams (GET /v1/agents/{id}/stream).
+type Streams struct {
+	// KeepAlive is the longest a stream stays silent: a comment line then.
+	KeepAlive time.Duration `yaml:"keep_alive"`
+	// Buffer is how many events a connection may fall behind before it is
+	// disconnected (the client resumes with Last-Event-ID).
+	Buffer int `yaml:"buffer"`
+	// WriteTimeout bounds each write to a client: a dead one is dropped.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// DisconnectGrace: when an agent has had no stream open on any replica
+	// this long, the agent goes away (reason "disconnected") and the offers
+	// ringing on the desktop go to others. 0 turns it off. Default 30s.
+	DisconnectGrace *time.Duration `yaml:"disconnect_grace"`
+}
+
+// Grace is the disconnect grace period (0: presence does not follow streams).
+func (s Streams) Grace() time.Duration {
+	if s.DisconnectGrace == nil {
+		return 0
+	}
+	return *s.DisconnectGrace
 }
 
 // Channel holds one channel's defaults.
@@ -205,8 +255,26 @@ func (c *Config) applyDefaults() {
 	if c.HTTP.ShutdownTimeout == 0 {
 		c.HTTP.ShutdownTimeout = 15 * time.Second
 	}
-	if c.HTTP.ReadTimeout == 0 {
-		c.HTTP.ReadTimeout = 10 * time.Second
+	h := &c.HTTP
+	h.ReadHeaderTimeout = cmp.Or(h.ReadHeaderTimeout, 10*time.Second)
+	h.ReadTimeout = cmp.Or(h.ReadTimeout, 30*time.Second)
+	// Simulations still run inside their request: up to a couple of minutes.
+	h.WriteTimeout = cmp.Or(h.WriteTimeout, 2*time.Minute)
+	h.IdleTimeout = cmp.Or(h.IdleTimeout, 2*time.Minute)
+	rd := &c.Redis
+	rd.PoolSize = cmp.Or(rd.PoolSize, 20)
+	rd.StreamPoolSize = cmp.Or(rd.StreamPoolSize, 8)
+	rd.DialTimeout = cmp.Or(rd.DialTimeout, 5*time.Second)
+	rd.ReadTimeout = cmp.Or(rd.ReadTimeout, 3*time.Second)
+	rd.WriteTimeout = cmp.Or(rd.WriteTimeout, 3*time.Second)
+	rd.PoolTimeout = cmp.Or(rd.PoolTimeout, 4*time.Second)
+	st := &c.Streams
+	st.KeepAlive = cmp.Or(st.KeepAlive, 15*time.Second)
+	st.Buffer = cmp.Or(st.Buffer, 64)
+	st.WriteTimeout = cmp.Or(st.WriteTimeout, 10*time.Second)
+	if st.DisconnectGrace == nil {
+		g := 30 * time.Second
+		st.DisconnectGrace = &g
 	}
 	for i := range c.Queues {
 		def(&c.Queues[i].Strategy, LongestIdle)
@@ -247,6 +315,37 @@ func (c *Config) Validate() validation.Errors {
 	}
 	if c.HTTP.MaxBodyBytes < 0 {
 		errs.Add("http.max_body_bytes", "must be positive")
+	}
+	positive := func(field string, d time.Duration) {
+		if d < 0 {
+			errs.Add(field, "must not be negative")
+		}
+	}
+	positive("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
+	positive("http.read_timeout", c.HTTP.ReadTimeout)
+	positive("http.write_timeout", c.HTTP.WriteTimeout)
+	positive("http.idle_timeout", c.HTTP.IdleTimeout)
+	positive("redis.dial_timeout", c.Redis.DialTimeout)
+	positive("redis.read_timeout", c.Redis.ReadTimeout)
+	positive("redis.write_timeout", c.Redis.WriteTimeout)
+	positive("redis.pool_timeout", c.Redis.PoolTimeout)
+	if c.Redis.PoolSize < 1 || c.Redis.PoolSize > 1000 {
+		errs.Add("redis.pool_size", "must be between 1 and 1000")
+	}
+	if c.Redis.StreamPoolSize < 1 || c.Redis.StreamPoolSize > 100 {
+		errs.Add("redis.stream_pool_size", "must be between 1 and 100")
+	}
+	if c.Streams.KeepAlive < 100*time.Millisecond || c.Streams.KeepAlive > 5*time.Minute {
+		errs.Add("streams.keep_alive", "must be between 100ms and 5m")
+	}
+	if c.Streams.Buffer < 1 || c.Streams.Buffer > 10000 {
+		errs.Add("streams.buffer", "must be between 1 and 10000")
+	}
+	if c.Streams.WriteTimeout < time.Second {
+		errs.Add("streams.write_timeout", "must be at least 1s")
+	}
+	if g := c.Streams.Grace(); g != 0 && (g < time.Second || g > time.Hour) {
+		errs.Add("streams.disconnect_grace", "must be 0 (off) or between 1s and 1h")
 	}
 	if len(c.Channels) == 0 {
 		errs.Add("channels", "at least one channel is required")

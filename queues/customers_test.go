@@ -67,7 +67,7 @@ func TestCustomerAcrossChannels(t *testing.T) {
 	if !again.Joined || again.TaskID != "wa1" {
 		t.Fatalf("second message: %+v", again)
 	}
-	msgs, _ := f.store.ReadAgentStream(f.ctx, "ana", tail, 10, 0)
+	msgs, _, _ := f.store.AgentHistory(f.ctx, "ana", tail, 10)
 	if len(msgs) != 1 || msgs[0].Type != "message" || !strings.Contains(msgs[0].Data, "¿Hay alguien?") {
 		t.Fatalf("ana's stream: %+v", msgs)
 	}
@@ -76,7 +76,7 @@ func TestCustomerAcrossChannels(t *testing.T) {
 		t.Fatalf("conversation: %s", conv)
 	}
 	// The WhatsApp offer carried the call in its history.
-	all, _ := f.store.ReadAgentStream(f.ctx, "ana", "0", 100, 0)
+	all, _, _ := f.store.AgentHistory(f.ctx, "ana", "0", 100)
 	var offer struct {
 		TaskID  string `json:"task_id"`
 		History []struct {

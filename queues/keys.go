@@ -31,6 +31,7 @@ func (s *Store) ageKey(q, ch string) string      { return s.key("q", q, ch, "age
 func (s *Store) availKey(q, ch string) string    { return s.key("q", q, ch, "avail") }
 func (s *Store) timersKey() string               { return s.key("timers") }
 func (s *Store) eventsKey() string               { return s.key("events") }
+func (s *Store) agentFeedChannel() string        { return s.key("agent-feed") }
 
 // DropWorkspace deletes every key of the store's workspace (simulations and
 // benchmarks run in workspaces of their own and remove them afterwards).

@@ -1,9 +1,11 @@
 package queues
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,27 +41,108 @@ func (s *Store) AgentStreamTail(ctx context.Context, agent string) (string, erro
 	return msgs[0].ID, nil
 }
 
-// ReadAgentStream returns the entries after id, waiting up to block for one to
-// arrive. No entry within block returns an empty list and no error.
-func (s *Store) ReadAgentStream(ctx context.Context, agent, after string, count int64, block time.Duration) ([]Message, error) {
-	res, err := s.rdb.XRead(ctx, &redis.XReadArgs{
-		Streams: []string{s.agentStreamKey(agent), after},
-		Count:   count,
-		Block:   block,
-	}).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
+// AgentHistory returns up to count entries of an agent's stream after id,
+// oldest first. lost reports that entries after id are gone: trimmed away,
+// or id is newer than anything the stream has had (the stream was removed,
+// or Redis lost its data).
+func (s *Store) AgentHistory(ctx context.Context, agent, after string, count int64) (msgs []Message, lost bool, err error) {
+	k := s.agentStreamKey(agent)
+	pipe := s.rdb.Pipeline()
+	info := pipe.XInfoStream(ctx, k)
+	oldest := pipe.XRangeN(ctx, k, "-", "+", 1)
+	page := pipe.XRangeN(ctx, k, "("+after, "+", count)
+	_, _ = pipe.Exec(ctx)
+	if err := page.Err(); err != nil {
+		return nil, false, fmt.Errorf("read stream of %s: %w", agent, err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read stream of %s: %w", agent, err)
+	zero := CompareStreamIDs(after, "0-0") == 0
+	switch in, err := info.Result(); {
+	case err != nil:
+		// No stream: nothing was ever appended, or it is gone.
+		lost = !zero
+	case CompareStreamIDs(after, in.LastGeneratedID) > 0:
+		lost = true
+	default:
+		// Trimming removes the oldest entries: something after id is gone
+		// only if entries were removed and id is older than the oldest held
+		// (a server that does not count entries added, the embedded one,
+		// is taken to have trimmed).
+		o := oldest.Val()
+		removed := in.EntriesAdded == 0 || in.EntriesAdded > in.Length
+		lost = removed && len(o) > 0 && CompareStreamIDs(after, o[0].ID) < 0
 	}
-	var out []Message
-	for _, st := range res {
-		for _, m := range st.Messages {
-			out = append(out, Message{ID: m.ID, Type: field(m.Values, "type"), Data: field(m.Values, "data")})
+	for _, m := range page.Val() {
+		msgs = append(msgs, Message{ID: m.ID, Type: field(m.Values, "type"), Data: field(m.Values, "data")})
+	}
+	return msgs, lost, nil
+}
+
+// ListenAgents follows the agent feed, on which every script publishes what it
+// appends to an agent's stream, until ctx ends. subscribed is called after
+// every (re)subscription: entries published while the subscription was down
+// are not replayed, so whoever serves desktops catches up from the streams.
+// entry is called for every entry, in the order they were appended.
+func (s *Store) ListenAgents(ctx context.Context, subscribed func(), entry func(agent string, m Message)) error {
+	ps := s.rdb.Subscribe(ctx, s.agentFeedChannel())
+	defer ps.Close()
+	ch := ps.ChannelWithSubscriptions(redis.WithChannelSize(4096))
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m, ok := <-ch:
+			if !ok {
+				return errors.New("agent feed closed")
+			}
+			switch v := m.(type) {
+			case *redis.Subscription:
+				if v.Kind == "subscribe" {
+					subscribed()
+				}
+			case *redis.Message:
+				parts := strings.SplitN(v.Payload, "\n", 4)
+				if len(parts) == 4 {
+					entry(parts[0], Message{ID: parts[1], Type: parts[2], Data: parts[3]})
+				}
+			}
 		}
 	}
-	return out, nil
+}
+
+// TouchStreams records that the agents' desktops are connected, or closed
+// their last connection at now: each agent's disconnect timer moves to
+// until at the earliest. It fires (the agent goes away) only if no replica
+// touches the agent again before then.
+func (s *Store) TouchStreams(ctx context.Context, now, until time.Time, agents []string) error {
+	if len(agents) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 1+len(agents))
+	args = append(args, until.UnixMilli())
+	for _, a := range agents {
+		args = append(args, a)
+	}
+	if _, err := s.run(ctx, touchStreamsScript, now, args...); err != nil {
+		return fmt.Errorf("touch streams: %w", err)
+	}
+	return nil
+}
+
+// CompareStreamIDs orders two stream ids ("ms-seq" or "ms") as Redis does.
+func CompareStreamIDs(a, b string) int {
+	am, as := splitID(a)
+	bm, bs := splitID(b)
+	if c := cmp.Compare(am, bm); c != 0 {
+		return c
+	}
+	return cmp.Compare(as, bs)
+}
+
+func splitID(id string) (ms, seq uint64) {
+	m, sq, _ := strings.Cut(id, "-")
+	ms, _ = strconv.ParseUint(m, 10, 64)
+	seq, _ = strconv.ParseUint(sq, 10, 64)
+	return ms, seq
 }
 
 // ValidStreamID reports whether id is a Redis stream id ("ms-seq" or "ms").

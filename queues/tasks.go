@@ -317,6 +317,8 @@ type Fired struct {
 	Timers, OfferTimeouts, WrapUpsEnded, Reroutes, Offers int
 	// SLA counts warnings and breaches applied, Escalations escalation steps.
 	SLA, Escalations int
+	// Disconnects counts agents set away because their desktop was gone.
+	Disconnects int
 	// Next is the due time of the earliest remaining timer (zero when none).
 	Next time.Time
 }
@@ -332,7 +334,7 @@ func (s *Store) FireTimers(ctx context.Context, now time.Time, limit int) (Fired
 		Timers: int(num(at(res, 0))), OfferTimeouts: int(num(at(res, 1))), WrapUpsEnded: int(num(at(res, 2))),
 		Reroutes: int(num(at(res, 3))), Offers: int(num(at(res, 4))),
 	}
-	f.SLA, f.Escalations = int(num(at(res, 6))), int(num(at(res, 7)))
+	f.SLA, f.Escalations, f.Disconnects = int(num(at(res, 6))), int(num(at(res, 7))), int(num(at(res, 8)))
 	if next := num(at(res, 5)); next >= 0 {
 		f.Next = time.UnixMilli(next).UTC()
 	}

@@ -345,6 +345,9 @@ func (r *Router) FireDue(ctx context.Context) (queues.Fired, error) {
 		total.WrapUpsEnded += f.WrapUpsEnded
 		total.Reroutes += f.Reroutes
 		total.Offers += f.Offers
+		total.SLA += f.SLA
+		total.Escalations += f.Escalations
+		total.Disconnects += f.Disconnects
 		total.Next = f.Next
 		if f.Timers < fireBatch {
 			return total, nil

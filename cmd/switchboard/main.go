@@ -53,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return simulate(ctx, args, os.Stdin, stdout, stderr)
 	case "bench":
 		return bench(ctx, args, stdout, stderr)
+	case "loadtest":
+		return loadTest(ctx, args, stdout, stderr)
 	case "help":
 		usage(stdout)
 		return nil
@@ -69,6 +71,7 @@ func usage(w io.Writer) {
   switchboard staffing [FILE]            agents needed per queue and interval (Erlang C and A); JSON request from FILE or stdin
   switchboard simulate [FILE]            what-if simulation on the real engine (REDIS_URL or embedded); JSON scenario from FILE or stdin
   switchboard bench [-agents N] [-waiting N] [-n N]   time routing decisions on REDIS_URL (or embedded), in a workspace removed afterwards
+  switchboard loadtest [-url URLS] [-agents N] [-rate R] [-duration D]   agents on event streams taking contacts, against running replicas
 `)
 }
 
@@ -148,7 +151,7 @@ func openRedis(path string, stderr io.Writer) (*config.Config, redis.UniversalCl
 		return nil, nil, nil, fmt.Errorf("configuration: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rdb, closeRedis, err := connect(cfg, log)
+	rdb, _, closeRedis, err := connect(cfg, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/go-redis/redis_rate/v10"
@@ -26,6 +25,7 @@ import (
 	"switchboard/metrics"
 	"switchboard/queues"
 	"switchboard/router"
+	"switchboard/streams"
 	"switchboard/telephony"
 )
 
@@ -42,13 +42,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	log := newLogger(stderr, cfg.LogLevel)
 	log.Info("configuration loaded", "source", source, "queues", len(cfg.Queues), "workspace", cfg.Workspace)
 
-	rdb, closeRedis, err := connect(cfg, log)
+	rdb, streamRdb, closeRedis, err := connect(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closeRedis()
 
-	srv, loops, err := build(cfg, rdb, clock.Real{}, log)
+	srv, loops, err := build(cfg, rdb, streamRdb, clock.Real{}, log)
 	if err != nil {
 		return err
 	}
@@ -60,37 +60,54 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return runServer(ctx, cfg, srv, ln, loops, log)
 }
 
-// connect opens the configured Redis, or an embedded in-memory one.
-func connect(cfg *config.Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+// connect opens the configured Redis, or an embedded in-memory one, with two
+// clients: one for requests, timers and metrics, and a small one for agent
+// event streams, so that however many desktops catch up at once, requests
+// never wait behind them. Their connections are named after the replica
+// (CLIENT LIST shows who holds what).
+func connect(cfg *config.Config, log *slog.Logger) (rdb, streamRdb redis.UniversalClient, closeAll func(), err error) {
+	var opt *redis.Options
+	stop := func() {}
 	if cfg.RedisURL == "" {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.Start(); err != nil {
-			return nil, nil, fmt.Errorf("start embedded redis: %w", err)
+			return nil, nil, nil, fmt.Errorf("start embedded redis: %w", err)
 		}
 		log.Warn("REDIS_URL is not set: using an embedded in-memory Redis; all state is lost when the process stops and replicas cannot share it")
-		rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-		return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
+		opt, stop = &redis.Options{Addr: mr.Addr()}, mr.Close
+	} else if opt, err = redis.ParseURL(cfg.RedisURL); err != nil {
+		return nil, nil, nil, fmt.Errorf("redis_url: %w", err)
 	}
-	opt, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, nil, fmt.Errorf("redis_url: %w", err)
+	rc := cfg.Redis
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = rc.DialTimeout, rc.ReadTimeout, rc.WriteTimeout, rc.PoolTimeout
+	host, _ := os.Hostname()
+	name := fmt.Sprintf("switchboard-%s-%d", host, os.Getpid())
+	// Pipelines share each pool (go-redis would add a pool of its own for
+	// them), so the pool sizes bound the connections.
+	opt.PipelinePoolSize = -1
+	apiOpt, streamOpt := *opt, *opt
+	apiOpt.PoolSize, apiOpt.ClientName = rc.PoolSize, name+"-api"
+	streamOpt.PoolSize, streamOpt.ClientName = rc.StreamPoolSize, name+"-streams"
+	a, st := redis.NewClient(&apiOpt), redis.NewClient(&streamOpt)
+	closeAll = func() { _ = a.Close(); _ = st.Close(); stop() }
+	if cfg.RedisURL != "" {
+		pctx, cancel := context.WithTimeout(context.Background(), rc.DialTimeout)
+		defer cancel()
+		if err := a.Ping(pctx).Err(); err != nil {
+			closeAll()
+			return nil, nil, nil, fmt.Errorf("redis at %s: %w", opt.Addr, err)
+		}
+		log.Info("connected to redis", "addr", opt.Addr, "db", opt.DB, "pool_size", rc.PoolSize, "stream_pool_size", rc.StreamPoolSize)
 	}
-	rdb := redis.NewClient(opt)
-	pctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		_ = rdb.Close()
-		return nil, nil, fmt.Errorf("redis at %s: %w", opt.Addr, err)
-	}
-	log.Info("connected to redis", "addr", opt.Addr, "db", opt.DB)
-	return rdb, func() { _ = rdb.Close() }, nil
+	return a, st, closeAll, nil
 }
 
 // loop is a background service that runs until its context ends.
 type loop func(ctx context.Context) error
 
-// build wires one Switchboard instance: store, router, metrics and HTTP.
-func build(cfg *config.Config, rdb redis.UniversalClient, clk clock.Clock, log *slog.Logger) (*httpServer, []loop, error) {
+// build wires one Switchboard instance: store, router, metrics, the agent
+// stream hub (on its own client, streamRdb) and HTTP.
+func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.Clock, log *slog.Logger) (*httpServer, []loop, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
@@ -113,10 +130,13 @@ func build(cfg *config.Config, rdb redis.UniversalClient, clk clock.Clock, log *
 	}
 	host, _ := os.Hostname()
 	consumer := &metrics.Consumer{Store: store, Metrics: m, Name: fmt.Sprintf("%s-%d", host, os.Getpid()), Log: log}
+	hub := streams.New(streams.Options{Store: queues.New(streamRdb, cfg.Workspace, router.SettingsFrom(cfg)),
+		Clock: clk, Log: log, Buffer: cfg.Streams.Buffer, Grace: cfg.Streams.Grace(), Reads: cfg.Redis.StreamPoolSize})
+	reg.MustRegister(metrics.NewStreamsCollector(hub, map[string]metrics.PoolStater{"api": rdb, "streams": streamRdb}))
 	stop := make(chan struct{})
-	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop,
+	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,
 		TwilioAPI: twilioAPI, Limiter: redis_rate.NewLimiter(rdb)})
-	loops := []loop{rt.Run, consumer.Run}
+	loops := []loop{rt.Run, consumer.Run, hub.Run}
 	if len(cfg.EventWebhooks) > 0 {
 		dm := delivery.NewMetrics(reg)
 		for _, sub := range cfg.EventWebhooks {
@@ -137,7 +157,8 @@ type httpServer struct {
 // runServer serves until ctx ends, then drains HTTP within the shutdown
 // timeout and stops the background loops.
 func runServer(ctx context.Context, cfg *config.Config, s *httpServer, ln net.Listener, loops []loop, log *slog.Logger) error {
-	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: cfg.HTTP.ReadTimeout}
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout: cfg.HTTP.ReadTimeout, WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout}
 	loopCtx, stopLoops := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, l := range loops {

@@ -56,13 +56,26 @@ func Main(m *testing.M) {
 // Addr is the address of the package's redis-server.
 func Addr() string { return addr }
 
-// Client returns a client of the package's redis-server, closed when t ends.
+// Client returns a client of the package's redis-server with go-redis's
+// default settings, closed when t ends.
 func Client(t testing.TB) *redis.Client {
 	t.Helper()
 	if addr == "" {
 		t.Fatal("redistest.Main was not called from TestMain")
 	}
-	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64})
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// ClientPool returns a client with a pool of size connections that serves
+// pipelines too, as the service configures its own clients.
+func ClientPool(t testing.TB, size int) *redis.Client {
+	t.Helper()
+	if addr == "" {
+		t.Fatal("redistest.Main was not called from TestMain")
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: size, PipelinePoolSize: -1})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }

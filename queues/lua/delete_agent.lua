@@ -13,5 +13,6 @@ unlist_agent(a)
 redis.call('SREM', key('presence', a.presence), a.id)
 redis.call('SREM', key('agents'), a.id)
 redis.call('DEL', key('agent', a.id), key('agent', a.id, 'tasks'), key('agent', a.id, 'stream'))
+redis.call('ZREM', key('timers'), 'stream|' .. a.id)
 emit('agent.deleted', {'agent', a.id})
 return {'ok'}

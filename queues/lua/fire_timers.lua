@@ -3,9 +3,10 @@
 -- stops (a timer stays in the set until the script that applies it runs).
 -- ARGV[ARG]: at most this many timers
 -- Returns {"ok", fired, offer timeouts, wrap-ups ended, reroutes, offers made,
---   next due ms (-1 when none), SLA timers applied, escalation steps applied}.
+--   next due ms (-1 when none), SLA timers applied, escalation steps applied,
+--   agents set away because their desktop disconnected}.
 local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', n2s(NOW), 'LIMIT', 0, tonumber(ARGV[ARG]))
-local timeouts, wraps, reroutes, made, slas, escs = 0, 0, 0, 0, 0, 0
+local timeouts, wraps, reroutes, made, slas, escs, disconnects = 0, 0, 0, 0, 0, 0, 0
 for _, m in ipairs(due) do
   redis.call('ZREM', key('timers'), m)
   local kind, id = string.match(m, '^(%a+)|(.+)$')
@@ -52,6 +53,15 @@ for _, m in ipairs(due) do
       local _, offers = apply_shift(a)
       made = made + offers
     end
+  elseif kind == 'stream' then
+    -- The agent's last desktop connection closed (or its replica stopped
+    -- renewing it) a grace period ago: the agent is away, and offers ringing
+    -- on a desktop nobody sees go to others now.
+    local a = load_agent(id)
+    if a and a.presence ~= 'offline' and a.presence ~= 'away' then
+      disconnects = disconnects + 1
+      made = made + set_presence(a, 'away', 'disconnected')
+    end
   elseif kind == 'route' then
     local t = load_task(id)
     if t and t.state == 'queued' then
@@ -67,4 +77,4 @@ local next_due = -1
 if #nxt > 0 then
   next_due = tonumber(nxt[2])
 end
-return {'ok', #due, timeouts, wraps, reroutes, made, next_due, slas, escs}
+return {'ok', #due, timeouts, wraps, reroutes, made, next_due, slas, escs, disconnects}

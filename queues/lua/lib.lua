@@ -18,7 +18,10 @@
 --                          queues (json [{q,p,s}]), caps (json {channel: n}),
 --                          blocks (json [channel]), load:<channel>
 --   agent:<id>:tasks       set of task ids the agent holds (reserved, assigned, wrapping)
---   agent:<id>:stream      stream of what the agent's desktop must see
+--   agent:<id>:stream      stream of what the agent's desktop must see (history:
+--                          live entries reach the replicas through agent-feed)
+--   agent-feed             Pub/Sub channel: every agent stream entry, published
+--                          as "<agent>\n<entry id>\n<type>\n<data>"
 --   agent:<id>:shifts      zset of scheduled working intervals "start:end" by start
 --   agent:<id>:presence_log list of "at|presence" changes, for adherence
 --   agents                 set of agent ids
@@ -31,7 +34,8 @@
 --                          proficiency, at proficiency n: tasks reach them only
 --                          once escalation lowers their minimum to n
 --   q:<queue>:agents       set of the agents eligible for the queue
---   timers                 zset "kind|id" by due time: offer|<offer>, wrap|<task>, route|<task>
+--   timers                 zset "kind|id" by due time: offer|<offer>, wrap|<task>, route|<task>,
+--                          stream|<agent> (the agent's desktop has been gone for the grace period)
 --   idem:<key>             task id for an idempotency key
 --   events                 stream of every transition (the outbox)
 --   identity:<kind:value>  customer id of an identity (phone, email, social, web)
@@ -109,7 +113,8 @@ local function with(list, ...)
   return list
 end
 
--- notify appends a message to an agent's own stream (read by its SSE connection).
+-- notify appends a message to an agent's own stream (its history, for resume)
+-- and publishes it on the feed that the replicas' hubs fan out to desktops.
 -- raw holds fields that already are JSON text (objects stored as given), spliced
 -- in as is: decoding and re-encoding would turn an empty object into [].
 local function notify(agent_id, typ, data, raw)
@@ -122,8 +127,9 @@ local function notify(agent_id, typ, data, raw)
     end
     body = string.sub(body, 1, -2) .. ',' .. table.concat(extra, ',') .. '}'
   end
-  redis.call('XADD', key('agent', agent_id, 'stream'), 'MAXLEN', '~', STREAM_MAX, '*',
+  local id = redis.call('XADD', key('agent', agent_id, 'stream'), 'MAXLEN', '~', STREAM_MAX, '*',
     'type', typ, 'data', body)
+  redis.call('PUBLISH', key('agent-feed'), agent_id .. '\n' .. id .. '\n' .. typ .. '\n' .. body)
 end
 
 -- Agents ------------------------------------------------------------------

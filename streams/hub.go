@@ -1,0 +1,360 @@
+// Package streams is each replica's hub of agent event streams. One Pub/Sub
+// subscription to the agent feed brings every entry appended to any agent's
+// stream; the hub fans it out in process to the desktops connected to this
+// replica. A connection costs a goroutine and a small buffer, never a Redis
+// connection: the agent's Redis stream (its history) is read only to catch a
+// connection up, through a bounded number of reads at a time.
+package streams
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"switchboard/clock"
+	"switchboard/queues"
+)
+
+// Options configure a Hub.
+type Options struct {
+	// Store reads agent streams and follows the feed. Give it a Redis client
+	// of its own, so that catching desktops up never waits behind requests
+	// (or requests behind it).
+	Store *queues.Store
+	Clock clock.Clock
+	Log   *slog.Logger
+	// Buffer is how many events a connection may fall behind before it is
+	// disconnected (it resumes from its last event id). Default 64.
+	Buffer int
+	// Grace is how long an agent may be without any connection, on any
+	// replica, before it goes away with reason "disconnected" and its open
+	// offers go to others. Zero: presence does not follow the desktop.
+	Grace time.Duration
+	// Reads bounds the history reads in flight at once (default 8).
+	Reads int
+}
+
+// Hub fans the agent feed out to this replica's connections.
+type Hub struct {
+	o     Options
+	reads chan struct{}
+
+	mu     sync.Mutex
+	conns  map[string]map[*Conn]struct{}
+	closed map[string]struct{} // agents whose last local connection closed since the last flush
+
+	subscribed atomic.Bool
+	count      atomic.Int64
+	kicked     atomic.Int64
+}
+
+// New returns a Hub; Run must be running for connections to get live events.
+func New(o Options) *Hub {
+	if o.Buffer <= 0 {
+		o.Buffer = 64
+	}
+	if o.Reads <= 0 {
+		o.Reads = 8
+	}
+	return &Hub{o: o, reads: make(chan struct{}, o.Reads),
+		conns: map[string]map[*Conn]struct{}{}, closed: map[string]struct{}{}}
+}
+
+// Store is the store the hub reads streams with.
+func (h *Hub) Store() *queues.Store { return h.o.Store }
+
+// Connections is the number of connections open on this replica.
+func (h *Hub) Connections() int64 { return h.count.Load() }
+
+// Kicked counts connections disconnected for falling behind.
+func (h *Hub) Kicked() int64 { return h.kicked.Load() }
+
+// Subscribed reports whether the feed subscription is live.
+func (h *Hub) Subscribed() bool { return h.subscribed.Load() }
+
+// resync tells a connection that entries may have been missed (the feed was
+// resubscribed): it reads its stream from its last delivered id.
+var resync = &queues.Message{}
+
+// Conn is one desktop connection of an agent.
+type Conn struct {
+	hub   *Hub
+	agent string
+	c     chan *queues.Message
+	done  chan struct{}
+	once  sync.Once
+	// reason says why the hub ended the connection.
+	reason string
+}
+
+// Connect registers a connection for agent. From now on every entry
+// published for the agent is queued on it (catch up from the stream before
+// reading them: see Conn.History). Close it when the client leaves.
+func (h *Hub) Connect(ctx context.Context, agent string) (*Conn, error) {
+	c := &Conn{hub: h, agent: agent, c: make(chan *queues.Message, h.o.Buffer), done: make(chan struct{})}
+	h.mu.Lock()
+	set := h.conns[agent]
+	if set == nil {
+		set = map[*Conn]struct{}{}
+		h.conns[agent] = set
+	}
+	set[c] = struct{}{}
+	delete(h.closed, agent)
+	h.mu.Unlock()
+	h.count.Add(1)
+	if h.o.Grace > 0 {
+		now := h.o.Clock.Now()
+		if err := h.touch(ctx, now, []string{agent}); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Close unregisters the connection. When it was the agent's last one here,
+// the agent's grace period starts at the next flush.
+func (c *Conn) Close() {
+	h := c.hub
+	h.mu.Lock()
+	if set, ok := h.conns[c.agent]; ok {
+		if _, mine := set[c]; mine {
+			delete(set, c)
+			h.count.Add(-1)
+			if len(set) == 0 {
+				delete(h.conns, c.agent)
+				h.closed[c.agent] = struct{}{}
+			}
+		}
+	}
+	h.mu.Unlock()
+	c.end("")
+}
+
+// End ends the connection (reason "" when the client left).
+func (c *Conn) End(reason string) { c.end(reason) }
+
+// AgentID is the connection's agent.
+func (c *Conn) AgentID() string { return c.agent }
+
+func (c *Conn) end(reason string) {
+	c.once.Do(func() {
+		c.reason = reason
+		close(c.done)
+	})
+}
+
+// Events delivers live entries, and resync markers (see IsResync).
+func (c *Conn) Events() <-chan *queues.Message { return c.c }
+
+// Done is closed when the hub ends the connection; Reason says why.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Reason says why the hub ended the connection ("" if it did not).
+func (c *Conn) Reason() string {
+	select {
+	case <-c.done:
+		return c.reason
+	default:
+		return ""
+	}
+}
+
+// IsResync reports whether m asks the connection to catch up from its stream.
+func IsResync(m *queues.Message) bool { return m == resync }
+
+// read runs f with a read slot: however many connections catch up at once,
+// the hub's Redis client serves only a bounded number of them, and the rest
+// wait here rather than time out in the client's pool.
+func (c *Conn) read(ctx context.Context, f func(st *queues.Store) error) error {
+	h := c.hub
+	select {
+	case h.reads <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-h.reads }()
+	return f(h.o.Store)
+}
+
+// Agent reads the agent's state.
+func (c *Conn) Agent(ctx context.Context) (a queues.AgentState, err error) {
+	err = c.read(ctx, func(st *queues.Store) error {
+		a, err = st.GetAgent(ctx, c.agent)
+		return err
+	})
+	return a, err
+}
+
+// Tasks reads the tasks of ids that still exist.
+func (c *Conn) Tasks(ctx context.Context, ids []string) ([]queues.Task, error) {
+	out := make([]queues.Task, 0, len(ids))
+	err := c.read(ctx, func(st *queues.Store) error {
+		for _, id := range ids {
+			t, err := st.GetTask(ctx, id)
+			if errors.Is(err, queues.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// History reads the agent's stream after id (see queues.Store.AgentHistory).
+func (c *Conn) History(ctx context.Context, after string, count int64) (msgs []queues.Message, lost bool, err error) {
+	err = c.read(ctx, func(st *queues.Store) error {
+		msgs, lost, err = st.AgentHistory(ctx, c.agent, after, count)
+		return err
+	})
+	return msgs, lost, err
+}
+
+// Tail is the id of the agent's newest entry ("0" for none).
+func (c *Conn) Tail(ctx context.Context) (id string, err error) {
+	err = c.read(ctx, func(st *queues.Store) error {
+		id, err = st.AgentStreamTail(ctx, c.agent)
+		return err
+	})
+	return id, err
+}
+
+// deliver queues m on every local connection of agent. A connection whose
+// buffer is full is too far behind: it is ended, never waited for.
+func (h *Hub) deliver(agent string, m *queues.Message) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.conns[agent] {
+		h.offer(c, m)
+	}
+}
+
+func (h *Hub) offer(c *Conn, m *queues.Message) {
+	select {
+	case c.c <- m:
+	default:
+		if c.Reason() == "" {
+			h.kicked.Add(1)
+		}
+		c.end("too far behind: resume with Last-Event-ID")
+	}
+}
+
+// resyncAll asks every local connection to catch up.
+func (h *Hub) resyncAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, set := range h.conns {
+		for c := range set {
+			h.offer(c, resync)
+		}
+	}
+}
+
+// Run follows the feed until ctx ends, resubscribing after failures, and
+// keeps the agents' presence leases: connected agents are renewed well within
+// the grace period, agents whose last connection closed get their grace
+// period started.
+func (h *Hub) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { h.follow(ctx) })
+	if h.o.Grace > 0 {
+		wg.Go(func() { h.keepLeases(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func (h *Hub) follow(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		start := time.Now()
+		err := h.o.Store.ListenAgents(ctx, func() {
+			h.subscribed.Store(true)
+			h.resyncAll()
+		}, func(agent string, m queues.Message) {
+			h.deliver(agent, &m)
+		})
+		h.subscribed.Store(false)
+		if ctx.Err() != nil {
+			return
+		}
+		h.o.Log.Error("agent feed", "err", err)
+		if time.Since(start) > time.Minute {
+			backoff = 100 * time.Millisecond
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// keepLeases flushes closed agents every second and renews the connected
+// ones every third of the grace period.
+func (h *Hub) keepLeases(ctx context.Context) {
+	flush := time.NewTicker(time.Second)
+	defer flush.Stop()
+	renew := time.NewTicker(max(h.o.Grace/3, time.Second))
+	defer renew.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-flush.C:
+			if err := h.Flush(ctx); err != nil && ctx.Err() == nil {
+				h.o.Log.Error("agent stream leases", "err", err)
+			}
+		case <-renew.C:
+			if err := h.Renew(ctx); err != nil && ctx.Err() == nil {
+				h.o.Log.Error("agent stream leases", "err", err)
+			}
+		}
+	}
+}
+
+// Flush starts the grace period of the agents whose last connection here
+// closed since the last flush.
+func (h *Hub) Flush(ctx context.Context) error {
+	h.mu.Lock()
+	agents := make([]string, 0, len(h.closed))
+	for a := range h.closed {
+		agents = append(agents, a)
+	}
+	clear(h.closed)
+	h.mu.Unlock()
+	return h.touch(ctx, h.o.Clock.Now(), agents)
+}
+
+// Renew extends the lease of every agent connected here.
+func (h *Hub) Renew(ctx context.Context) error {
+	h.mu.Lock()
+	agents := make([]string, 0, len(h.conns))
+	for a := range h.conns {
+		agents = append(agents, a)
+	}
+	h.mu.Unlock()
+	return h.touch(ctx, h.o.Clock.Now(), agents)
+}
+
+// touch moves the agents' disconnect timers to now + grace, in batches that
+// keep each script short.
+func (h *Hub) touch(ctx context.Context, now time.Time, agents []string) error {
+	const batch = 500
+	for len(agents) > 0 {
+		n := min(batch, len(agents))
+		if err := h.o.Store.TouchStreams(ctx, now, now.Add(h.o.Grace), agents[:n]); err != nil {
+			return err
+		}
+		agents = agents[n:]
+	}
+	return nil
+}
