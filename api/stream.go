@@ -46,14 +46,13 @@ func (s *Server) stream(c *gin.Context) {
 			validation.Error{Field: "Last-Event-ID", Reason: "must look like 1700000000000-0"})
 		return
 	}
-	conn, err := s.hub.Connect(ctx, id)
+	agent, err := s.hub.Agent(ctx, id)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	agent, err := conn.Agent(ctx)
+	conn, err := s.hub.Connect(ctx, id)
 	if err != nil {
-		conn.Close()
 		fail(c, err)
 		return
 	}

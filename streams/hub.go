@@ -170,7 +170,10 @@ func IsResync(m *queues.Message) bool { return m == resync }
 // the hub's Redis client serves only a bounded number of them, and the rest
 // wait here rather than time out in the client's pool.
 func (c *Conn) read(ctx context.Context, f func(st *queues.Store) error) error {
-	h := c.hub
+	return c.hub.read(ctx, f)
+}
+
+func (h *Hub) read(ctx context.Context, f func(st *queues.Store) error) error {
 	select {
 	case h.reads <- struct{}{}:
 	case <-ctx.Done():
@@ -180,13 +183,19 @@ func (c *Conn) read(ctx context.Context, f func(st *queues.Store) error) error {
 	return f(h.o.Store)
 }
 
-// Agent reads the agent's state.
-func (c *Conn) Agent(ctx context.Context) (a queues.AgentState, err error) {
-	err = c.read(ctx, func(st *queues.Store) error {
-		a, err = st.GetAgent(ctx, c.agent)
+// Agent reads an agent's state, as connections do (check that an agent
+// exists before connecting it).
+func (h *Hub) Agent(ctx context.Context, id string) (a queues.AgentState, err error) {
+	err = h.read(ctx, func(st *queues.Store) error {
+		a, err = st.GetAgent(ctx, id)
 		return err
 	})
 	return a, err
+}
+
+// Agent reads the connection's agent's state.
+func (c *Conn) Agent(ctx context.Context) (queues.AgentState, error) {
+	return c.hub.Agent(ctx, c.agent)
 }
 
 // Tasks reads the tasks of ids that still exist.
