@@ -73,12 +73,10 @@ type instance struct {
 // events want them live).
 func (in *instance) waitFeed() {
 	in.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !in.hub.Subscribed() {
-		if time.Now().After(deadline) {
-			in.t.Fatal("the hub did not subscribe to the agent feed within 10s")
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-in.hub.Ready():
+	case <-time.After(10 * time.Second):
+		in.t.Fatal("the hub did not subscribe to the agent feed within 10s")
 	}
 }
 

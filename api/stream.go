@@ -77,11 +77,8 @@ func (s *Server) stream(c *gin.Context) {
 		return
 	}
 	if w.nc != nil {
-		stop := s.hangups.Watch(w.nc, func() { conn.End("") })
-		go func() {
-			defer stop()
-			s.pump(conn, w, last)
-		}()
+		w.unwatch = s.hangups.Watch(w.nc, func() { conn.End("") })
+		go s.pump(conn, w, last)
 		return
 	}
 	s.pump(conn, w, last)
@@ -252,6 +249,7 @@ type sseWriter struct {
 	err     error
 	gone    chan struct{} // closed when the response's request ends (not hijacked)
 	once    sync.Once
+	unwatch func() // ends the hangup watch of nc
 }
 
 func (w *sseWriter) write(s string) {
@@ -303,6 +301,9 @@ func (w *sseWriter) closeGone() { w.once.Do(func() { close(w.gone) }) }
 
 func (w *sseWriter) close() {
 	w.closeGone()
+	if w.unwatch != nil {
+		w.unwatch()
+	}
 	if w.nc != nil {
 		_ = w.nc.Close()
 	}

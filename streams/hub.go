@@ -47,6 +47,8 @@ type Hub struct {
 	closed map[string]struct{} // agents whose last local connection closed since the last flush
 
 	subscribed atomic.Bool
+	ready      chan struct{} // closed at the first subscription
+	readyOnce  sync.Once
 	count      atomic.Int64
 	kicked     atomic.Int64
 }
@@ -59,7 +61,7 @@ func New(o Options) *Hub {
 	if o.Reads <= 0 {
 		o.Reads = 8
 	}
-	return &Hub{o: o, reads: make(chan struct{}, o.Reads),
+	return &Hub{o: o, reads: make(chan struct{}, o.Reads), ready: make(chan struct{}),
 		conns: map[string]map[*Conn]struct{}{}, closed: map[string]struct{}{}}
 }
 
@@ -74,6 +76,9 @@ func (h *Hub) Kicked() int64 { return h.kicked.Load() }
 
 // Subscribed reports whether the feed subscription is live.
 func (h *Hub) Subscribed() bool { return h.subscribed.Load() }
+
+// Ready is closed once the hub has followed the feed for the first time.
+func (h *Hub) Ready() <-chan struct{} { return h.ready }
 
 // resync tells a connection that entries may have been missed (the feed was
 // resubscribed): it reads its stream from its last delivered id.
@@ -287,6 +292,7 @@ func (h *Hub) follow(ctx context.Context) {
 		start := time.Now()
 		err := h.o.Store.ListenAgents(ctx, func() {
 			h.subscribed.Store(true)
+			h.readyOnce.Do(func() { close(h.ready) })
 			h.resyncAll()
 		}, func(agent string, m queues.Message) {
 			h.deliver(agent, &m)

@@ -47,12 +47,10 @@ func newFixture(t *testing.T, buffer int) *fixture {
 
 func (f *fixture) waitSubscribed() {
 	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !f.hub.Subscribed() {
-		if time.Now().After(deadline) {
-			f.t.Fatal("the hub did not subscribe to the agent feed")
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-f.hub.Ready():
+	case <-time.After(10 * time.Second):
+		f.t.Fatal("the hub did not subscribe to the agent feed")
 	}
 }
 

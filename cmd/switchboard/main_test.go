@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -52,11 +53,19 @@ func TestCheckConfig(t *testing.T) {
 // serveUntilStopped starts the service with env, checks that it answers, then
 // stops it as SIGTERM would and checks that it shuts down cleanly.
 func serveUntilStopped(t *testing.T, env map[string]string) string {
+	_, stop := startServe(t, env)
+	return stop()
+}
+
+// startServe starts the service with env and waits until /readyz answers
+// 200; stop shuts it down as SIGTERM would, checks that it stopped cleanly
+// and returns its logs.
+func startServe(t *testing.T, env map[string]string) (addr string, stop func() string) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
+	addr = l.Addr().String()
 	l.Close()
 	t.Setenv("SWITCHBOARD_LISTEN", addr)
 	t.Setenv("SWITCHBOARD_CONFIG", "")
@@ -86,16 +95,61 @@ func serveUntilStopped(t *testing.T, env map[string]string) string {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("readyz: %d", res.StatusCode)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
+	return addr, func() string {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("shutdown: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("no shutdown within 20s")
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("no shutdown within 20s")
+		return logs.String()
 	}
-	return logs.String()
+}
+
+// The load generator against a replica with the shipped load-test
+// configuration: every contact offered on a stream, accepted and completed,
+// nothing dropped, and its agents removed afterwards.
+func TestLoadTestCommand(t *testing.T) {
+	redisURL := fmt.Sprintf("redis://%s/6", redistest.Addr())
+	addr, stop := startServe(t, map[string]string{"REDIS_URL": redisURL, "SWITCHBOARD_CONFIG": "../../examples/loadtest.yaml"})
+	defer stop()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"loadtest", "-url", "http://" + addr, "-agents", "30", "-rate", "40",
+		"-duration", "500ms", "-hold", "10ms", "-redis", redisURL}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("loadtest: %v\n%s", err, errOut.String())
+	}
+	report := out.String()
+	for _, want := range []regexp.Regexp{
+		*regexp.MustCompile(`contacts +(\d+) created, (\d+) offers, (\d+) accepted, (\d+) completed, 0 unfinished`),
+		*regexp.MustCompile(`errors +map\[\]`),
+		*regexp.MustCompile(`streams +0 dropped, 0 disconnected by the server, 0 history lost`),
+		*regexp.MustCompile(`offer delivery +n=\d+ p50=`),
+		*regexp.MustCompile(`switchboard-[^ ]+-api:\d+`),
+	} {
+		if !want.MatchString(report) {
+			t.Errorf("report lacks %s:\n%s", want.String(), report)
+		}
+	}
+	m := regexp.MustCompile(`contacts +(\d+) created, (\d+) offers, (\d+) accepted, (\d+) completed`).FindStringSubmatch(report)
+	if m == nil || m[1] == "0" || m[1] != m[4] {
+		t.Fatalf("every contact created should be completed:\n%s", report)
+	}
+	// The agents are gone.
+	req, _ := http.NewRequest("GET", "http://"+addr+"/v1/agents", nil)
+	req.Header.Set("Authorization", "Bearer sb_admin_dev")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var list struct{ Agents []json.RawMessage }
+	if err := json.NewDecoder(res.Body).Decode(&list); err != nil || list.Agents == nil || len(list.Agents) != 0 {
+		t.Fatalf("agents left after the run: %d (%v)", len(list.Agents), err)
+	}
 }
 
 func TestServeEmbeddedRedis(t *testing.T) {

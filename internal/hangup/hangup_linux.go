@@ -47,7 +47,9 @@ func (w *epoll) Watch(c net.Conn, fn func()) func() {
 	id := w.next
 	w.fns[id] = fn
 	w.mu.Unlock()
-	ev := syscall.EpollEvent{Events: syscall.EPOLLRDHUP | syscall.EPOLLHUP | syscall.EPOLLERR, Fd: id}
+	// One shot: a hangup stays pending until the connection is closed, and
+	// must not wake the loop again meanwhile.
+	ev := syscall.EpollEvent{Events: syscall.EPOLLRDHUP | syscall.EPOLLHUP | syscall.EPOLLERR | syscall.EPOLLONESHOT, Fd: id}
 	var cerr error
 	if err := raw.Control(func(fd uintptr) { cerr = syscall.EpollCtl(w.fd, syscall.EPOLL_CTL_ADD, int(fd), &ev) }); err != nil || cerr != nil {
 		w.forget(id)
