@@ -87,3 +87,28 @@ func TestEnvironmentOverrides(t *testing.T) {
 		t.Fatalf("a workspace with a brace must be refused: %v", err)
 	}
 }
+
+func TestStreamAndRedisSettings(t *testing.T) {
+	// Unset: the defaults users get.
+	c, err := Parse([]byte(strings.Replace(string(Example), "  disconnect_grace: 30s", "", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Redis.PoolSize != 20 || c.Redis.StreamPoolSize != 8 || c.Streams.Grace() != 30*time.Second ||
+		c.Streams.Buffer != 64 || c.HTTP.WriteTimeout != 2*time.Minute || c.HTTP.IdleTimeout != 2*time.Minute {
+		t.Fatalf("defaults: %+v %+v %+v", c.Redis, c.Streams, c.HTTP)
+	}
+	// 0s turns presence-follows-desktop off.
+	c, err = Parse([]byte(strings.Replace(string(Example), "disconnect_grace: 30s", "disconnect_grace: 0s", 1)), nil)
+	if err != nil || c.Streams.Grace() != 0 {
+		t.Fatalf("disconnect_grace 0s: %v %v", c.Streams.Grace(), err)
+	}
+	bad := strings.NewReplacer("pool_size: 20", "pool_size: -3", "buffer: 64", "buffer: -1",
+		"disconnect_grace: 30s", "disconnect_grace: 200ms", "idle_timeout: 2m", "idle_timeout: -1s").Replace(string(Example))
+	_, err = Parse([]byte(bad), nil)
+	for _, field := range []string{"redis.pool_size", "streams.buffer", "streams.disconnect_grace", "http.idle_timeout"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("error %v does not name %s", err, field)
+		}
+	}
+}
