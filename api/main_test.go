@@ -124,7 +124,8 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 		twilioAPI = rest
 	}
 	hub := streams.New(streams.Options{Store: queues.New(streamRdb, ws, router.SettingsFrom(cfg)), Clock: clk, Log: log,
-		Buffer: cfg.Streams.Buffer, Grace: cfg.Streams.Grace(), Reads: cfg.Redis.StreamPoolSize})
+		Buffer: cfg.Streams.Buffer, Grace: cfg.Streams.Grace(), Reads: cfg.Redis.StreamPoolSize,
+		PerAgent: cfg.Streams.MaxPerAgent, Max: cfg.Streams.MaxConnections})
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); _ = hub.Run(hubCtx) }()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"switchboard/config"
 	"switchboard/queues"
 	"switchboard/streams"
 	"switchboard/validation"
@@ -51,26 +52,34 @@ func (s *Server) stream(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	conn, err := s.hub.Connect(ctx, id)
+	// Only the agent's own connection is its desktop: a supervisor watching
+	// does not keep the agent present.
+	conn, err := s.hub.Connect(ctx, id, principal(c).Role == config.RoleAgent)
+	if errors.Is(err, streams.ErrFull) {
+		c.Header("Retry-After", "5")
+		problem(c, http.StatusServiceUnavailable, err.Error()+"; retry on another replica")
+		return
+	}
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	w, err := s.openSSE(c)
-	if err != nil {
-		conn.Close()
-		s.streamEnded(id, err)
-		return
-	}
+	// Catch up into the first batch before taking the connection over, so
+	// a failure still gets an answer.
+	w := &sseWriter{timeout: s.cfg.Streams.WriteTimeout, gone: make(chan struct{})}
 	if last == "" {
 		last, err = s.snapshot(ctx, conn, w, &agent)
 	} else {
 		last, err = s.catchUp(ctx, conn, w, last)
 	}
-	if err == nil {
-		err = w.flush()
-	}
 	if err != nil {
+		conn.Close()
+		w.close()
+		fail(c, err)
+		return
+	}
+	s.openSSE(c, w)
+	if err := w.flush(); err != nil {
 		conn.Close()
 		w.close()
 		s.streamEnded(id, err)
@@ -199,10 +208,10 @@ func isClientGone(err error) bool {
 const sseHeader = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n" +
 	"Connection: close\r\nX-Accel-Buffering: no\r\n\r\n"
 
-// openSSE starts the event stream: on HTTP/1.x it takes the connection over
-// from the server; otherwise (HTTP/2) it streams through the response.
-func (s *Server) openSSE(c *gin.Context) (*sseWriter, error) {
-	w := &sseWriter{timeout: s.cfg.Streams.WriteTimeout, gone: make(chan struct{})}
+// openSSE starts the event stream, with w's first batch: on HTTP/1.x it
+// takes the connection over from the server; otherwise (HTTP/2) it streams
+// through the response.
+func (s *Server) openSSE(c *gin.Context, w *sseWriter) {
 	if c.Request.ProtoMajor == 1 {
 		nc, rw, err := http.NewResponseController(c.Writer).Hijack()
 		if err == nil {
@@ -212,8 +221,8 @@ func (s *Server) openSSE(c *gin.Context) (*sseWriter, error) {
 			if rw != nil && rw.Writer.Buffered() > 0 {
 				_ = rw.Flush()
 			}
-			w.buf = append(bufPool.Get().([]byte)[:0], sseHeader...)
-			return w, nil
+			w.buf = append(append(bufPool.Get().([]byte)[:0], sseHeader...), w.buf...)
+			return
 		}
 	}
 	rc := http.NewResponseController(c.Writer)
@@ -232,7 +241,6 @@ func (s *Server) openSSE(c *gin.Context) (*sseWriter, error) {
 		case <-w.gone:
 		}
 	}()
-	return w, nil
 }
 
 // bufPool holds the buffers batches of events are framed in.

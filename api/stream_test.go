@@ -171,12 +171,15 @@ func TestPresenceFollowsTheDesktop(t *testing.T) {
 		t.Fatalf("reconnected within the grace period, ana is %s (%s)", a.State.Presence, a.State.Reason)
 	}
 
-	// An offer rings on ana's desktop; the desktop goes.
+	// An offer rings on ana's desktop; the desktop goes. A supervisor
+	// watching ana's stream is not her desktop.
+	watcher := in.stream("ana", adminKey, "")
+	watcher.next(t, "snapshot")
 	var task queues.Task
 	in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"chat","queue":"support-en"}`).decode(t, &task)
 	ana.next(t, "offer")
 	ana.cancel()
-	in.waitConnections(0)
+	in.waitConnections(1)
 	if err := in.hub.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -204,6 +207,34 @@ func TestPresenceFollowsTheDesktop(t *testing.T) {
 	if ev := bruno.next(t, "offer"); !strings.Contains(ev.Data, task.ID) {
 		t.Fatalf("bruno's offer: %s", ev.Data)
 	}
+	watcher.next(t, "offer.rescinded")
+}
+
+// Stream positions are 64-bit: larger ones are refused, the largest there is
+// is newer than anything the stream had (history lost), and a stream of a
+// deleted agent is ended with the reason.
+func TestStreamEdges(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, anaJSON)
+	for _, id := range []string{"99999999999999999999999999-0", "18446744073709551616-0", "1-18446744073709551616"} {
+		r := in.do("GET", "/v1/agents/ana/stream?last_event_id="+id, anaKey, "")
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "Last-Event-ID") {
+			t.Errorf("Last-Event-ID %s: %d %s", id, r.status, r.body)
+		}
+	}
+	st := in.stream("ana", anaKey, "18446744073709551615-18446744073709551615")
+	st.next(t, "history.lost")
+	st.next(t, "snapshot")
+
+	watcher := in.stream("ana", adminKey, "")
+	watcher.next(t, "snapshot")
+	in.must(http.StatusNoContent, "DELETE", "/v1/agents/ana", adminKey, "")
+	for _, s := range []*sse{st, watcher} {
+		if ev := s.next(t, "disconnect"); !strings.Contains(ev.Data, "deleted") {
+			t.Fatalf("disconnect: %s", ev.Data)
+		}
+	}
+	in.waitConnections(0)
 }
 
 func (in *instance) agent(id string) struct {

@@ -120,6 +120,10 @@ type Streams struct {
 	Buffer int `yaml:"buffer"`
 	// WriteTimeout bounds each write to a client: a dead one is dropped.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// MaxPerAgent bounds one agent's streams on a replica: a new one ends
+	// the oldest. MaxConnections bounds a replica's streams: beyond, 503.
+	MaxPerAgent    int `yaml:"max_per_agent"`
+	MaxConnections int `yaml:"max_connections"`
 	// DisconnectGrace: when an agent has had no stream open on any replica
 	// this long, the agent goes away (reason "disconnected") and the offers
 	// ringing on the desktop go to others. 0 turns it off. Default 30s.
@@ -272,6 +276,8 @@ func (c *Config) applyDefaults() {
 	st.KeepAlive = cmp.Or(st.KeepAlive, 15*time.Second)
 	st.Buffer = cmp.Or(st.Buffer, 64)
 	st.WriteTimeout = cmp.Or(st.WriteTimeout, 10*time.Second)
+	st.MaxPerAgent = cmp.Or(st.MaxPerAgent, 8)
+	st.MaxConnections = cmp.Or(st.MaxConnections, 50000)
 	if st.DisconnectGrace == nil {
 		g := 30 * time.Second
 		st.DisconnectGrace = &g
@@ -340,6 +346,12 @@ func (c *Config) Validate() validation.Errors {
 	}
 	if c.Streams.Buffer < 1 || c.Streams.Buffer > 10000 {
 		errs.Add("streams.buffer", "must be between 1 and 10000")
+	}
+	if c.Streams.MaxPerAgent < 1 || c.Streams.MaxPerAgent > 1000 {
+		errs.Add("streams.max_per_agent", "must be between 1 and 1000")
+	}
+	if c.Streams.MaxConnections < 1 {
+		errs.Add("streams.max_connections", "must be positive")
 	}
 	if c.Streams.WriteTimeout < time.Second {
 		errs.Add("streams.write_timeout", "must be at least 1s")

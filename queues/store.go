@@ -29,18 +29,21 @@ type Settings struct {
 
 // Store runs Switchboard's scripts and reads against one Redis workspace.
 type Store struct {
-	rdb     redis.UniversalClient
-	prefix  string
-	common  []any
-	observe func(script string, d time.Duration)
+	rdb    redis.UniversalClient
+	prefix string
+	common []any
+	// streamMax is the length agent streams are trimmed to.
+	streamMax int64
+	observe   func(script string, d time.Duration)
 }
 
 // New returns a Store for workspace.
 func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 	return &Store{
-		rdb:    rdb,
-		prefix: Prefix(workspace),
-		common: []any{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, s.EventsLength, s.TimelineInOffer},
+		rdb:       rdb,
+		prefix:    Prefix(workspace),
+		common:    []any{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, s.EventsLength, s.TimelineInOffer},
+		streamMax: int64(s.AgentStreamLength),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +51,12 @@ func (s *Store) AgentHistory(ctx context.Context, agent, after string, count int
 	pipe := s.rdb.Pipeline()
 	info := pipe.XInfoStream(ctx, k)
 	oldest := pipe.XRangeN(ctx, k, "-", "+", 1)
-	page := pipe.XRangeN(ctx, k, "("+after, "+", count)
+	start, ok := nextStreamID(after)
+	if !ok {
+		// Nothing can come after the largest id: it is not one of ours.
+		return nil, true, nil
+	}
+	page := pipe.XRangeN(ctx, k, start, "+", count)
 	_, _ = pipe.Exec(ctx)
 	if err := page.Err(); err != nil {
 		return nil, false, fmt.Errorf("read stream of %s: %w", agent, err)
@@ -64,11 +70,11 @@ func (s *Store) AgentHistory(ctx context.Context, agent, after string, count int
 		lost = true
 	default:
 		// Trimming removes the oldest entries: something after id is gone
-		// only if entries were removed and id is older than the oldest held
-		// (a server that does not count entries added, the embedded one,
-		// is taken to have trimmed).
+		// only if entries were removed and id is older than the oldest held.
+		// A server that does not count entries added (the embedded one) has
+		// trimmed only once the stream reached its length.
 		o := oldest.Val()
-		removed := in.EntriesAdded == 0 || in.EntriesAdded > in.Length
+		removed := in.EntriesAdded > in.Length || (in.EntriesAdded == 0 && in.Length >= s.streamMax)
 		lost = removed && len(o) > 0 && CompareStreamIDs(after, o[0].ID) < 0
 	}
 	for _, m := range page.Val() {
@@ -145,13 +151,35 @@ func splitID(id string) (ms, seq uint64) {
 	return ms, seq
 }
 
-// ValidStreamID reports whether id is a Redis stream id ("ms-seq" or "ms").
+// ValidStreamID reports whether id is a Redis stream id ("ms-seq" or "ms",
+// each part a 64-bit unsigned number).
 func ValidStreamID(id string) bool {
 	ms, seq, found := strings.Cut(id, "-")
 	if !digits(ms) || (found && !digits(seq)) {
 		return false
 	}
-	return len(id) <= 41
+	if _, err := strconv.ParseUint(ms, 10, 64); err != nil {
+		return false
+	}
+	if _, err := strconv.ParseUint(seq, 10, 64); found && err != nil {
+		return false
+	}
+	return true
+}
+
+// nextStreamID is the smallest id after id (an inclusive start for XRANGE);
+// false when id is the largest there is.
+func nextStreamID(id string) (string, bool) {
+	ms, seq := splitID(id)
+	switch {
+	case seq < math.MaxUint64:
+		seq++
+	case ms < math.MaxUint64:
+		ms, seq = ms+1, 0
+	default:
+		return "", false
+	}
+	return strconv.FormatUint(ms, 10) + "-" + strconv.FormatUint(seq, 10), true
 }
 
 func digits(s string) bool {

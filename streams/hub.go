@@ -7,6 +7,7 @@
 package streams
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -35,16 +36,29 @@ type Options struct {
 	Grace time.Duration
 	// Reads bounds the history reads in flight at once (default 8).
 	Reads int
+	// PerAgent bounds one agent's connections on this replica (default 8):
+	// beyond it the oldest is ended, so a desktop that reconnects in a loop
+	// cannot pile up sockets.
+	PerAgent int
+	// Max bounds the connections on this replica (default 50,000).
+	Max int
 }
+
+// ErrFull refuses a connection when the replica holds Options.Max.
+var ErrFull = errors.New("this replica holds as many agent streams as it is configured for")
 
 // Hub fans the agent feed out to this replica's connections.
 type Hub struct {
 	o     Options
 	reads chan struct{}
 
-	mu     sync.Mutex
-	conns  map[string]map[*Conn]struct{}
-	closed map[string]struct{} // agents whose last local connection closed since the last flush
+	mu    sync.Mutex
+	conns map[string]map[*Conn]struct{}
+	// desktops counts, per agent, the connections made by the agent itself
+	// (its desktop): only these keep the agent's presence.
+	desktops map[string]int
+	closed   map[string]struct{} // agents whose last local desktop closed since the last flush
+	seq      uint64
 
 	subscribed atomic.Bool
 	ready      chan struct{} // closed at the first subscription
@@ -58,11 +72,11 @@ func New(o Options) *Hub {
 	if o.Buffer <= 0 {
 		o.Buffer = 64
 	}
-	if o.Reads <= 0 {
-		o.Reads = 8
-	}
+	o.Reads = cmp.Or(max(o.Reads, 0), 8)
+	o.PerAgent = cmp.Or(max(o.PerAgent, 0), 8)
+	o.Max = cmp.Or(max(o.Max, 0), 50000)
 	return &Hub{o: o, reads: make(chan struct{}, o.Reads), ready: make(chan struct{}),
-		conns: map[string]map[*Conn]struct{}{}, closed: map[string]struct{}{}}
+		conns: map[string]map[*Conn]struct{}{}, desktops: map[string]int{}, closed: map[string]struct{}{}}
 }
 
 // Store is the store the hub reads streams with.
@@ -84,35 +98,55 @@ func (h *Hub) Ready() <-chan struct{} { return h.ready }
 // resubscribed): it reads its stream from its last delivered id.
 var resync = &queues.Message{}
 
-// Conn is one desktop connection of an agent.
+// Conn is one connection to an agent's stream.
 type Conn struct {
-	hub   *Hub
-	agent string
-	c     chan *queues.Message
-	done  chan struct{}
-	once  sync.Once
+	hub     *Hub
+	agent   string
+	desktop bool
+	seq     uint64 // connection order, to end the oldest
+	c       chan *queues.Message
+	done    chan struct{}
+	once    sync.Once
 	// reason says why the hub ended the connection.
 	reason string
 }
 
 // Connect registers a connection for agent. From now on every entry
 // published for the agent is queued on it (catch up from the stream before
-// reading them: see Conn.History). Close it when the client leaves.
-func (h *Hub) Connect(ctx context.Context, agent string) (*Conn, error) {
-	c := &Conn{hub: h, agent: agent, c: make(chan *queues.Message, h.o.Buffer), done: make(chan struct{})}
+// reading them: see Conn.History). desktop says the agent itself connected
+// (not a supervisor watching): while it stays, the agent's presence does not
+// time out. Close the connection when the client leaves.
+func (h *Hub) Connect(ctx context.Context, agent string, desktop bool) (*Conn, error) {
+	if h.count.Load() >= int64(h.o.Max) {
+		return nil, ErrFull
+	}
+	c := &Conn{hub: h, agent: agent, desktop: desktop, c: make(chan *queues.Message, h.o.Buffer), done: make(chan struct{})}
 	h.mu.Lock()
+	h.seq++
+	c.seq = h.seq
 	set := h.conns[agent]
 	if set == nil {
 		set = map[*Conn]struct{}{}
 		h.conns[agent] = set
 	}
+	if len(set) >= h.o.PerAgent {
+		var oldest *Conn
+		for o := range set {
+			if oldest == nil || o.seq < oldest.seq {
+				oldest = o
+			}
+		}
+		oldest.end("replaced: too many streams open for this agent")
+	}
 	set[c] = struct{}{}
-	delete(h.closed, agent)
+	if desktop {
+		h.desktops[agent]++
+		delete(h.closed, agent)
+	}
 	h.mu.Unlock()
 	h.count.Add(1)
-	if h.o.Grace > 0 {
-		now := h.o.Clock.Now()
-		if err := h.touch(ctx, now, []string{agent}); err != nil {
+	if desktop && h.o.Grace > 0 {
+		if err := h.touch(ctx, h.o.Clock.Now(), []string{agent}); err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -120,8 +154,8 @@ func (h *Hub) Connect(ctx context.Context, agent string) (*Conn, error) {
 	return c, nil
 }
 
-// Close unregisters the connection. When it was the agent's last one here,
-// the agent's grace period starts at the next flush.
+// Close unregisters the connection. When it was the agent's last desktop
+// here, the agent's grace period starts at the next flush.
 func (c *Conn) Close() {
 	h := c.hub
 	h.mu.Lock()
@@ -131,7 +165,12 @@ func (c *Conn) Close() {
 			h.count.Add(-1)
 			if len(set) == 0 {
 				delete(h.conns, c.agent)
-				h.closed[c.agent] = struct{}{}
+			}
+			if c.desktop {
+				if h.desktops[c.agent]--; h.desktops[c.agent] <= 0 {
+					delete(h.desktops, c.agent)
+					h.closed[c.agent] = struct{}{}
+				}
 			}
 		}
 	}
@@ -246,9 +285,16 @@ func (h *Hub) deliver(agent string, m *queues.Message) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.conns[agent] {
+		if m.Type == deleted {
+			c.end("the agent was deleted")
+			continue
+		}
 		h.offer(c, m)
 	}
 }
+
+// deleted is published when an agent is deleted (its stream is gone).
+const deleted = "agent.deleted"
 
 func (h *Hub) offer(c *Conn, m *queues.Message) {
 	select {
@@ -349,11 +395,11 @@ func (h *Hub) Flush(ctx context.Context) error {
 	return h.touch(ctx, h.o.Clock.Now(), agents)
 }
 
-// Renew extends the lease of every agent connected here.
+// Renew extends the lease of every agent whose desktop is connected here.
 func (h *Hub) Renew(ctx context.Context) error {
 	h.mu.Lock()
-	agents := make([]string, 0, len(h.conns))
-	for a := range h.conns {
+	agents := make([]string, 0, len(h.desktops))
+	for a := range h.desktops {
 		agents = append(agents, a)
 	}
 	h.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,12 +26,16 @@ type fixture struct {
 // newFixture runs a hub with the given buffer against the package's Redis,
 // with the stream pool the service uses by default, and waits until it
 // follows the feed.
-func newFixture(t *testing.T, buffer int) *fixture {
+func newFixture(t *testing.T, buffer int, configure ...func(*streams.Options)) *fixture {
 	rdb := redistest.ClientPool(t, 8)
 	ws := redistest.Workspace(t)
 	store := queues.New(rdb, ws, queues.Settings{MaxMissedOffers: 3, AgentStreamLength: 1000, EventsLength: 100000})
 	clk := clock.NewManual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	hub := streams.New(streams.Options{Store: store, Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Buffer: buffer})
+	o := streams.Options{Store: store, Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Buffer: buffer}
+	for _, f := range configure {
+		f(&o)
+	}
+	hub := streams.New(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = hub.Run(ctx) }()
@@ -84,12 +89,12 @@ func next(t *testing.T, c *streams.Conn) *queues.Message {
 func TestSlowConnectionIsEndedOthersKeepUp(t *testing.T) {
 	f := newFixture(t, 4)
 	ctx := context.Background()
-	slow, err := f.hub.Connect(ctx, "ana")
+	slow, err := f.hub.Connect(ctx, "ana", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer slow.Close()
-	fast, err := f.hub.Connect(ctx, "ana")
+	fast, err := f.hub.Connect(ctx, "ana", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +132,7 @@ func TestSlowConnectionIsEndedOthersKeepUp(t *testing.T) {
 func TestFeedReconnectAsksConnectionsToCatchUp(t *testing.T) {
 	f := newFixture(t, 64)
 	ctx := context.Background()
-	c, err := f.hub.Connect(ctx, "ana")
+	c, err := f.hub.Connect(ctx, "ana", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,5 +154,34 @@ func TestFeedReconnectAsksConnectionsToCatchUp(t *testing.T) {
 	missed, lost, err := c.History(ctx, first.ID, 100)
 	if err != nil || lost || len(missed) != 3 {
 		t.Fatalf("history after the first entry: %d entries, lost %v, %v", len(missed), lost, err)
+	}
+}
+
+// One agent's connections are bounded: the oldest gives way to a new one,
+// with the reason; the others stay.
+func TestConnectionsPerAgentAreBounded(t *testing.T) {
+	f := newFixture(t, 64, func(o *streams.Options) { o.PerAgent = 2 })
+	ctx := context.Background()
+	var conns []*streams.Conn
+	for range 3 {
+		c, err := f.hub.Connect(ctx, "ana", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	select {
+	case <-conns[0].Done():
+		if !strings.Contains(conns[0].Reason(), "too many streams") {
+			t.Fatalf("reason %q", conns[0].Reason())
+		}
+	default:
+		t.Fatal("the oldest connection was not ended")
+	}
+	for _, c := range conns[1:] {
+		if c.Reason() != "" {
+			t.Fatalf("a newer connection was ended: %s", c.Reason())
+		}
 	}
 }

@@ -12,7 +12,10 @@ end
 unlist_agent(a)
 redis.call('SREM', key('presence', a.presence), a.id)
 redis.call('SREM', key('agents'), a.id)
-redis.call('DEL', key('agent', a.id), key('agent', a.id, 'tasks'), key('agent', a.id, 'stream'))
+redis.call('DEL', key('agent', a.id), key('agent', a.id, 'tasks'), key('agent', a.id, 'stream'),
+  key('agent', a.id, 'presence_log'), key('agent', a.id, 'shifts'))
 redis.call('ZREM', key('timers'), 'stream|' .. a.id)
+-- Desktops still connected are told, and closed (the stream is gone).
+redis.call('PUBLISH', key('agent-feed'), a.id .. '\n0-0\nagent.deleted\n{}')
 emit('agent.deleted', {'agent', a.id})
 return {'ok'}

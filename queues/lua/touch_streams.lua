@@ -6,10 +6,13 @@
 -- Returns {"ok"}.
 local till = tonumber(ARGV[ARG])
 for i = ARG + 1, #ARGV do
-  local m = 'stream|' .. ARGV[i]
-  local cur = redis.call('ZSCORE', key('timers'), m)
-  if not cur or tonumber(cur) < till then
-    redis.call('ZADD', key('timers'), n2s(till), m)
+  -- A deleted agent's desktop may still be connected somewhere: no timer.
+  if redis.call('EXISTS', key('agent', ARGV[i])) == 1 then
+    local m = 'stream|' .. ARGV[i]
+    local cur = redis.call('ZSCORE', key('timers'), m)
+    if not cur or tonumber(cur) < till then
+      redis.call('ZADD', key('timers'), n2s(till), m)
+    end
   end
 end
 return {'ok'}
