@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,14 +48,25 @@ func (s *Server) stream(c *gin.Context) {
 			validation.Error{Field: "Last-Event-ID", Reason: "must look like 1700000000000-0"})
 		return
 	}
+	// The agent's own connection is its desktop; a supervisor's watches,
+	// unless it says (?desktop=true) that it serves the agent's desktop (an
+	// integration acting for agents).
+	desktop := principal(c).Role == config.RoleAgent
+	if v := c.Query("desktop"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			problem(c, http.StatusBadRequest, "desktop must be true or false",
+				validation.Error{Field: "desktop", Reason: "must be true or false"})
+			return
+		}
+		desktop = b
+	}
 	agent, err := s.hub.Agent(ctx, id)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	// Only the agent's own connection is its desktop: a supervisor watching
-	// does not keep the agent present.
-	conn, err := s.hub.Connect(ctx, id, principal(c).Role == config.RoleAgent)
+	conn, err := s.hub.Connect(ctx, id, desktop)
 	if errors.Is(err, streams.ErrFull) {
 		c.Header("Retry-After", "5")
 		problem(c, http.StatusServiceUnavailable, err.Error()+"; retry on another replica")

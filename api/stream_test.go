@@ -222,6 +222,10 @@ func TestStreamEdges(t *testing.T) {
 			t.Errorf("Last-Event-ID %s: %d %s", id, r.status, r.body)
 		}
 	}
+	if r := in.do("GET", "/v1/agents/ana/stream?desktop=maybe", anaKey, ""); r.status != http.StatusBadRequest ||
+		!strings.Contains(string(r.body), `"field":"desktop"`) {
+		t.Errorf("desktop=maybe: %d %s", r.status, r.body)
+	}
 	st := in.stream("ana", anaKey, "18446744073709551615-18446744073709551615")
 	st.next(t, "history.lost")
 	st.next(t, "snapshot")

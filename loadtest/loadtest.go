@@ -340,7 +340,9 @@ type offerEvent struct {
 
 // follow reads one connection of the stream until it ends.
 func (r *run) follow(ctx context.Context, base, id string, last *string, opened func()) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", base+"/v1/agents/"+id+"/stream", nil)
+	// The stream is the agent's desktop: its presence follows it, as with
+	// the agent's own key.
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/v1/agents/"+id+"/stream?desktop=true", nil)
 	if err != nil {
 		return err
 	}
