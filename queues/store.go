@@ -90,7 +90,7 @@ var (
 	leaseScript         = load("lease")
 	setScheduleScript   = load("set_schedule")
 	upsertAgentsScript  = load("upsert_agents")
-	touchStreamsScript  = load("touch_streams")
+	desktopsScript      = load("desktops")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.

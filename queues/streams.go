@@ -115,23 +115,43 @@ func (s *Store) ListenAgents(ctx context.Context, subscribed func(), entry func(
 	}
 }
 
-// TouchStreams records that the agents' desktops are connected, or closed
-// their last connection at now: each agent's disconnect timer moves to
-// until at the earliest. It fires (the agent goes away) only if no replica
-// touches the agent again before then.
-func (s *Store) TouchStreams(ctx context.Context, now, until time.Time, agents []string) error {
-	if len(agents) == 0 {
-		return nil
+// OpenDesktops records that replica holds these agents' desktops: their
+// pending disconnects are called off, and replica's lease (grace) is renewed.
+func (s *Store) OpenDesktops(ctx context.Context, now time.Time, replica string, grace time.Duration, agents []string) error {
+	_, err := s.desktops(ctx, now, "open", replica, grace, agents)
+	return err
+}
+
+// CloseDesktops records that replica's last desktop of each agent closed: an
+// agent whose desktop is nowhere else goes away after grace.
+func (s *Store) CloseDesktops(ctx context.Context, now time.Time, replica string, grace time.Duration, agents []string) error {
+	_, err := s.desktops(ctx, now, "close", replica, grace, agents)
+	return err
+}
+
+// RenewDesktops renews replica's lease on all its desktops until now + grace,
+// and lets go of the desktops of replicas whose lease ran out (their agents
+// go away), in bounded steps.
+func (s *Store) RenewDesktops(ctx context.Context, now time.Time, replica string, grace time.Duration) error {
+	for {
+		more, err := s.desktops(ctx, now, "renew", replica, grace, nil)
+		if err != nil || !more {
+			return err
+		}
 	}
-	args := make([]any, 0, 1+len(agents))
-	args = append(args, until.UnixMilli())
+}
+
+func (s *Store) desktops(ctx context.Context, now time.Time, op, replica string, grace time.Duration, agents []string) (bool, error) {
+	args := make([]any, 0, 3+len(agents))
+	args = append(args, op, replica, grace.Milliseconds())
 	for _, a := range agents {
 		args = append(args, a)
 	}
-	if _, err := s.run(ctx, touchStreamsScript, now, args...); err != nil {
-		return fmt.Errorf("touch streams: %w", err)
+	res, err := s.run(ctx, desktopsScript, now, args...)
+	if err != nil {
+		return false, fmt.Errorf("desktops %s: %w", op, err)
 	}
-	return nil
+	return num(at(res, 0)) == 1, nil
 }
 
 // CompareStreamIDs orders two stream ids ("ms-seq" or "ms") as Redis does.

@@ -9,8 +9,11 @@ package streams
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +45,9 @@ type Options struct {
 	PerAgent int
 	// Max bounds the connections on this replica (default 50,000).
 	Max int
+	// Replica names this replica in the desktop leases (a random suffix is
+	// added).
+	Replica string
 }
 
 // ErrFull refuses a connection when the replica holds Options.Max.
@@ -59,6 +65,9 @@ type Hub struct {
 	desktops map[string]int
 	closed   map[string]struct{} // agents whose last local desktop closed since the last flush
 	seq      uint64
+	// leases orders the desktop scripts of this replica: a close flushed
+	// while the agent reconnects must not land after the reopening.
+	leases sync.Mutex
 
 	subscribed atomic.Bool
 	ready      chan struct{} // closed at the first subscription
@@ -75,6 +84,11 @@ func New(o Options) *Hub {
 	o.Reads = cmp.Or(max(o.Reads, 0), 8)
 	o.PerAgent = cmp.Or(max(o.PerAgent, 0), 8)
 	o.Max = cmp.Or(max(o.Max, 0), 50000)
+	// A random suffix: two processes never share a lease, even with the
+	// same host name and pid (containers).
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	o.Replica = cmp.Or(o.Replica, "replica") + "-" + hex.EncodeToString(b)
 	return &Hub{o: o, reads: make(chan struct{}, o.Reads), ready: make(chan struct{}),
 		conns: map[string]map[*Conn]struct{}{}, desktops: map[string]int{}, closed: map[string]struct{}{}}
 }
@@ -139,14 +153,19 @@ func (h *Hub) Connect(ctx context.Context, agent string, desktop bool) (*Conn, e
 		oldest.end("replaced: too many streams open for this agent")
 	}
 	set[c] = struct{}{}
+	first := false
 	if desktop {
 		h.desktops[agent]++
+		first = h.desktops[agent] == 1
 		delete(h.closed, agent)
 	}
 	h.mu.Unlock()
 	h.count.Add(1)
-	if desktop && h.o.Grace > 0 {
-		if err := h.touch(ctx, h.o.Clock.Now(), []string{agent}); err != nil {
+	if first && h.o.Grace > 0 {
+		h.leases.Lock()
+		err := h.o.Store.OpenDesktops(ctx, h.o.Clock.Now(), h.o.Replica, h.o.Grace, []string{agent})
+		h.leases.Unlock()
+		if err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -359,8 +378,8 @@ func (h *Hub) follow(ctx context.Context) {
 	}
 }
 
-// keepLeases flushes closed agents every second and renews the connected
-// ones every third of the grace period.
+// keepLeases flushes closed desktops every second (and once more when ctx
+// ends) and renews this replica's lease every third of the grace period.
 func (h *Hub) keepLeases(ctx context.Context) {
 	flush := time.NewTicker(time.Second)
 	defer flush.Stop()
@@ -369,6 +388,11 @@ func (h *Hub) keepLeases(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			if err := h.Flush(fctx); err != nil {
+				h.o.Log.Error("agent stream leases", "err", err)
+			}
 			return
 		case <-flush.C:
 			if err := h.Flush(ctx); err != nil && ctx.Err() == nil {
@@ -382,40 +406,31 @@ func (h *Hub) keepLeases(ctx context.Context) {
 	}
 }
 
-// Flush starts the grace period of the agents whose last connection here
+// Flush starts the grace period of the agents whose last desktop here
 // closed since the last flush.
 func (h *Hub) Flush(ctx context.Context) error {
+	h.leases.Lock()
+	defer h.leases.Unlock()
 	h.mu.Lock()
 	agents := make([]string, 0, len(h.closed))
 	for a := range h.closed {
-		agents = append(agents, a)
+		if h.desktops[a] == 0 {
+			agents = append(agents, a)
+		}
 	}
 	clear(h.closed)
 	h.mu.Unlock()
-	return h.touch(ctx, h.o.Clock.Now(), agents)
-}
-
-// Renew extends the lease of every agent whose desktop is connected here.
-func (h *Hub) Renew(ctx context.Context) error {
-	h.mu.Lock()
-	agents := make([]string, 0, len(h.desktops))
-	for a := range h.desktops {
-		agents = append(agents, a)
-	}
-	h.mu.Unlock()
-	return h.touch(ctx, h.o.Clock.Now(), agents)
-}
-
-// touch moves the agents' disconnect timers to now + grace, in batches that
-// keep each script short.
-func (h *Hub) touch(ctx context.Context, now time.Time, agents []string) error {
 	const batch = 500
-	for len(agents) > 0 {
-		n := min(batch, len(agents))
-		if err := h.o.Store.TouchStreams(ctx, now, now.Add(h.o.Grace), agents[:n]); err != nil {
+	for chunk := range slices.Chunk(agents, batch) {
+		if err := h.o.Store.CloseDesktops(ctx, h.o.Clock.Now(), h.o.Replica, h.o.Grace, chunk); err != nil {
 			return err
 		}
-		agents = agents[n:]
 	}
 	return nil
+}
+
+// Renew extends this replica's lease on its desktops (one call, whatever
+// their number) and lets go of the desktops of replicas that stopped.
+func (h *Hub) Renew(ctx context.Context) error {
+	return h.o.Store.RenewDesktops(ctx, h.o.Clock.Now(), h.o.Replica, h.o.Grace)
 }

@@ -132,7 +132,7 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 	consumer := &metrics.Consumer{Store: store, Metrics: m, Name: fmt.Sprintf("%s-%d", host, os.Getpid()), Log: log}
 	hub := streams.New(streams.Options{Store: queues.New(streamRdb, cfg.Workspace, router.SettingsFrom(cfg)),
 		Clock: clk, Log: log, Buffer: cfg.Streams.Buffer, Grace: cfg.Streams.Grace(), Reads: cfg.Redis.StreamPoolSize,
-		PerAgent: cfg.Streams.MaxPerAgent, Max: cfg.Streams.MaxConnections})
+		PerAgent: cfg.Streams.MaxPerAgent, Max: cfg.Streams.MaxConnections, Replica: consumer.Name})
 	reg.MustRegister(metrics.NewStreamsCollector(hub, map[string]metrics.PoolStater{"api": rdb, "streams": streamRdb}))
 	stop := make(chan struct{})
 	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,

@@ -13,7 +13,7 @@ unlist_agent(a)
 redis.call('SREM', key('presence', a.presence), a.id)
 redis.call('SREM', key('agents'), a.id)
 redis.call('DEL', key('agent', a.id), key('agent', a.id, 'tasks'), key('agent', a.id, 'stream'),
-  key('agent', a.id, 'presence_log'), key('agent', a.id, 'shifts'))
+  key('agent', a.id, 'presence_log'), key('agent', a.id, 'shifts'), key('agent', a.id, 'desktops'))
 redis.call('ZREM', key('timers'), 'stream|' .. a.id)
 -- Desktops still connected are told, and closed (the stream is gone).
 redis.call('PUBLISH', key('agent-feed'), a.id .. '\n0-0\nagent.deleted\n{}')

@@ -58,7 +58,8 @@ for _, m in ipairs(due) do
     -- renewing it) a grace period ago: the agent is away, and offers ringing
     -- on a desktop nobody sees go to others now.
     local a = load_agent(id)
-    if a and a.presence ~= 'offline' and a.presence ~= 'away' then
+    if a and a.presence ~= 'offline' and a.presence ~= 'away'
+        and redis.call('SCARD', key('agent', id, 'desktops')) == 0 then
       disconnects = disconnects + 1
       made = made + set_presence(a, 'away', 'disconnected')
     end

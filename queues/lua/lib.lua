@@ -24,6 +24,9 @@
 --                          as "<agent>\n<entry id>\n<type>\n<data>"
 --   agent:<id>:shifts      zset of scheduled working intervals "start:end" by start
 --   agent:<id>:presence_log list of "at|presence" changes, for adherence
+--   agent:<id>:desktops    set of the replicas holding the agent's desktop stream
+--   stream-replica:<r>     set of the agents whose desktop replica r holds
+--   stream-replicas        zset of replicas by lease expiry (they renew it)
 --   agents                 set of agent ids
 --   presence:<state>       set of agent ids in that presence
 --   task:<id>              hash of one task
@@ -35,7 +38,8 @@
 --                          once escalation lowers their minimum to n
 --   q:<queue>:agents       set of the agents eligible for the queue
 --   timers                 zset "kind|id" by due time: offer|<offer>, wrap|<task>, route|<task>,
---                          stream|<agent> (the agent's desktop has been gone for the grace period)
+--                          stream|<agent> (the agent's desktop has been gone everywhere for the
+--                          grace period)
 --   idem:<key>             task id for an idempotency key
 --   events                 stream of every transition (the outbox)
 --   identity:<kind:value>  customer id of an identity (phone, email, social, web)

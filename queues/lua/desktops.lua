@@ -1,0 +1,63 @@
+-- desktops: which replicas hold each agent's desktop (an open event stream of
+-- the agent's own), so that an agent whose desktop is gone everywhere goes
+-- away after a grace period, and a replica that stops is noticed. A replica
+-- renews one lease for all its desktops, whatever their number.
+-- ARGV[ARG]: op ("open", "close" or "renew"); ARGV[ARG+1]: replica id;
+-- ARGV[ARG+2]: grace ms; ARGV[ARG+3..]: agent ids (open, close).
+--   open:  the replica holds these agents' desktops now: pending disconnects
+--          are called off.
+--   close: the replica's last desktop of these agents closed: an agent with
+--          no desktop left anywhere goes away after the grace period.
+--   renew: the replica is alive until now + grace; and up to 500 desktops of
+--          replicas whose lease ran out are let go (their agents' grace
+--          period has passed: they go away now).
+-- Returns {"ok", 1 if renew left work for another call, else 0}.
+local op, replica, grace = ARGV[ARG], ARGV[ARG + 1], tonumber(ARGV[ARG + 2])
+local replicas = key('stream-replicas')
+
+-- let_go drops replica r from agent id's desktops; with none left, the
+-- agent's disconnect timer is set to due.
+local function let_go(r, id, due)
+  local holders = key('agent', id, 'desktops')
+  redis.call('SREM', holders, r)
+  if redis.call('SCARD', holders) == 0 and redis.call('EXISTS', key('agent', id)) == 1 then
+    redis.call('ZADD', key('timers'), n2s(due), 'stream|' .. id)
+  end
+end
+
+if op == 'open' then
+  redis.call('ZADD', replicas, n2s(NOW + grace), replica)
+  for i = ARG + 3, #ARGV do
+    local id = ARGV[i]
+    if redis.call('EXISTS', key('agent', id)) == 1 then
+      redis.call('SADD', key('agent', id, 'desktops'), replica)
+      redis.call('SADD', key('stream-replica', replica), id)
+      redis.call('ZREM', key('timers'), 'stream|' .. id)
+    end
+  end
+  return {'ok', 0}
+elseif op == 'close' then
+  for i = ARG + 3, #ARGV do
+    redis.call('SREM', key('stream-replica', replica), ARGV[i])
+    let_go(replica, ARGV[i], NOW + grace)
+  end
+  return {'ok', 0}
+end
+
+redis.call('ZADD', replicas, n2s(NOW + grace), replica)
+local budget = 500
+for _, dead in ipairs(redis.call('ZRANGEBYSCORE', replicas, '-inf', '(' .. n2s(NOW), 'LIMIT', 0, 10)) do
+  local held = key('stream-replica', dead)
+  local ids = redis.call('SPOP', held, budget)
+  for _, id in ipairs(ids) do
+    let_go(dead, id, NOW)
+  end
+  budget = budget - #ids
+  if redis.call('SCARD', held) == 0 then
+    redis.call('ZREM', replicas, dead)
+  end
+  if budget <= 0 then
+    return {'ok', 1}
+  end
+end
+return {'ok', 0}
