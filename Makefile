@@ -10,7 +10,7 @@ test: ## the test suite, against a real redis-server the tests start themselves
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
 
-FUZZ_TARGETS = FuzzCreateTask FuzzPutAgent FuzzTwilioVoice FuzzTwilioMessaging FuzzGenericWebhook
+FUZZ_TARGETS = FuzzCreateTask FuzzPutAgent FuzzTwilioVoice FuzzTwilioMessaging FuzzGenericWebhook FuzzStreamPosition
 FUZZTIME ?= 10s
 
 fuzz: ## run each fuzz target of the network-facing parsers briefly

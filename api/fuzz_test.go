@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"switchboard/api"
 	"switchboard/internal/twiliotest"
@@ -140,6 +142,44 @@ func FuzzGenericWebhook(f *testing.F) {
 			if in.rdb.XLen(ctx, queues.Prefix(in.ws)+"events").Val() != before {
 				t.Fatalf("%q: refused with %d but wrote", body, rec.Code)
 			}
+		}
+	})
+}
+
+// Any Last-Event-ID gets a stream (caught up, or told its history is lost)
+// or a 400 naming the field: never a 5xx or a connection closed unanswered.
+func FuzzStreamPosition(f *testing.F) {
+	for _, s := range []string{"0", "1700000000000-0", "1700000000000", "99999999999999-0",
+		"18446744073709551615-18446744073709551615", "18446744073709551616-0", "-1", "1-", "", "a-b", "0-0"} {
+		f.Add(s)
+	}
+	in := newInstance(f, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, anaJSON)
+	f.Fuzz(func(t *testing.T, id string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", in.srv.URL+"/v1/agents/ana/stream?last_event_id="+url.QueryEscape(id), nil)
+		req.Header.Set("Authorization", "Bearer "+anaKey)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%q: %v", id, err)
+		}
+		defer res.Body.Close()
+		switch res.StatusCode {
+		case http.StatusOK:
+			// The first event (a snapshot, history, or history.lost), or a
+			// keep-alive when nothing came after the position.
+			line, err := bufio.NewReader(res.Body).ReadString('\n')
+			if err != nil || !(strings.HasPrefix(line, "id: ") || strings.HasPrefix(line, "event: ") || strings.HasPrefix(line, ": ")) {
+				t.Fatalf("%q: first line %q %v", id, line, err)
+			}
+		case http.StatusBadRequest:
+			var p api.Problem
+			if err := json.NewDecoder(res.Body).Decode(&p); err != nil || len(p.Errors) == 0 || p.Errors[0].Field != "Last-Event-ID" {
+				t.Fatalf("%q: 400 without the field: %+v %v", id, p, err)
+			}
+		default:
+			t.Fatalf("%q: status %d", id, res.StatusCode)
 		}
 	})
 }
