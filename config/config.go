@@ -245,20 +245,11 @@ func (c *Config) applyEnv(getenv func(string) string) {
 }
 
 func (c *Config) applyDefaults() {
-	def := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	def(&c.Listen, ":8080")
-	def(&c.Workspace, "default")
-	def(&c.LogLevel, "info")
-	if c.HTTP.MaxBodyBytes == 0 {
-		c.HTTP.MaxBodyBytes = 1 << 20
-	}
-	if c.HTTP.ShutdownTimeout == 0 {
-		c.HTTP.ShutdownTimeout = 15 * time.Second
-	}
+	c.Listen = cmp.Or(c.Listen, ":8080")
+	c.Workspace = cmp.Or(c.Workspace, "default")
+	c.LogLevel = cmp.Or(c.LogLevel, "info")
+	c.HTTP.MaxBodyBytes = cmp.Or(c.HTTP.MaxBodyBytes, 1<<20)
+	c.HTTP.ShutdownTimeout = cmp.Or(c.HTTP.ShutdownTimeout, 15*time.Second)
 	h := &c.HTTP
 	h.ReadHeaderTimeout = cmp.Or(h.ReadHeaderTimeout, 10*time.Second)
 	h.ReadTimeout = cmp.Or(h.ReadTimeout, 30*time.Second)
@@ -283,33 +274,18 @@ func (c *Config) applyDefaults() {
 		st.DisconnectGrace = &g
 	}
 	for i := range c.Queues {
-		def(&c.Queues[i].Strategy, LongestIdle)
-		if c.Queues[i].MinProficiency == 0 {
-			c.Queues[i].MinProficiency = 1
-		}
+		q := &c.Queues[i]
+		q.Strategy = cmp.Or(q.Strategy, LongestIdle)
+		q.MinProficiency = cmp.Or(q.MinProficiency, 1)
 	}
 	r := &c.Routing
-	if r.MaxMissedOffers == 0 {
-		r.MaxMissedOffers = 3
-	}
-	if r.ReofferDelay == 0 {
-		r.ReofferDelay = 10 * time.Second
-	}
-	if r.IdempotencyTTL == 0 {
-		r.IdempotencyTTL = 24 * time.Hour
-	}
-	if r.AgentStreamLength == 0 {
-		r.AgentStreamLength = 1000
-	}
-	if r.EventsLength == 0 {
-		r.EventsLength = 100000
-	}
-	if r.TimerPoll == 0 {
-		r.TimerPoll = 250 * time.Millisecond
-	}
-	if r.ServiceLevelWindow == 0 {
-		r.ServiceLevelWindow = time.Hour
-	}
+	r.MaxMissedOffers = cmp.Or(r.MaxMissedOffers, 3)
+	r.ReofferDelay = cmp.Or(r.ReofferDelay, 10*time.Second)
+	r.IdempotencyTTL = cmp.Or(r.IdempotencyTTL, 24*time.Hour)
+	r.AgentStreamLength = cmp.Or(r.AgentStreamLength, 1000)
+	r.EventsLength = cmp.Or(r.EventsLength, 100000)
+	r.TimerPoll = cmp.Or(r.TimerPoll, 250*time.Millisecond)
+	r.ServiceLevelWindow = cmp.Or(r.ServiceLevelWindow, time.Hour)
 	c.applyContactDefaults()
 }
 

@@ -126,21 +126,13 @@ func (c *Config) applyContactEnv(getenv func(string) string) {
 
 func (c *Config) applyContactDefaults() {
 	cu := &c.Customers
-	if cu.DefaultRegion == "" {
-		cu.DefaultRegion = "US"
-	}
+	cu.DefaultRegion = cmp.Or(cu.DefaultRegion, "US")
 	if cu.DefaultLanguage == "" && len(c.Languages) > 0 {
 		cu.DefaultLanguage = c.Languages[0]
 	}
-	if cu.PreferredAgentWindow == 0 {
-		cu.PreferredAgentWindow = 72 * time.Hour
-	}
-	if cu.PreferredAgentWait == 0 {
-		cu.PreferredAgentWait = 20 * time.Second
-	}
-	if cu.TimelineInOffer == 0 {
-		cu.TimelineInOffer = 3
-	}
+	cu.PreferredAgentWindow = cmp.Or(cu.PreferredAgentWindow, 72*time.Hour)
+	cu.PreferredAgentWait = cmp.Or(cu.PreferredAgentWait, 20*time.Second)
+	cu.TimelineInOffer = cmp.Or(cu.TimelineInOffer, 3)
 	for i := range c.EventWebhooks {
 		w := &c.EventWebhooks[i]
 		w.MaxAttempts = cmp.Or(w.MaxAttempts, 8)
@@ -149,15 +141,9 @@ func (c *Config) applyContactDefaults() {
 		w.Timeout = cmp.Or(w.Timeout, 10*time.Second)
 	}
 	r := &c.RateLimits
-	if r.WebhookAccountPerSecond == 0 {
-		r.WebhookAccountPerSecond = 200
-	}
-	if r.WebhookCustomerPerMinute == 0 {
-		r.WebhookCustomerPerMinute = 60
-	}
-	if r.APIKeyPerSecond == 0 {
-		r.APIKeyPerSecond = 100
-	}
+	r.WebhookAccountPerSecond = cmp.Or(r.WebhookAccountPerSecond, 200)
+	r.WebhookCustomerPerMinute = cmp.Or(r.WebhookCustomerPerMinute, 60)
+	r.APIKeyPerSecond = cmp.Or(r.APIKeyPerSecond, 100)
 }
 
 func (c *Config) validateContacts(errs *validation.Errors) {

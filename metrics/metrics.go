@@ -5,6 +5,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"strconv"
@@ -173,10 +174,10 @@ func (c *Consumer) read(ctx context.Context, block time.Duration) (int, error) {
 		var evs []queues.Event
 		var err error
 		if claim {
-			evs, err = c.Store.Claim(ctx, Group, c.Name, orphanAge, max(c.MaxBatch, 100))
+			evs, err = c.Store.Claim(ctx, Group, c.Name, orphanAge, cmp.Or(c.MaxBatch, 100))
 		}
 		if err == nil && len(evs) == 0 {
-			evs, err = c.Store.ReadGroup(ctx, Group, c.Name, max(c.MaxBatch, 100), block)
+			evs, err = c.Store.ReadGroup(ctx, Group, c.Name, cmp.Or(c.MaxBatch, 100), block)
 		}
 		if err != nil {
 			return total, err

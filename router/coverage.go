@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,7 +45,7 @@ func (r *Router) Coverage(ctx context.Context, queue, channel string, from, to t
 	}
 	var workers []worker
 	for _, a := range agents {
-		if a.State.Capacity[channel] == 0 || !contains(a.State.Queues, queue) {
+		if a.State.Capacity[channel] == 0 || !slices.Contains(a.State.Queues, queue) {
 			continue
 		}
 		s, err := r.loadSchedule(ctx, a.ID)
@@ -74,15 +75,6 @@ func (r *Router) Coverage(ctx context.Context, queue, channel string, from, to t
 		rows = append(rows, row)
 	}
 	return rows, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // CoverageSVG draws scheduled agents as bars and the requirement as a line.

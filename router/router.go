@@ -77,13 +77,23 @@ func (r *Router) SaveAgent(ctx context.Context, a workforce.Agent) (AgentView, b
 		return AgentView{}, false, fmt.Errorf("encode agent %s: %w", a.ID, err)
 	}
 	created, _, err := r.store.UpsertAgent(ctx, r.clock.Now(), queues.AgentSpec{
-		ID: a.ID, Profile: profile, Queues: a.Eligible(r.cfg), Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks,
+		ID: a.ID, Profile: profile, Queues: eligibility(a, r.cfg), Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks,
 	})
 	if err != nil {
 		return AgentView{}, false, err
 	}
 	v, err := r.Agent(ctx, a.ID)
 	return v, created, err
+}
+
+// eligibility is the agent's eligibility as the store keeps it.
+func eligibility(a workforce.Agent, cfg *config.Config) []queues.Eligibility {
+	es := a.Eligible(cfg)
+	out := make([]queues.Eligibility, len(es))
+	for i, e := range es {
+		out[i] = queues.Eligibility(e)
+	}
+	return out
 }
 
 // Agent returns one agent.
@@ -433,7 +443,7 @@ func (r *Router) ImportAgents(ctx context.Context, agents []workforce.Agent) (cr
 			errs.Add(p+"."+e.Field, "%s", e.Reason)
 		}
 		profile, _ := json.Marshal(a)
-		specs = append(specs, queues.AgentSpec{ID: a.ID, Profile: profile, Queues: a.Eligible(r.cfg), Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks})
+		specs = append(specs, queues.AgentSpec{ID: a.ID, Profile: profile, Queues: eligibility(*a, r.cfg), Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks})
 	}
 	if len(errs) > 0 {
 		return 0, 0, errs

@@ -5,7 +5,6 @@
 package telephony
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -33,15 +32,8 @@ type Contact struct {
 	Media    []string
 	Language string // an explicit language, if the provider gave one
 	Skill    string // an explicit skill, if the provider gave one
-	IVR      IVRChoice
 	// Attributes are extra provider fields worth keeping on the task.
 	Attributes map[string]string
-}
-
-// IVRChoice is what a caller picked in the IVR menu.
-type IVRChoice struct {
-	Language string
-	Skill    string
 }
 
 // Identity is how a customer is recognised on a channel: a phone number in
@@ -56,19 +48,12 @@ type Identity struct {
 // Key is the identity's stable key, the same for every channel it is used on.
 func (i Identity) Key() string { return i.Kind + ":" + i.Value }
 
-// ErrInvalid marks input the provider sent that cannot be used; the error's
-// text names the field.
-var ErrInvalid = errors.New("invalid")
-
 // FieldError is an invalid field of a provider request.
 type FieldError struct {
 	Field, Reason string
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
-
-// Unwrap lets errors.Is(err, ErrInvalid) match.
-func (e *FieldError) Unwrap() error { return ErrInvalid }
 
 func invalid(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}

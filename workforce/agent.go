@@ -13,7 +13,6 @@ import (
 	"golang.org/x/text/language"
 
 	"switchboard/config"
-	"switchboard/queues"
 	"switchboard/validation"
 )
 
@@ -119,18 +118,30 @@ func (a *Agent) Normalize(cfg *config.Config) validation.Errors {
 	return errs
 }
 
+// Eligibility is an agent's standing in one queue.
+type Eligibility struct {
+	Queue       string
+	Proficiency int
+	Strategy    string
+	// Below marks an agent under the queue's minimum proficiency: it takes
+	// only tasks whose escalation lowered the minimum to its level.
+	Below bool
+	// Enforce: the queue offers work only while the agent's schedule says so.
+	Enforce bool
+}
+
 // Eligible lists the queues the agent may serve: those whose skill the agent
 // has, in a language the agent speaks. Below the queue's minimum proficiency
 // the agent is marked Below: it serves only tasks escalation has opened to
 // its level.
-func (a Agent) Eligible(cfg *config.Config) []queues.Eligibility {
-	out := []queues.Eligibility{}
+func (a Agent) Eligible(cfg *config.Config) []Eligibility {
+	out := []Eligibility{}
 	for _, q := range cfg.Queues {
 		p, ok := a.Skills[q.Skill]
 		if !ok || !speaks(a.Languages, q.Language) {
 			continue
 		}
-		out = append(out, queues.Eligibility{Queue: q.ID, Proficiency: p, Strategy: q.Strategy, Below: p < q.MinProficiency,
+		out = append(out, Eligibility{Queue: q.ID, Proficiency: p, Strategy: q.Strategy, Below: p < q.MinProficiency,
 			Enforce: cfg.EnforceSchedules(q)})
 	}
 	return out
