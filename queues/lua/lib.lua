@@ -214,8 +214,8 @@ local function agent_score(a, e)
   return idle
 end
 
--- refresh_agent puts the agent in, or takes it out of, the available set of
--- every (queue, channel) it is eligible for, according to its current state.
+-- avail_key is the available set of a queue and channel where the agent's
+-- entry e belongs (below the queue's minimum proficiency: its level's set).
 local function avail_key(e, ch)
   if e.b then
     return key('q', e.q, ch, 'avail', 'p' .. e.p)
@@ -223,6 +223,8 @@ local function avail_key(e, ch)
   return key('q', e.q, ch, 'avail')
 end
 
+-- refresh_agent puts the agent in, or takes it out of, the available set of
+-- every (queue, channel) it is eligible for, according to its current state.
 local function refresh_agent(a)
   for _, e in ipairs(a.qs) do
     for ch, _ in pairs(a.cap) do
@@ -302,10 +304,12 @@ local function sl_add(t, counter, n)
   redis.call('HINCRBY', sl_key(t), t.channel .. ':' .. counter, n2s(n))
 end
 
+-- sl_count counts one of counter.
 local function sl_count(t, counter)
   sl_add(t, counter, 1)
 end
 
+-- clock_timers names the warning and breach timers of clock c of t.
 local function clock_timers(t, c)
   return 'sla|' .. t.id .. '|' .. c .. '|warn', 'sla|' .. t.id .. '|' .. c .. '|breach'
 end
@@ -378,6 +382,7 @@ end
 
 -- A task remembers the agents who recently rejected or missed it, as
 -- ",<agent>:<until ms>,...", and is not offered to them again before then.
+-- skipped_until is when agent_id may have the task again (0: now).
 local function skipped_until(skip, agent_id)
   if not skip or skip == '' then
     return 0
@@ -389,6 +394,7 @@ local function skipped_until(skip, agent_id)
   return tonumber(string.match(skip, '^(%d+)', j + 1))
 end
 
+-- add_skip keeps agent_id from the task until till, dropping lapsed entries.
 local function add_skip(skip, agent_id, till)
   local out = ','
   for id, u in string.gmatch(skip or '', '([^,:]+):(%d+)') do
@@ -405,6 +411,7 @@ local function held_for_other(pref, pref_until, agent_id)
   return pref and pref ~= '' and pref ~= agent_id and NOW < tonumber(pref_until or '0')
 end
 
+-- first_skip_expiry is when the first skipped agent may have the task again.
 local function first_skip_expiry(skip)
   local first
   for _, u in string.gmatch(skip or '', '([^,:]+):(%d+)') do
