@@ -80,7 +80,7 @@ func (s *Server) twilioForm(kind string, next func(*gin.Context, url.Values)) gi
 				validation.Error{Field: "X-Twilio-Signature", Reason: "invalid or missing"})
 			return
 		}
-		if !s.limit(c, "webhook:twilio:"+form.Get("AccountSid"), s.webhookAccountLimit) {
+		if !s.limit(c, "twilio", form.Get("AccountSid"), s.webhookAccountLimit) {
 			s.countWebhook("twilio", kind, "rate_limited")
 			return
 		}
@@ -170,7 +170,7 @@ func (s *Server) twilioIVR(c *gin.Context, form url.Values) {
 func (s *Server) queueCall(c *gin.Context, ct telephony.Contact, ivr router.IVRChoice) {
 	in := inbound(ct)
 	in.IVR = ivr
-	if !s.limit(c, "webhook:customer:"+in.Identity, s.webhookCustomerLimit) {
+	if !s.limit(c, "customer", in.Identity, s.webhookCustomerLimit) {
 		return
 	}
 	// A closed queue does not keep callers on hold: it says so and offers a
@@ -266,7 +266,7 @@ func (s *Server) twilioMessaging(c *gin.Context, form url.Values) {
 	}
 	ct.Attributes["from"] = form.Get("From")
 	in := inbound(ct)
-	if !s.limit(c, "webhook:customer:"+in.Identity, s.webhookCustomerLimit) {
+	if !s.limit(c, "customer", in.Identity, s.webhookCustomerLimit) {
 		return
 	}
 	got, err := s.router.Ingest(c.Request.Context(), in)
@@ -316,7 +316,7 @@ func (s *Server) generic(c *gin.Context) {
 			validation.Error{Field: telephony.SignatureHeader, Reason: "invalid"})
 		return
 	}
-	if !s.limit(c, "webhook:source:"+provider, s.webhookAccountLimit) {
+	if !s.limit(c, "source", provider, s.webhookAccountLimit) {
 		s.countWebhook(provider, kindGeneric, "rate_limited")
 		return
 	}
@@ -327,7 +327,7 @@ func (s *Server) generic(c *gin.Context) {
 		return
 	}
 	in := inbound(ct)
-	if !s.limit(c, "webhook:customer:"+in.Identity, s.webhookCustomerLimit) {
+	if !s.limit(c, "customer", in.Identity, s.webhookCustomerLimit) {
 		s.countWebhook(provider, kindGeneric, "rate_limited")
 		return
 	}

@@ -61,7 +61,7 @@ type PresenceChange struct {
 
 // PresenceLog returns an agent's recent presence changes, oldest first.
 func (s *Store) PresenceLog(ctx context.Context, agent string) ([]PresenceChange, error) {
-	raw, err := s.rdb.LRange(ctx, s.key("agent", agent, "presence_log"), 0, -1).Result()
+	raw, err := s.rdb.LRange(ctx, s.presenceLogKey(agent), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("presence log of %s: %w", agent, err)
 	}

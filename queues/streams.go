@@ -317,7 +317,7 @@ func (s *Store) Lease(ctx context.Context, now time.Time, name, owner string, tt
 
 // DeadLetter keeps an event a subscriber could not take, with the last error.
 func (s *Store) DeadLetter(ctx context.Context, subscriber string, entry []byte) error {
-	if err := s.rdb.RPush(ctx, s.key("webhook", subscriber, "dead"), entry).Err(); err != nil {
+	if err := s.rdb.RPush(ctx, s.deadLettersKey(subscriber), entry).Err(); err != nil {
 		return fmt.Errorf("dead letter for %s: %w", subscriber, err)
 	}
 	return nil
@@ -325,7 +325,7 @@ func (s *Store) DeadLetter(ctx context.Context, subscriber string, entry []byte)
 
 // DeadLetters returns a subscriber's dead-letter list.
 func (s *Store) DeadLetters(ctx context.Context, subscriber string) ([]string, error) {
-	return s.rdb.LRange(ctx, s.key("webhook", subscriber, "dead"), 0, -1).Result()
+	return s.rdb.LRange(ctx, s.deadLettersKey(subscriber), 0, -1).Result()
 }
 
 // Claim takes over events that another consumer of group read but did not

@@ -150,7 +150,7 @@ func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Creat
 func (s *Store) GetTask(ctx context.Context, id string) (Task, error) {
 	pipe := s.rdb.Pipeline()
 	hc := pipe.HGetAll(ctx, s.taskKey(id))
-	ec := pipe.LRange(ctx, s.key("task", id, "escalations"), 0, -1)
+	ec := pipe.LRange(ctx, s.escalationsKey(id), 0, -1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return Task{}, fmt.Errorf("get task %s: %w", id, err)
 	}
