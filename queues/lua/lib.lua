@@ -14,7 +14,7 @@
 -- to an error; the second element of an error is its detail.
 --
 -- Data model (all under the prefix; every kind is also listed in Kinds in
--- keys.go, and a test fails on a key() of a kind not listed there):
+-- keys.go, and a test fails on a key built of a kind not listed there):
 --   agent:<id>             hash: profile, presence, reason, idle_since, missed,
 --                          queues (json [{q,p,s}]), caps (json {channel: n}),
 --                          blocks (json [channel]), load:<channel>
