@@ -88,18 +88,6 @@ func (s *Server) deleteAgent(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-func (s *Server) putPresence(c *gin.Context) {
-	var p router.Presence
-	if !bind(c, &p, false) {
-		return
-	}
-	if err := s.router.SetPresence(c.Request.Context(), c.Param("id"), p); err != nil {
-		fail(c, err)
-		return
-	}
-	s.getAgent(c)
-}
-
 // importAgents replaces or creates many agents at once, from CSV (text/csv,
 // the columns of GET /v1/agents?format=csv) or JSON ({"agents": [...]}).
 // Every row is checked before anything is written.

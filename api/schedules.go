@@ -30,21 +30,6 @@ func (s *Server) getSchedule(c *gin.Context) {
 	respond(c, http.StatusOK, v)
 }
 
-func (s *Server) adherence(c *gin.Context) {
-	rows, err := s.router.Adherence(c.Request.Context())
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	out := 0
-	for _, r := range rows {
-		if !r.InAdherence {
-			out++
-		}
-	}
-	respond(c, http.StatusOK, gin.H{"agents": rows, "out_of_adherence": out})
-}
-
 // putSchedules sets many agents' schedules at once ({"schedules": {"ana": {...}}}):
 // all are checked first and stored in one step.
 func (s *Server) putSchedules(c *gin.Context) {

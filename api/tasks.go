@@ -100,31 +100,3 @@ func (s *Server) readyTask(c *gin.Context) {
 	}
 	s.respondTask(c, c.Param("id"))
 }
-
-func (s *Server) acceptOffer(c *gin.Context) {
-	acc, err := s.router.Accept(c.Request.Context(), c.Param("id"), actingAgent(c))
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	t, err := s.router.Task(c.Request.Context(), acc.TaskID)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	// A call is put through to the agent once the offer is accepted.
-	if err := s.connectCall(c.Request.Context(), t); err != nil {
-		s.log.Error("connect call", "task", t.ID, "agent", t.Agent, "err", err)
-		fail(c, err)
-		return
-	}
-	respond(c, http.StatusOK, t)
-}
-
-func (s *Server) rejectOffer(c *gin.Context) {
-	if err := s.router.Reject(c.Request.Context(), c.Param("id"), actingAgent(c)); err != nil {
-		fail(c, err)
-		return
-	}
-	respond(c, http.StatusOK, gin.H{"offer_id": c.Param("id"), "status": "rejected"})
-}

@@ -1,0 +1,22 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+func (s *Server) adherence(c *gin.Context) {
+	rows, err := s.router.Adherence(c.Request.Context())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	out := 0
+	for _, r := range rows {
+		if !r.InAdherence {
+			out++
+		}
+	}
+	respond(c, http.StatusOK, gin.H{"agents": rows, "out_of_adherence": out})
+}

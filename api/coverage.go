@@ -1,0 +1,66 @@
+package api
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"switchboard/router"
+	"switchboard/sim"
+	"switchboard/validation"
+	"switchboard/workforce"
+)
+
+// coverage serves required vs scheduled agents as JSON, CSV or an SVG chart
+// (format=json|csv|svg).
+func (s *Server) coverage(c *gin.Context) {
+	var errs validation.Errors
+	q := s.planQuery(c, &errs)
+	target := workforce.Target{ServiceLevel: number(c, &errs, "service_level", 0.8), AnswerWithin: number(c, &errs, "answer_within", 20),
+		ASA: number(c, &errs, "asa", 0), MaxOccupancy: number(c, &errs, "max_occupancy", 0)}
+	shrinkage := number(c, &errs, "shrinkage", 0)
+	if shrinkage < 0 || shrinkage >= 1 {
+		errs.Add("shrinkage", "must be a share below 1")
+	}
+	if len(errs) > 0 {
+		fail(c, errs)
+		return
+	}
+	rows, err := s.router.Coverage(c.Request.Context(), q.queue, q.channel, q.from, q.to, q.minutes, target, shrinkage)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	// method=simulation counts multi-skill agents by the share of their time
+	// a simulation of every queue's forecast shows them spending here.
+	if c.Query("method") == "simulation" {
+		eff, err := sim.EffectiveAgents(c.Request.Context(), s.router, s.router.Store().Redis(), s.cfg, q.queue, q.channel, q.from, q.to, q.minutes)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		for i := range rows {
+			rows[i].Scheduled = eff[rows[i].Start]
+			rows[i].Gap = rows[i].Scheduled - rows[i].Required
+		}
+	}
+	switch c.DefaultQuery("format", "json") {
+	case "svg":
+		c.Data(http.StatusOK, "image/svg+xml", []byte(router.CoverageSVG("Coverage of "+q.queue+" on "+q.channel, rows)))
+	case "csv":
+		c.Header("Content-Type", "text/csv; charset=utf-8")
+		c.Status(http.StatusOK)
+		w := csv.NewWriter(c.Writer)
+		_ = w.Write([]string{"start", "contacts", "required", "scheduled", "gap"})
+		f := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
+		for _, r := range rows {
+			_ = w.Write([]string{r.Start.Format(time.RFC3339), f(r.Contacts), f(r.Required), f(r.Scheduled), f(r.Gap)})
+		}
+		w.Flush()
+	default:
+		respond(c, http.StatusOK, gin.H{"queue": q.queue, "channel": q.channel, "rows": rows})
+	}
+}

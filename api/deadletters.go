@@ -1,0 +1,16 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+func (s *Server) deadLetters(c *gin.Context) {
+	entries, err := s.router.DeadLetters(c.Request.Context(), c.Param("name"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, gin.H{"subscriber": c.Param("name"), "dead_letters": entries})
+}
