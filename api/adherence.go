@@ -7,7 +7,7 @@ import (
 )
 
 func (s *Server) adherence(c *gin.Context) {
-	rows, err := s.router.Adherence(c.Request.Context())
+	rows, err := s.app.Planning.Adherence(c.Request.Context())
 	if err != nil {
 		fail(c, err)
 		return

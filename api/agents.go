@@ -13,7 +13,7 @@ import (
 )
 
 func (s *Server) listAgents(c *gin.Context) {
-	agents, err := s.router.Agents(c.Request.Context())
+	agents, err := s.app.Agents.Agents(c.Request.Context())
 	if err != nil {
 		fail(c, err)
 		return
@@ -29,7 +29,7 @@ func (s *Server) listAgents(c *gin.Context) {
 }
 
 func (s *Server) getAgent(c *gin.Context) {
-	a, err := s.router.Agent(c.Request.Context(), c.Param("id"))
+	a, err := s.app.Agents.Agent(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -42,7 +42,7 @@ func (s *Server) createAgent(c *gin.Context) {
 	if !bind(c, &a, false) {
 		return
 	}
-	if _, err := s.router.Agent(c.Request.Context(), a.ID); err == nil {
+	if _, err := s.app.Agents.Agent(c.Request.Context(), a.ID); err == nil {
 		problem(c, http.StatusConflict, "agent "+a.ID+" exists; PUT /v1/agents/"+a.ID+" replaces it",
 			validation.Error{Field: "id", Reason: "already exists"})
 		return
@@ -67,7 +67,7 @@ func (s *Server) putAgent(c *gin.Context) {
 }
 
 func (s *Server) saveAgent(c *gin.Context, a workforce.Agent) {
-	v, created, err := s.router.SaveAgent(c.Request.Context(), a)
+	v, created, err := s.app.Agents.SaveAgent(c.Request.Context(), a)
 	if err != nil {
 		fail(c, err)
 		return
@@ -81,7 +81,7 @@ func (s *Server) saveAgent(c *gin.Context, a workforce.Agent) {
 }
 
 func (s *Server) deleteAgent(c *gin.Context) {
-	if err := s.router.DeleteAgent(c.Request.Context(), c.Param("id")); err != nil {
+	if err := s.app.Agents.DeleteAgent(c.Request.Context(), c.Param("id")); err != nil {
 		fail(c, err)
 		return
 	}
@@ -114,7 +114,7 @@ func (s *Server) importAgents(c *gin.Context) {
 		}
 		agents = body.Agents
 	}
-	created, updated, err := s.router.ImportAgents(c.Request.Context(), agents)
+	created, updated, err := s.app.Agents.ImportAgents(c.Request.Context(), agents)
 	if err != nil {
 		fail(c, err)
 		return

@@ -147,7 +147,7 @@ func TestConcurrentRoutingKeepsInvariants(t *testing.T) {
 		var fw sync.WaitGroup
 		for _, in := range insts {
 			fw.Go(func() {
-				if _, err := in.router.FireDue(context.Background()); err != nil {
+				if _, err := in.router.Tasks.FireDue(context.Background()); err != nil {
 					report("fire: %v", err)
 				}
 			})

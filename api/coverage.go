@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"switchboard/router"
-	"switchboard/sim"
 	"switchboard/validation"
 	"switchboard/workforce"
 )
@@ -29,7 +28,7 @@ func (s *Server) coverage(c *gin.Context) {
 		fail(c, errs)
 		return
 	}
-	rows, err := s.router.Coverage(c.Request.Context(), q.queue, q.channel, q.from, q.to, q.minutes, target, shrinkage)
+	rows, err := s.app.Planning.Coverage(c.Request.Context(), q.queue, q.channel, q.from, q.to, q.minutes, target, shrinkage)
 	if err != nil {
 		fail(c, err)
 		return
@@ -37,7 +36,7 @@ func (s *Server) coverage(c *gin.Context) {
 	// method=simulation counts multi-skill agents by the share of their time
 	// a simulation of every queue's forecast shows them spending here.
 	if c.Query("method") == "simulation" {
-		eff, err := sim.EffectiveAgents(c.Request.Context(), s.router, s.router.Store().Redis(), s.cfg, q.queue, q.channel, q.from, q.to, q.minutes)
+		eff, err := s.simulator.EffectiveAgents(c.Request.Context(), q.queue, q.channel, q.from, q.to, q.minutes)
 		if err != nil {
 			fail(c, err)
 			return

@@ -10,7 +10,7 @@ import (
 )
 
 func (s *Server) customerTimeline(c *gin.Context) {
-	cu, err := s.router.Customer(c.Request.Context(), c.Param("id"))
+	cu, err := s.app.Contacts.Customer(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -45,7 +45,7 @@ func (s *Server) findCustomer(c *gin.Context) {
 		problem(c, http.StatusUnprocessableEntity, "no identity to look up", validation.Error{Field: "identity", Reason: reason})
 		return
 	}
-	cu, err := s.router.CustomerByIdentity(c.Request.Context(), key)
+	cu, err := s.app.Contacts.CustomerByIdentity(c.Request.Context(), key)
 	if err != nil {
 		fail(c, err)
 		return

@@ -7,7 +7,7 @@ import (
 )
 
 func (s *Server) deadLetters(c *gin.Context) {
-	entries, err := s.router.DeadLetters(c.Request.Context(), c.Param("name"))
+	entries, err := s.app.Reporting.DeadLetters(c.Request.Context(), c.Param("name"))
 	if err != nil {
 		fail(c, err)
 		return

@@ -22,7 +22,7 @@ func (s *Server) getForecast(c *gin.Context) {
 		fail(c, errs)
 		return
 	}
-	rows, err := s.router.Forecast(c.Request.Context(), q.queue, q.channel, q.from, q.to, q.minutes, weeks)
+	rows, err := s.app.Planning.Forecast(c.Request.Context(), q.queue, q.channel, q.from, q.to, q.minutes, weeks)
 	if err != nil {
 		fail(c, err)
 		return
@@ -80,7 +80,7 @@ func (s *Server) putForecast(c *gin.Context) {
 		}
 		rows = body.Rows
 	}
-	if err := s.router.UploadForecast(c.Request.Context(), rows); err != nil {
+	if err := s.app.Planning.UploadForecast(c.Request.Context(), rows); err != nil {
 		fail(c, err)
 		return
 	}

@@ -25,7 +25,7 @@ func (s *Server) generic(c *gin.Context) {
 		problem(c, http.StatusRequestEntityTooLarge, "the body is too large", validation.Error{Field: "body", Reason: "too large"})
 		return
 	}
-	if !telephony.VerifyGeneric(src.Secret, body, c.GetHeader(telephony.SignatureHeader), s.router.Now()) {
+	if !telephony.VerifyGeneric(src.Secret, body, c.GetHeader(telephony.SignatureHeader), s.app.Now()) {
 		s.countWebhook(provider, kindGeneric, "bad_signature")
 		if s.metrics != nil {
 			s.metrics.SignatureFailures.WithLabelValues(provider).Inc()
@@ -49,7 +49,7 @@ func (s *Server) generic(c *gin.Context) {
 		s.countWebhook(provider, kindGeneric, "rate_limited")
 		return
 	}
-	got, err := s.router.Ingest(c.Request.Context(), in)
+	got, err := s.app.Contacts.Ingest(c.Request.Context(), in)
 	if err != nil {
 		s.countWebhook(provider, kindGeneric, "rejected")
 		fail(c, err)

@@ -26,6 +26,7 @@ import (
 	"switchboard/metrics"
 	"switchboard/queues"
 	"switchboard/router"
+	"switchboard/sim"
 	"switchboard/streams"
 	"switchboard/telephony"
 )
@@ -59,7 +60,7 @@ const (
 type instance struct {
 	t        testing.TB
 	srv      *httptest.Server
-	router   *router.Router
+	router   *router.App
 	store    *queues.Store
 	consumer *metrics.Consumer
 	clock    *clock.Manual
@@ -114,7 +115,7 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	store := queues.New(rdb, ws, router.SettingsFrom(cfg))
 	store.ObserveScripts(m.ObserveScript)
 	rt := router.New(cfg, store, clk, log).WithDetector(detector(t, cfg.Languages))
-	reg.MustRegister(metrics.NewCollector(rt, log))
+	reg.MustRegister(metrics.NewCollector(rt.Reporting, log))
 	var twilioAPI api.TwilioAPI
 	if tw := cfg.Twilio; tw.Enabled() {
 		rest, err := telephony.NewTwilioREST(tw.AccountSID, tw.AuthToken, tw.APIBaseURL)
@@ -130,7 +131,7 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); _ = hub.Run(hubCtx) }()
 	stop := make(chan struct{})
-	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop, StreamKeepAlive: 200 * time.Millisecond,
+	h := api.New(api.Options{App: rt, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, StreamKeepAlive: 200 * time.Millisecond,
 		Hub: hub, TwilioAPI: twilioAPI, Limiter: redis_rate.NewLimiter(rdb)})
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { close(stop); srv.Close(); stopHub(); <-hubDone })

@@ -12,7 +12,7 @@ import (
 )
 
 func (s *Server) listMessages(c *gin.Context) {
-	t, err := s.router.Task(c.Request.Context(), c.Param("id"))
+	t, err := s.app.Tasks.Task(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -21,7 +21,7 @@ func (s *Server) listMessages(c *gin.Context) {
 		problem(c, http.StatusForbidden, "an agent key may read only its own tasks")
 		return
 	}
-	msgs, err := s.router.Messages(c.Request.Context(), t.ID)
+	msgs, err := s.app.Contacts.Messages(c.Request.Context(), t.ID)
 	if err != nil {
 		fail(c, err)
 		return
@@ -36,7 +36,7 @@ func (s *Server) postMessage(c *gin.Context) {
 	if !bind(c, &body, false) {
 		return
 	}
-	first, err := s.router.Reply(c.Request.Context(), c.Param("id"), actingAgent(c), body.Text, s.send)
+	first, err := s.app.Contacts.Reply(c.Request.Context(), c.Param("id"), actingAgent(c), body.Text, s.send)
 	if err != nil {
 		fail(c, err)
 		return

@@ -11,12 +11,12 @@ import (
 )
 
 func (s *Server) acceptOffer(c *gin.Context) {
-	acc, err := s.router.Accept(c.Request.Context(), c.Param("id"), actingAgent(c))
+	acc, err := s.app.Tasks.Accept(c.Request.Context(), c.Param("id"), actingAgent(c))
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	t, err := s.router.Task(c.Request.Context(), acc.TaskID)
+	t, err := s.app.Tasks.Task(c.Request.Context(), acc.TaskID)
 	if err != nil {
 		fail(c, err)
 		return
@@ -31,7 +31,7 @@ func (s *Server) acceptOffer(c *gin.Context) {
 }
 
 func (s *Server) rejectOffer(c *gin.Context) {
-	if err := s.router.Reject(c.Request.Context(), c.Param("id"), actingAgent(c)); err != nil {
+	if err := s.app.Tasks.Reject(c.Request.Context(), c.Param("id"), actingAgent(c)); err != nil {
 		fail(c, err)
 		return
 	}
@@ -44,7 +44,7 @@ func (s *Server) connectCall(ctx context.Context, t queues.Task) error {
 	if t.Channel != "voice" || callSID == "" || s.twilioAPI == nil {
 		return nil
 	}
-	a, err := s.router.Agent(ctx, t.Agent)
+	a, err := s.app.Agents.Agent(ctx, t.Agent)
 	if err != nil {
 		return err
 	}

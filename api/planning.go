@@ -18,7 +18,7 @@ type planQuery struct {
 }
 
 func (s *Server) planQuery(c *gin.Context, errs *validation.Errors) planQuery {
-	now := s.router.Now()
+	now := s.app.Now()
 	q := planQuery{queue: c.Query("queue"), channel: c.DefaultQuery("channel", "voice"),
 		from: now.Truncate(30 * time.Minute), minutes: 30}
 	q.to = q.from.Add(24 * time.Hour)

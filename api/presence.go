@@ -11,7 +11,7 @@ func (s *Server) putPresence(c *gin.Context) {
 	if !bind(c, &p, false) {
 		return
 	}
-	if err := s.router.SetPresence(c.Request.Context(), c.Param("id"), p); err != nil {
+	if err := s.app.Agents.SetPresence(c.Request.Context(), c.Param("id"), p); err != nil {
 		fail(c, err)
 		return
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func (s *Server) listQueues(c *gin.Context) {
-	qs, err := s.router.Queues(c.Request.Context(), "")
+	qs, err := s.app.Reporting.Queues(c.Request.Context(), "")
 	if err != nil {
 		fail(c, err)
 		return
@@ -16,7 +16,7 @@ func (s *Server) listQueues(c *gin.Context) {
 }
 
 func (s *Server) getQueue(c *gin.Context) {
-	qs, err := s.router.Queues(c.Request.Context(), c.Param("id"))
+	qs, err := s.app.Reporting.Queues(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return

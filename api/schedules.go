@@ -13,7 +13,7 @@ func (s *Server) putSchedule(c *gin.Context) {
 	if !bind(c, &sched, false) {
 		return
 	}
-	v, err := s.router.SaveSchedule(c.Request.Context(), c.Param("id"), sched)
+	v, err := s.app.Planning.SaveSchedule(c.Request.Context(), c.Param("id"), sched)
 	if err != nil {
 		fail(c, err)
 		return
@@ -22,7 +22,7 @@ func (s *Server) putSchedule(c *gin.Context) {
 }
 
 func (s *Server) getSchedule(c *gin.Context) {
-	v, err := s.router.Schedule(c.Request.Context(), c.Param("id"))
+	v, err := s.app.Planning.Schedule(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -39,7 +39,7 @@ func (s *Server) putSchedules(c *gin.Context) {
 	if !bind(c, &body, false) {
 		return
 	}
-	n, err := s.router.SaveSchedules(c.Request.Context(), body.Schedules)
+	n, err := s.app.Planning.SaveSchedules(c.Request.Context(), body.Schedules)
 	if err != nil {
 		fail(c, err)
 		return

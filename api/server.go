@@ -19,17 +19,20 @@ import (
 	"switchboard/internal/hangup"
 	"switchboard/metrics"
 	"switchboard/router"
+	"switchboard/sim"
 	"switchboard/streams"
 	"switchboard/telephony"
 )
 
 // Server serves the API of one Switchboard instance.
 type Server struct {
-	router  *router.Router
-	cfg     *config.Config
-	keys    *keyring
-	log     *slog.Logger
-	metrics *metrics.Metrics
+	app *router.App
+	// simulator runs what-if simulations (on a Redis workspace of their own).
+	simulator Simulator
+	cfg       *config.Config
+	keys      *keyring
+	log       *slog.Logger
+	metrics   *metrics.Metrics
 	// stop ends long-lived streams when the server shuts down.
 	stop <-chan struct{}
 	// hub fans agent events out to this replica's streams.
@@ -48,12 +51,21 @@ type Server struct {
 	webhookAccountLimit, webhookCustomerLimit, apiKeyLimit redis_rate.Limit
 }
 
+// Simulator runs what-if simulations (package sim).
+type Simulator interface {
+	Run(ctx context.Context, sc sim.Scenario) (sim.Report, error)
+	EffectiveAgents(ctx context.Context, queue, channel string, from, to time.Time, minutes int) (map[time.Time]float64, error)
+	FromCenter(ctx context.Context, channel string, from, to time.Time, minutes int) (sim.Scenario, error)
+}
+
 // Options configure a Server.
 type Options struct {
-	Router   *router.Router
-	Log      *slog.Logger
-	Metrics  *metrics.Metrics
-	Gatherer prometheus.Gatherer
+	App *router.App
+	// Simulator runs what-if simulations.
+	Simulator Simulator
+	Log       *slog.Logger
+	Metrics   *metrics.Metrics
+	Gatherer  prometheus.Gatherer
 	// Stop, when closed, ends open event streams (graceful shutdown).
 	Stop <-chan struct{}
 	// Hub serves the agents' event streams; its Run must be running.
@@ -70,9 +82,9 @@ type Options struct {
 func New(o Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
-		router: o.Router, cfg: o.Router.Config(), keys: newKeyring(o.Router.Config().Auth.APIKeys),
+		app: o.App, simulator: o.Simulator, cfg: o.App.Config(), keys: newKeyring(o.App.Config().Auth.APIKeys),
 		log: o.Log, metrics: o.Metrics, stop: o.Stop, hub: o.Hub,
-		streamKeepAlive: cmp.Or(o.StreamKeepAlive, o.Router.Config().Streams.KeepAlive),
+		streamKeepAlive: cmp.Or(o.StreamKeepAlive, o.App.Config().Streams.KeepAlive),
 	}
 	if w, err := hangup.New(); err == nil {
 		s.hangups = w
@@ -190,7 +202,7 @@ func (s *Server) limitBody(c *gin.Context) {
 func (s *Server) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.router.Store().Ping(ctx); err != nil {
+	if err := s.app.Ping(ctx); err != nil {
 		problem(c, http.StatusServiceUnavailable, "redis is not reachable: "+err.Error())
 		return
 	}

@@ -32,7 +32,7 @@ func (s *Server) simulation(c *gin.Context) {
 			return
 		}
 		var err error
-		if sc, err = sim.FromCenter(c.Request.Context(), s.router, s.cfg, ch, q.from, q.to, q.minutes); err != nil {
+		if sc, err = s.simulator.FromCenter(c.Request.Context(), ch, q.from, q.to, q.minutes); err != nil {
 			fail(c, err)
 			return
 		}
@@ -51,7 +51,7 @@ func (s *Server) simulation(c *gin.Context) {
 			validation.Error{Field: "demand", Reason: "more than 50000 expected contacts"})
 		return
 	}
-	rep, err := sim.Run(c.Request.Context(), s.router.Store().Redis(), s.cfg, sc)
+	rep, err := s.simulator.Run(c.Request.Context(), sc)
 	if err != nil {
 		fail(c, err)
 		return

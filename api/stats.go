@@ -15,7 +15,7 @@ import (
 // stats serves interval statistics: ?queue=&from=&to=&interval=30, JSON or
 // CSV (?format=csv or Accept: text/csv). By default, the last 24 hours.
 func (s *Server) stats(c *gin.Context) {
-	now := s.router.Now()
+	now := s.app.Now()
 	from, to := now.Add(-24*time.Hour), now
 	var errs validation.Errors
 	parse := func(field string, into *time.Time) {
@@ -42,7 +42,7 @@ func (s *Server) stats(c *gin.Context) {
 		fail(c, errs)
 		return
 	}
-	rows, err := s.router.Stats(c.Request.Context(), c.Query("queue"), from, to, minutes)
+	rows, err := s.app.Reporting.Stats(c.Request.Context(), c.Query("queue"), from, to, minutes)
 	if err != nil {
 		fail(c, err)
 		return

@@ -164,7 +164,7 @@ func TestPresenceFollowsTheDesktop(t *testing.T) {
 	ana = in.stream("ana", anaKey, "")
 	ana.next(t, "snapshot")
 	in.clock.Advance(grace - time.Second) // past the first close's grace period
-	if _, err := in.router.FireDue(t.Context()); err != nil {
+	if _, err := in.router.Tasks.FireDue(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if a := in.agent("ana"); a.State.Presence != queues.Available {
@@ -192,11 +192,11 @@ func TestPresenceFollowsTheDesktop(t *testing.T) {
 	if err := in.hub.Renew(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if f, err := in.router.FireDue(t.Context()); err != nil || f.Disconnects != 0 {
+	if f, err := in.router.Tasks.FireDue(t.Context()); err != nil || f.Disconnects != 0 {
 		t.Fatalf("before the grace period ends: %+v %v", f, err)
 	}
 	in.clock.Advance(time.Second)
-	f, err := in.router.FireDue(t.Context())
+	f, err := in.router.Tasks.FireDue(t.Context())
 	if err != nil || f.Disconnects != 1 {
 		t.Fatalf("at the end of the grace period: %+v %v", f, err)
 	}

@@ -17,7 +17,7 @@ func (s *Server) createTask(c *gin.Context) {
 	if key := c.GetHeader("Idempotency-Key"); key != "" && req.IdempotencyKey == "" {
 		req.IdempotencyKey = key
 	}
-	t, created, err := s.router.CreateTask(c.Request.Context(), req)
+	t, created, err := s.app.Tasks.CreateTask(c.Request.Context(), req)
 	if err != nil {
 		fail(c, err)
 		return
@@ -31,7 +31,7 @@ func (s *Server) createTask(c *gin.Context) {
 }
 
 func (s *Server) getTask(c *gin.Context) {
-	t, err := s.router.Task(c.Request.Context(), c.Param("id"))
+	t, err := s.app.Tasks.Task(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return
@@ -45,7 +45,7 @@ func (s *Server) getTask(c *gin.Context) {
 
 // respondTask answers with the task's current state.
 func (s *Server) respondTask(c *gin.Context, id string) {
-	t, err := s.router.Task(c.Request.Context(), id)
+	t, err := s.app.Tasks.Task(c.Request.Context(), id)
 	if err != nil {
 		fail(c, err)
 		return
@@ -60,7 +60,7 @@ func (s *Server) cancelTask(c *gin.Context) {
 	if !bind(c, &body, false) {
 		return
 	}
-	if err := s.router.Cancel(c.Request.Context(), c.Param("id"), body.Reason); err != nil {
+	if err := s.app.Tasks.Cancel(c.Request.Context(), c.Param("id"), body.Reason); err != nil {
 		fail(c, err)
 		return
 	}
@@ -72,7 +72,7 @@ func (s *Server) transferTask(c *gin.Context) {
 	if !bind(c, &to, false) {
 		return
 	}
-	if _, err := s.router.Transfer(c.Request.Context(), c.Param("id"), to, actingAgent(c)); err != nil {
+	if _, err := s.app.Tasks.Transfer(c.Request.Context(), c.Param("id"), to, actingAgent(c)); err != nil {
 		fail(c, err)
 		return
 	}
@@ -86,7 +86,7 @@ func (s *Server) completeTask(c *gin.Context) {
 	if !bind(c, &body, true) {
 		return
 	}
-	if _, err := s.router.Complete(c.Request.Context(), c.Param("id"), actingAgent(c), body.Disposition); err != nil {
+	if _, err := s.app.Tasks.Complete(c.Request.Context(), c.Param("id"), actingAgent(c), body.Disposition); err != nil {
 		fail(c, err)
 		return
 	}
@@ -94,7 +94,7 @@ func (s *Server) completeTask(c *gin.Context) {
 }
 
 func (s *Server) readyTask(c *gin.Context) {
-	if err := s.router.Ready(c.Request.Context(), c.Param("id"), actingAgent(c)); err != nil {
+	if err := s.app.Tasks.Ready(c.Request.Context(), c.Param("id"), actingAgent(c)); err != nil {
 		fail(c, err)
 		return
 	}

@@ -22,7 +22,7 @@ func (s *Server) twilioMessaging(c *gin.Context, form url.Values) {
 	if !s.limit(c, "customer", in.Identity, s.webhookCustomerLimit) {
 		return
 	}
-	got, err := s.router.Ingest(c.Request.Context(), in)
+	got, err := s.app.Contacts.Ingest(c.Request.Context(), in)
 	if err != nil {
 		fail(c, err)
 		return
@@ -37,7 +37,7 @@ func (s *Server) twilioMessageStatus(c *gin.Context, form url.Values) {
 		return
 	}
 	if st.Failed {
-		if err := s.router.MessageFailed(c.Request.Context(), st.MessageSID, st.Status, st.ErrorCode); err != nil && !errors.Is(err, queues.ErrNotFound) {
+		if err := s.app.Contacts.MessageFailed(c.Request.Context(), st.MessageSID, st.Status, st.ErrorCode); err != nil && !errors.Is(err, queues.ErrNotFound) {
 			fail(c, err)
 			return
 		}

@@ -68,7 +68,7 @@ func (s *Server) queueCall(c *gin.Context, ct telephony.Contact, ivr router.IVRC
 	}
 	// A closed queue does not keep callers on hold: it says so and offers a
 	// callback, which becomes a task when the caller asks for it.
-	dest, err := s.router.Resolve(in)
+	dest, err := s.app.Contacts.Resolve(in)
 	if err != nil {
 		fail(c, err)
 		return
@@ -80,7 +80,7 @@ func (s *Server) queueCall(c *gin.Context, ct telephony.Contact, ivr router.IVRC
 		twimlResponse(c, telephony.Closed(v.Closed[dest.Language], v.CallbackPrompt[dest.Language], dest.Language, action))
 		return
 	}
-	got, err := s.router.IngestTo(c.Request.Context(), in, dest)
+	got, err := s.app.Contacts.IngestTo(c.Request.Context(), in, dest)
 	if err != nil {
 		fail(c, err)
 		return
@@ -105,7 +105,7 @@ func (s *Server) twilioCallback(c *gin.Context, form url.Values) {
 	in.EventID = ct.CallSID + ":callback"
 	in.IVR = router.IVRChoice{Language: c.Query("ivr_language"), Skill: c.Query("ivr_skill")}
 	in.Attributes = map[string]string{"callback": "true", "callback_number": ct.From.Value}
-	if _, err := s.router.Ingest(c.Request.Context(), in); err != nil {
+	if _, err := s.app.Contacts.Ingest(c.Request.Context(), in); err != nil {
 		fail(c, err)
 		return
 	}
@@ -143,7 +143,7 @@ func (s *Server) twilioVoiceStatus(c *gin.Context, form url.Values) {
 	if st.Ended {
 		// A caller who hangs up while waiting abandons the task; one already
 		// with an agent is left for the agent to complete.
-		if _, _, err := s.router.Abandon(c.Request.Context(), "twilio", st.CallSID); err != nil && !errors.Is(err, queues.ErrNotFound) {
+		if _, _, err := s.app.Contacts.Abandon(c.Request.Context(), "twilio", st.CallSID); err != nil && !errors.Is(err, queues.ErrNotFound) {
 			fail(c, err)
 			return
 		}

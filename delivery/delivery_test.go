@@ -62,7 +62,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-func setup(t *testing.T, failN, maxAttempts int) (*router.Router, *delivery.Deliverer, *receiver) {
+func setup(t *testing.T, failN, maxAttempts int) (*router.App, *delivery.Deliverer, *receiver) {
 	cfg, err := config.Parse(config.Example, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -90,36 +90,36 @@ func setup(t *testing.T, failN, maxAttempts int) (*router.Router, *delivery.Deli
 
 // traffic makes tasks go through their lifecycle and returns the ids, in
 // stream order, of the events the subscriber asked for.
-func traffic(t *testing.T, rt *router.Router) []string {
+func traffic(t *testing.T, rt *router.App, store *queues.Store) []string {
 	ctx := context.Background()
-	if _, _, err := rt.SaveAgent(ctx, workforce.Agent{ID: "ana", Name: "Ana", TimeZone: "UTC", Languages: []string{"en"}, Skills: map[string]int{"support": 3}}); err != nil {
+	if _, _, err := rt.Agents.SaveAgent(ctx, workforce.Agent{ID: "ana", Name: "Ana", TimeZone: "UTC", Languages: []string{"en"}, Skills: map[string]int{"support": 3}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.SetPresence(ctx, "ana", router.Presence{Presence: queues.Available}); err != nil {
+	if err := rt.Agents.SetPresence(ctx, "ana", router.Presence{Presence: queues.Available}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 4 {
-		tk, _, err := rt.CreateTask(ctx, router.TaskRequest{Channel: "chat", Queue: "support-en"})
+		tk, _, err := rt.Tasks.CreateTask(ctx, router.TaskRequest{Channel: "chat", Queue: "support-en"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if i == 3 {
-			if err := rt.Cancel(ctx, tk.ID, "customer left"); err != nil {
+			if err := rt.Tasks.Cancel(ctx, tk.ID, "customer left"); err != nil {
 				t.Fatal(err)
 			}
 			continue
 		}
-		if _, err := rt.Accept(ctx, tk.Offer, ""); err != nil {
+		if _, err := rt.Tasks.Accept(ctx, tk.Offer, ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := rt.Complete(ctx, tk.ID, "", "done"); err != nil {
+		if _, err := rt.Tasks.Complete(ctx, tk.ID, "", "done"); err != nil {
 			t.Fatal(err)
 		}
-		if err := rt.Ready(ctx, tk.ID, ""); err != nil {
+		if err := rt.Tasks.Ready(ctx, tk.ID, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	evs, err := rt.Store().Events(ctx, "0", 1000)
+	evs, err := store.Events(ctx, "0", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func traffic(t *testing.T, rt *router.Router) []string {
 // at least once, in stream order (so in order per task), signed.
 func TestDeliveryRetriesInOrder(t *testing.T) {
 	rt, d, rec := setup(t, 2, 8)
-	want := traffic(t, rt)
+	want := traffic(t, rt, d.Store)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -176,7 +176,7 @@ func TestDeliveryRetriesInOrder(t *testing.T) {
 // event goes to the dead-letter list and the next one is tried.
 func TestDeliveryDeadLetters(t *testing.T) {
 	rt, d, rec := setup(t, -1, 3)
-	want := traffic(t, rt)
+	want := traffic(t, rt, d.Store)
 	ctx := context.Background()
 	if held, err := d.Store.Lease(ctx, d.Clock.Now(), "webhook:crm", d.Owner, time.Minute); err != nil || !held {
 		t.Fatalf("lease: %v %v", held, err)

@@ -27,7 +27,7 @@ type CoverageRow struct {
 // Coverage returns required vs scheduled agents for a queue and channel:
 // required by Erlang C from the forecast and the target, scheduled from the
 // agents' schedules.
-func (r *Router) Coverage(ctx context.Context, queue, channel string, from, to time.Time, minutes int, target workforce.Target, shrinkage float64) ([]CoverageRow, error) {
+func (r *Planning) Coverage(ctx context.Context, queue, channel string, from, to time.Time, minutes int, target workforce.Target, shrinkage float64) ([]CoverageRow, error) {
 	fc, err := r.Forecast(ctx, queue, channel, from, to, minutes, 4)
 	if err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func (r *Router) Coverage(ctx context.Context, queue, channel string, from, to t
 	if err := target.Validate(); err != nil {
 		return nil, fieldError("target", err.Error())
 	}
-	agents, err := r.Agents(ctx)
+	agents, err := r.agents.Agents(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ type ForecastRow struct {
 // expected contacts and handle time: the planner's upload when there is one,
 // else the average of the same weekday and local time over the last weeks
 // (in the queue's time zone, so DST does not shift the pattern).
-func (r *Router) Forecast(ctx context.Context, queue, channel string, from, to time.Time, minutes, weeks int) ([]ForecastRow, error) {
+func (r *Planning) Forecast(ctx context.Context, queue, channel string, from, to time.Time, minutes, weeks int) ([]ForecastRow, error) {
 	var errs validation.Errors
 	q, ok := r.cfg.Queue(queue)
 	if !ok {
@@ -91,7 +91,7 @@ func (r *Router) Forecast(ctx context.Context, queue, channel string, from, to t
 // UploadForecast stores a planner's forecast rows (all of one queue and
 // channel are replaced at their starts); every row is checked first, so a
 // bad row rejects the whole upload.
-func (r *Router) UploadForecast(ctx context.Context, rows []ForecastRow) error {
+func (r *Planning) UploadForecast(ctx context.Context, rows []ForecastRow) error {
 	var errs validation.Errors
 	for i, row := range rows {
 		p := "rows[" + strconv.Itoa(i) + "]"

@@ -16,7 +16,7 @@ func TestForecastSeasonalAverageAcrossDST(t *testing.T) {
 	e := newEnv(t)
 	create := func(n int) {
 		for range n {
-			if _, _, err := e.rt.CreateTask(e.ctx, router.TaskRequest{Channel: "email", Queue: "sales-en"}); err != nil {
+			if _, _, err := e.rt.Tasks.CreateTask(e.ctx, router.TaskRequest{Channel: "email", Queue: "sales-en"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -26,7 +26,7 @@ func TestForecastSeasonalAverageAcrossDST(t *testing.T) {
 	e.clk.Advance(7*24*time.Hour + 5*time.Minute) // Mon 9 Mar 09:10Z = 05:10 EDT
 	create(1)
 	from := time.Date(2026, 3, 16, 8, 0, 0, 0, time.UTC) // Mon 16 Mar 04:00 EDT
-	rows, err := e.rt.Forecast(e.ctx, "sales-en", "email", from, from.Add(90*time.Minute), 30, 2)
+	rows, err := e.rt.Planning.Forecast(e.ctx, "sales-en", "email", from, from.Add(90*time.Minute), 30, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,27 +44,27 @@ func TestForecastSeasonalAverageAcrossDST(t *testing.T) {
 func TestUploadedForecastAndCoverage(t *testing.T) {
 	e := newEnv(t)
 	at := time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC) // Tue 10:00 in Madrid
-	if err := e.rt.UploadForecast(e.ctx, []router.ForecastRow{
+	if err := e.rt.Planning.UploadForecast(e.ctx, []router.ForecastRow{
 		{Queue: "support-es", Channel: "voice", Start: at, Minutes: 30, Contacts: 100, AHTSeconds: 180},
 		{Queue: "support-es", Channel: "voice", Start: at.Add(30 * time.Minute), Minutes: 30, Contacts: 10, AHTSeconds: 180},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.rt.UploadForecast(e.ctx, []router.ForecastRow{{Queue: "support-es", Channel: "voice", Start: at.Add(time.Minute), Minutes: 30, Contacts: -1}}); err == nil ||
+	if err := e.rt.Planning.UploadForecast(e.ctx, []router.ForecastRow{{Queue: "support-es", Channel: "voice", Start: at.Add(time.Minute), Minutes: 30, Contacts: -1}}); err == nil ||
 		!strings.Contains(err.Error(), "rows[0].start") || !strings.Contains(err.Error(), "rows[0].contacts") {
 		t.Fatalf("bad upload: %v", err)
 	}
 	// Two Spanish support agents on shift 09:00-17:00 Madrid time; one also
 	// serves billing-es (it counts half for support).
 	for id, skills := range map[string]map[string]int{"rosa": {"support": 3}, "pablo": {"support": 3, "billing": 3}} {
-		if _, _, err := e.rt.SaveAgent(e.ctx, workforce.Agent{ID: id, Name: id, TimeZone: "Europe/Madrid", Languages: []string{"es"}, Skills: skills}); err != nil {
+		if _, _, err := e.rt.Agents.SaveAgent(e.ctx, workforce.Agent{ID: id, Name: id, TimeZone: "Europe/Madrid", Languages: []string{"es"}, Skills: skills}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.rt.SaveSchedule(e.ctx, id, workforce.Schedule{Weekly: []workforce.Shift{{Day: "tue", Start: "09:00", End: "17:00"}}}); err != nil {
+		if _, err := e.rt.Planning.SaveSchedule(e.ctx, id, workforce.Schedule{Weekly: []workforce.Shift{{Day: "tue", Start: "09:00", End: "17:00"}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rows, err := e.rt.Coverage(e.ctx, "support-es", "voice", at, at.Add(time.Hour), 30, workforce.Target{ServiceLevel: 0.8, AnswerWithin: 20}, 0)
+	rows, err := e.rt.Planning.Coverage(e.ctx, "support-es", "voice", at, at.Add(time.Hour), 30, workforce.Target{ServiceLevel: 0.8, AnswerWithin: 20}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

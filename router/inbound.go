@@ -21,12 +21,6 @@ type Detector interface {
 	Detect(text string) (string, bool)
 }
 
-// WithDetector sets the detector used on message texts.
-func (r *Router) WithDetector(d Detector) *Router {
-	r.detect = d
-	return r
-}
-
 // Inbound is a contact from a provider, as the HTTP layer normalised it.
 type Inbound struct {
 	Source   string // "twilio" or the generic source's name
@@ -78,7 +72,7 @@ type Destination struct {
 
 // Resolve says where a contact would go, and whether that queue is open,
 // without writing anything.
-func (r *Router) Resolve(in Inbound) (Destination, error) {
+func (r *Contacts) Resolve(in Inbound) (Destination, error) {
 	if _, ok := r.cfg.Channels[in.Channel]; !ok {
 		return Destination{}, validation.Errors{{Field: "channel", Reason: "is not a configured channel"}}
 	}
@@ -103,7 +97,7 @@ func (r *Router) Resolve(in Inbound) (Destination, error) {
 // language comes from the first clue that names a configured language
 // (explicit, IVR choice, the message text, the phone number's country, the
 // rule, the default), and the pair gives the queue.
-func (r *Router) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
+func (r *Contacts) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
 	dest, err := r.Resolve(in)
 	if err != nil {
 		return Ingested{}, err
@@ -112,7 +106,7 @@ func (r *Router) Ingest(ctx context.Context, in Inbound) (Ingested, error) {
 }
 
 // IngestTo routes an inbound contact to a destination Resolve gave.
-func (r *Router) IngestTo(ctx context.Context, in Inbound, dest Destination) (Ingested, error) {
+func (r *Contacts) IngestTo(ctx context.Context, in Inbound, dest Destination) (Ingested, error) {
 	q, lang, from := dest.Queue, dest.Language, dest.LanguageFrom
 	now := r.clock.Now()
 	attrs := map[string]string{}
@@ -157,7 +151,7 @@ type message struct {
 
 // matchRule returns the first routing rule that matches, or a default rule
 // for the default language's first skill when none is configured.
-func (r *Router) matchRule(in Inbound) config.Rule {
+func (r *Contacts) matchRule(in Inbound) config.Rule {
 	for _, rule := range r.cfg.Rules {
 		if rule.Channel != "" && rule.Channel != in.Channel ||
 			rule.To != "" && rule.To != strings.TrimPrefix(in.To, "whatsapp:") ||
@@ -178,7 +172,7 @@ func (r *Router) matchRule(in Inbound) config.Rule {
 	return config.Rule{Skill: r.cfg.Skills[0]}
 }
 
-func (r *Router) contactLanguage(in Inbound, rule config.Rule) (string, string) {
+func (r *Contacts) contactLanguage(in Inbound, rule config.Rule) (string, string) {
 	if l := r.configuredLanguage(in.Language); l != "" {
 		return l, "explicit"
 	}
@@ -201,7 +195,7 @@ func (r *Router) contactLanguage(in Inbound, rule config.Rule) (string, string) 
 
 // configuredLanguage maps a tag to the configured language it names ("es-MX"
 // to "es"), or "" when none.
-func (r *Router) configuredLanguage(tag string) string {
+func (r *Contacts) configuredLanguage(tag string) string {
 	if tag == "" {
 		return ""
 	}
@@ -223,7 +217,7 @@ func (r *Router) configuredLanguage(tag string) string {
 	return ""
 }
 
-func (r *Router) contactQueue(in Inbound, rule config.Rule, lang string) (config.Queue, error) {
+func (r *Contacts) contactQueue(in Inbound, rule config.Rule, lang string) (config.Queue, error) {
 	skill := rule.Skill
 	if rule.Queue != "" && in.Skill == "" {
 		if q, ok := r.cfg.Queue(rule.Queue); ok {
@@ -250,7 +244,7 @@ func (r *Router) contactQueue(in Inbound, rule config.Rule, lang string) (config
 }
 
 // Messages returns a task's conversation.
-func (r *Router) Messages(ctx context.Context, taskID string) ([]json.RawMessage, error) {
+func (r *Contacts) Messages(ctx context.Context, taskID string) ([]json.RawMessage, error) {
 	if _, err := r.store.GetTask(ctx, taskID); err != nil {
 		return nil, err
 	}
@@ -263,7 +257,7 @@ type Sender func(ctx context.Context, t queues.Task, text string) (string, error
 
 // Reply checks that the agent may answer the task, sends the text with send
 // and records it. The first reply is the task's first response.
-func (r *Router) Reply(ctx context.Context, taskID, asAgent, text string, send Sender) (bool, error) {
+func (r *Contacts) Reply(ctx context.Context, taskID, asAgent, text string, send Sender) (bool, error) {
 	var errs validation.Errors
 	if strings.TrimSpace(text) == "" {
 		errs.Add("text", "is required")
@@ -297,7 +291,7 @@ func (r *Router) Reply(ctx context.Context, taskID, asAgent, text string, send S
 
 // CustomerByIdentity returns the customer an identity key (phone:+E164,
 // email:…, social:network:handle, web:id) is linked to.
-func (r *Router) CustomerByIdentity(ctx context.Context, identity string) (queues.Customer, error) {
+func (r *Contacts) CustomerByIdentity(ctx context.Context, identity string) (queues.Customer, error) {
 	id, err := r.store.CustomerByIdentity(ctx, identity)
 	if err != nil {
 		return queues.Customer{}, err
@@ -306,7 +300,7 @@ func (r *Router) CustomerByIdentity(ctx context.Context, identity string) (queue
 }
 
 // DeadLetters returns what an event webhook subscriber could not take.
-func (r *Router) DeadLetters(ctx context.Context, subscriber string) ([]json.RawMessage, error) {
+func (r *Reporting) DeadLetters(ctx context.Context, subscriber string) ([]json.RawMessage, error) {
 	known := false
 	for _, w := range r.cfg.EventWebhooks {
 		known = known || w.Name == subscriber
@@ -326,13 +320,13 @@ func (r *Router) DeadLetters(ctx context.Context, subscriber string) ([]json.Raw
 }
 
 // Customer returns a customer with their latest contacts.
-func (r *Router) Customer(ctx context.Context, id string) (queues.Customer, error) {
+func (r *Contacts) Customer(ctx context.Context, id string) (queues.Customer, error) {
 	return r.store.GetCustomer(ctx, id, 50)
 }
 
 // Abandon ends a task whose customer left (a caller hung up while waiting).
 // Tasks already with an agent are left to the agent.
-func (r *Router) Abandon(ctx context.Context, source, eventID string) (queues.Task, bool, error) {
+func (r *Contacts) Abandon(ctx context.Context, source, eventID string) (queues.Task, bool, error) {
 	id, err := r.store.TaskByIdempotencyKey(ctx, source+":"+eventID)
 	if err != nil {
 		return queues.Task{}, false, err
@@ -347,7 +341,7 @@ func (r *Router) Abandon(ctx context.Context, source, eventID string) (queues.Ta
 }
 
 // MessageFailed records a failed delivery of an agent's message.
-func (r *Router) MessageFailed(ctx context.Context, providerID, status, code string) error {
+func (r *Contacts) MessageFailed(ctx context.Context, providerID, status, code string) error {
 	_, err := r.store.MessageFailed(ctx, r.clock.Now(), providerID, status, code)
 	return err
 }

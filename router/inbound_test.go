@@ -15,13 +15,13 @@ import (
 	"switchboard/router"
 )
 
-func newRouter(t *testing.T, configure ...func(*config.Config)) *router.Router {
+func newRouter(t *testing.T, configure ...func(*config.Config)) *router.App {
 	rt, _ := newRouterClock(t, configure...)
 	return rt
 }
 
 // newRouterClock is newRouter with the manual clock it runs on.
-func newRouterClock(t *testing.T, configure ...func(*config.Config)) (*router.Router, *clock.Manual) {
+func newRouterClock(t *testing.T, configure ...func(*config.Config)) (*router.App, *clock.Manual) {
 	t.Helper()
 	cfg, err := config.Parse(config.Example, nil)
 	if err != nil {
@@ -62,7 +62,7 @@ func TestIngestRulesAndLanguage(t *testing.T) {
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.in.EventID = "ev" + string(rune('a'+i))
-			got, err := rt.Ingest(context.Background(), c.in)
+			got, err := rt.Contacts.Ingest(context.Background(), c.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +75,7 @@ func TestIngestRulesAndLanguage(t *testing.T) {
 
 func TestIngestUnknownSkillIsRefused(t *testing.T) {
 	rt := newRouter(t)
-	_, err := rt.Ingest(context.Background(), router.Inbound{Source: "webchat", Channel: "chat", EventID: "e1", Identity: "web:x", Skill: "cooking"})
+	_, err := rt.Contacts.Ingest(context.Background(), router.Inbound{Source: "webchat", Channel: "chat", EventID: "e1", Identity: "web:x", Skill: "cooking"})
 	if err == nil || err.Error() != "skill: unknown skill cooking" {
 		t.Fatalf("error %v", err)
 	}

@@ -59,7 +59,7 @@ func period(from, to time.Time, byChannel map[string]queues.Counts) Period {
 // Queues returns every queue (or the one named) with its live figures: the
 // current day runs from midnight in the queue's time zone, the window over
 // the last routing.service_level_window.
-func (r *Router) Queues(ctx context.Context, only string) ([]QueueView, error) {
+func (r *Reporting) Queues(ctx context.Context, only string) ([]QueueView, error) {
 	var qs []config.Queue
 	for _, q := range r.cfg.Queues {
 		if only == "" || q.ID == only {
@@ -127,6 +127,6 @@ func (r *Router) Queues(ctx context.Context, only string) ([]QueueView, error) {
 }
 
 // PresenceCounts returns how many agents are in each presence state.
-func (r *Router) PresenceCounts(ctx context.Context) (map[string]int64, error) {
+func (r *Reporting) PresenceCounts(ctx context.Context) (map[string]int64, error) {
 	return r.store.PresenceCounts(ctx)
 }

@@ -29,32 +29,35 @@ func TestTimersFireOnceAcrossReplicas(t *testing.T) {
 	cfg.Workspace = redistest.Workspace(t)
 	clk := clock.NewManual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var rts []*router.Router
+	var rts []*router.App
+	var stores []*queues.Store
 	for range 3 {
-		rts = append(rts, router.New(cfg, queues.New(redistest.Client(t), cfg.Workspace, router.SettingsFrom(cfg)), clk, log))
+		st := queues.New(redistest.Client(t), cfg.Workspace, router.SettingsFrom(cfg))
+		stores = append(stores, st)
+		rts = append(rts, router.New(cfg, st, clk, log))
 	}
 	ctx := context.Background()
-	rt := rts[0]
+	rt, store := rts[0], stores[0]
 
 	// Two English billing agents who never answer: overflowed calls time out
 	// on them until they are set away for missed offers.
 	for _, id := range []string{"emma", "noah"} {
-		if _, _, err := rt.SaveAgent(ctx, workforce.Agent{ID: id, Name: id, TimeZone: "UTC", Languages: []string{"en"}, Skills: map[string]int{"billing": 3}}); err != nil {
+		if _, _, err := rt.Agents.SaveAgent(ctx, workforce.Agent{ID: id, Name: id, TimeZone: "UTC", Languages: []string{"en"}, Skills: map[string]int{"billing": 3}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := rt.SetPresence(ctx, id, router.Presence{Presence: queues.Available}); err != nil {
+		if err := rt.Agents.SetPresence(ctx, id, router.Presence{Presence: queues.Available}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var emails, calls []string
 	for i := range 12 {
-		got, err := rts[i%3].Ingest(ctx, router.Inbound{Source: "mailgate", Channel: "email", EventID: fmt.Sprint("e", i),
+		got, err := rts[i%3].Contacts.Ingest(ctx, router.Inbound{Source: "mailgate", Channel: "email", EventID: fmt.Sprint("e", i),
 			Identity: fmt.Sprintf("email:c%d@example.fr", i), Text: "Bonjour, ma commande n'est jamais arrivée"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		emails = append(emails, got.Task.ID)
-		got, err = rts[i%3].Ingest(ctx, router.Inbound{Source: "twilio", Channel: "voice", EventID: fmt.Sprint("CA", i),
+		got, err = rts[i%3].Contacts.Ingest(ctx, router.Inbound{Source: "twilio", Channel: "voice", EventID: fmt.Sprint("CA", i),
 			To: "+34910000000", Identity: fmt.Sprintf("phone:+3460011%04d", i), Region: "ES"})
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +72,7 @@ func TestTimersFireOnceAcrossReplicas(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range running {
 			wg.Go(func() {
-				f, err := rts[i].FireDue(ctx)
+				f, err := rts[i].Tasks.FireDue(ctx)
 				if err != nil {
 					t.Error(err)
 				}
@@ -88,11 +91,11 @@ func TestTimersFireOnceAcrossReplicas(t *testing.T) {
 	for range 4 * 24 * 6 { // four days in 10-minute steps: e-mails warn and breach
 		step(10*time.Minute, 2)
 	}
-	if due, _ := rt.Store().TimersDue(ctx, clk.Now()); due != 0 {
+	if due, _ := store.TimersDue(ctx, clk.Now()); due != 0 {
 		t.Fatalf("%d timers due and not fired", due)
 	}
 
-	evs, err := rt.Store().Events(ctx, "0", 100000)
+	evs, err := store.Events(ctx, "0", 100000)
 	if err != nil {
 		t.Fatal(err)
 	}

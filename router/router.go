@@ -1,6 +1,9 @@
-// Package router is Switchboard's routing policy and task lifecycle: it turns
-// requests into validated transitions (with the configuration's timeouts and
-// targets), and runs the loop that fires due timers.
+// Package router is Switchboard's application layer: it turns requests into
+// validated transitions (with the configuration's timeouts and targets) and
+// runs the loop that fires due timers. App holds one part per
+// responsibility: Router (tasks, offers and timers), Agents, Contacts
+// (contacts from providers, customers and conversations), Planning
+// (schedules, adherence, forecasts, coverage) and Reporting.
 package router
 
 import (
@@ -11,32 +14,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
-	"switchboard/clock"
 	"switchboard/config"
 	"switchboard/queues"
 	"switchboard/validation"
 	"switchboard/workforce"
 )
 
-// Router applies routing decisions for one workspace.
-type Router struct {
-	cfg   *config.Config
-	store *queues.Store
-	clock clock.Clock
-	log   *slog.Logger
-	// detect guesses a message's language; nil disables detection.
-	detect Detector
-}
-
-// New returns a Router.
-func New(cfg *config.Config, store *queues.Store, clk clock.Clock, log *slog.Logger) *Router {
-	return &Router{cfg: cfg, store: store, clock: clk, log: log}
-}
+// Router routes tasks and runs their lifecycle: creation, offers,
+// acceptance, completion, transfer and cancellation, and the timers.
+type Router struct{ *base }
 
 // SettingsFrom derives the store settings from the configuration.
 func SettingsFrom(cfg *config.Config) queues.Settings {
@@ -52,12 +42,6 @@ func SettingsFrom(cfg *config.Config) queues.Settings {
 // Now is the router's current time.
 func (r *Router) Now() time.Time { return r.clock.Now() }
 
-// Store returns the underlying store.
-func (r *Router) Store() *queues.Store { return r.store }
-
-// Config returns the configuration.
-func (r *Router) Config() *config.Config { return r.cfg }
-
 // Agents ---------------------------------------------------------------------
 
 // AgentView is an agent's profile with its live state.
@@ -68,7 +52,7 @@ type AgentView struct {
 
 // SaveAgent validates and stores an agent profile. Its eligible queues are
 // recomputed and applied atomically, so the next decision uses them.
-func (r *Router) SaveAgent(ctx context.Context, a workforce.Agent) (AgentView, bool, error) {
+func (r *Agents) SaveAgent(ctx context.Context, a workforce.Agent) (AgentView, bool, error) {
 	if errs := a.Normalize(r.cfg); len(errs) > 0 {
 		return AgentView{}, false, errs
 	}
@@ -97,7 +81,7 @@ func eligibility(a workforce.Agent, cfg *config.Config) []queues.Eligibility {
 }
 
 // Agent returns one agent.
-func (r *Router) Agent(ctx context.Context, id string) (AgentView, error) {
+func (r *Agents) Agent(ctx context.Context, id string) (AgentView, error) {
 	st, err := r.store.GetAgent(ctx, id)
 	if err != nil {
 		return AgentView{}, err
@@ -106,7 +90,7 @@ func (r *Router) Agent(ctx context.Context, id string) (AgentView, error) {
 }
 
 // Agents returns every agent.
-func (r *Router) Agents(ctx context.Context) ([]AgentView, error) {
+func (r *Agents) Agents(ctx context.Context) ([]AgentView, error) {
 	sts, err := r.store.ListAgents(ctx)
 	if err != nil {
 		return nil, err
@@ -131,7 +115,7 @@ func view(st queues.AgentState) (AgentView, error) {
 }
 
 // DeleteAgent removes an agent who holds no task.
-func (r *Router) DeleteAgent(ctx context.Context, id string) error {
+func (r *Agents) DeleteAgent(ctx context.Context, id string) error {
 	return r.store.DeleteAgent(ctx, r.clock.Now(), id)
 }
 
@@ -142,7 +126,7 @@ type Presence struct {
 }
 
 // SetPresence changes an agent's presence; becoming available routes waiting work.
-func (r *Router) SetPresence(ctx context.Context, id string, p Presence) error {
+func (r *Agents) SetPresence(ctx context.Context, id string, p Presence) error {
 	var errs validation.Errors
 	if !slices.Contains(queues.Presences, p.Presence) {
 		errs.Add("presence", "must be one of %s", strings.Join(queues.Presences, ", "))
@@ -214,7 +198,7 @@ func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, 
 	return t, !cr.Duplicate, err
 }
 
-func (r *Router) resolveQueue(req TaskRequest) (config.Queue, validation.Errors) {
+func (r *base) resolveQueue(req TaskRequest) (config.Queue, validation.Errors) {
 	var errs validation.Errors
 	if req.Queue != "" {
 		if req.Skill != "" || req.Language != "" {
@@ -368,7 +352,8 @@ func (r *Router) FireDue(ctx context.Context) (queues.Fired, error) {
 // Run fires due timers until ctx ends. It wakes when the next timer is due,
 // or after the configured poll interval at the latest (timers set by other
 // replicas are seen then).
-func (r *Router) Run(ctx context.Context) error {
+func (a *App) Run(ctx context.Context) error {
+	r := a.Tasks
 	wait := time.NewTimer(0)
 	defer wait.Stop()
 	var extended time.Time
@@ -382,12 +367,12 @@ func (r *Router) Run(ctx context.Context) error {
 		// queues, strategies and enforcement may have changed since it was
 		// stored); then move the stored shift horizon forward a few times a day.
 		if extended.IsZero() {
-			if err := r.ResyncAgents(ctx); err != nil && ctx.Err() == nil {
+			if err := a.Agents.ResyncAgents(ctx); err != nil && ctx.Err() == nil {
 				r.log.Error("resync agents", "err", err)
 			}
 		}
 		if now := r.clock.Now(); now.Sub(extended) > 6*time.Hour {
-			if err := r.RefreshSchedules(ctx); err != nil && ctx.Err() == nil {
+			if err := a.Planning.RefreshSchedules(ctx); err != nil && ctx.Err() == nil {
 				r.log.Error("refresh schedules", "err", err)
 			} else {
 				extended = now
@@ -425,7 +410,7 @@ const maxImport = 2000
 
 // ImportAgents validates every agent first and applies them all in one
 // atomic step: a bad row rejects the whole import, named by row and field.
-func (r *Router) ImportAgents(ctx context.Context, agents []workforce.Agent) (created, updated int, err error) {
+func (r *Agents) ImportAgents(ctx context.Context, agents []workforce.Agent) (created, updated int, err error) {
 	var errs validation.Errors
 	if len(agents) == 0 || len(agents) > maxImport {
 		errs.Add("rows", "give between 1 and %d agents", maxImport)
@@ -453,7 +438,7 @@ func (r *Router) ImportAgents(ctx context.Context, agents []workforce.Agent) (cr
 
 // ResyncAgents stores every agent's profile again, in bounded batches, so
 // that eligibility follows the current configuration.
-func (r *Router) ResyncAgents(ctx context.Context) error {
+func (r *Agents) ResyncAgents(ctx context.Context) error {
 	views, err := r.Agents(ctx)
 	if err != nil {
 		return err

@@ -31,14 +31,14 @@ func TestRunFiresOfferTimeouts(t *testing.T) {
 	rt := router.New(cfg, store, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 
-	if _, _, err := rt.SaveAgent(ctx, workforce.Agent{ID: "kenji", Name: "Kenji", TimeZone: "Asia/Tokyo",
+	if _, _, err := rt.Agents.SaveAgent(ctx, workforce.Agent{ID: "kenji", Name: "Kenji", TimeZone: "Asia/Tokyo",
 		Languages: []string{"en"}, Skills: map[string]int{"sales": 5}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.SetPresence(ctx, "kenji", router.Presence{Presence: queues.Available}); err != nil {
+	if err := rt.Agents.SetPresence(ctx, "kenji", router.Presence{Presence: queues.Available}); err != nil {
 		t.Fatal(err)
 	}
-	task, created, err := rt.CreateTask(ctx, router.TaskRequest{Channel: "voice", Skill: "sales", Language: "en"})
+	task, created, err := rt.Tasks.CreateTask(ctx, router.TaskRequest{Channel: "voice", Skill: "sales", Language: "en"})
 	if err != nil || !created || task.Agent != "kenji" || task.Queue != "sales-en" {
 		t.Fatalf("create: %+v %v", task, err)
 	}
@@ -75,8 +75,8 @@ func TestRunFiresOfferTimeouts(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	got, _ := rt.Task(ctx, task.ID)
-	a, _ := rt.Agent(ctx, "kenji")
+	got, _ := rt.Tasks.Task(ctx, task.ID)
+	a, _ := rt.Agents.Agent(ctx, "kenji")
 	if got.State != queues.Queued || a.State.Missed != 1 || a.State.Load["voice"] != 0 {
 		t.Fatalf("after timeout: task %s, agent %+v", got.State, a.State)
 	}
@@ -103,7 +103,7 @@ func TestCreateTaskResolvesQueue(t *testing.T) {
 		{router.TaskRequest{Channel: "email"}, "", "queue"},
 	}
 	for _, c := range cases {
-		task, _, err := rt.CreateTask(context.Background(), c.req)
+		task, _, err := rt.Tasks.CreateTask(context.Background(), c.req)
 		if c.field == "" {
 			if err != nil || task.Queue != c.queue {
 				t.Errorf("%+v: queue %q, %v", c.req, task.Queue, err)

@@ -28,8 +28,8 @@ type ScheduleView struct {
 
 // SaveSchedule validates and stores an agent's schedule; with
 // routing.enforce_schedules the agent gets offers only on shift.
-func (r *Router) SaveSchedule(ctx context.Context, agent string, s workforce.Schedule) (ScheduleView, error) {
-	a, err := r.Agent(ctx, agent)
+func (r *Planning) SaveSchedule(ctx context.Context, agent string, s workforce.Schedule) (ScheduleView, error) {
+	a, err := r.agents.Agent(ctx, agent)
 	if err != nil {
 		return ScheduleView{}, err
 	}
@@ -45,7 +45,7 @@ func (r *Router) SaveSchedule(ctx context.Context, agent string, s workforce.Sch
 
 // SaveSchedules validates many schedules, then stores them all in one step:
 // a bad one rejects them all, named by agent and field.
-func (r *Router) SaveSchedules(ctx context.Context, schedules map[string]workforce.Schedule) (int, error) {
+func (r *Planning) SaveSchedules(ctx context.Context, schedules map[string]workforce.Schedule) (int, error) {
 	var errs validation.Errors
 	if len(schedules) == 0 || len(schedules) > maxImport {
 		errs.Add("schedules", "give between 1 and %d schedules", maxImport)
@@ -76,7 +76,7 @@ func (r *Router) SaveSchedules(ctx context.Context, schedules map[string]workfor
 }
 
 // shifts expands a schedule's working time over the stored horizon.
-func (r *Router) shifts(agent string, s workforce.Schedule) queues.AgentShifts {
+func (r *Planning) shifts(agent string, s workforce.Schedule) queues.AgentShifts {
 	now := r.clock.Now()
 	row := queues.AgentShifts{Agent: agent}
 	for _, iv := range s.Expand(now.Add(-24*time.Hour), now.Add(scheduleHorizon)) {
@@ -88,7 +88,7 @@ func (r *Router) shifts(agent string, s workforce.Schedule) queues.AgentShifts {
 	return row
 }
 
-func (r *Router) scheduleView(agent string, s workforce.Schedule, on bool) ScheduleView {
+func (r *Planning) scheduleView(agent string, s workforce.Schedule, on bool) ScheduleView {
 	now := r.clock.Now()
 	next := s.Expand(now, now.Add(7*24*time.Hour))
 	if next == nil {
@@ -98,7 +98,7 @@ func (r *Router) scheduleView(agent string, s workforce.Schedule, on bool) Sched
 }
 
 // Schedule returns an agent's schedule.
-func (r *Router) Schedule(ctx context.Context, agent string) (ScheduleView, error) {
+func (r *Planning) Schedule(ctx context.Context, agent string) (ScheduleView, error) {
 	if _, err := r.store.GetAgent(ctx, agent); err != nil {
 		return ScheduleView{}, err
 	}
@@ -113,11 +113,11 @@ func (r *Router) Schedule(ctx context.Context, agent string) (ScheduleView, erro
 }
 
 // AgentSchedule returns an agent's schedule, or nil when it has none.
-func (r *Router) AgentSchedule(ctx context.Context, agent string) (*workforce.Schedule, error) {
+func (r *Planning) AgentSchedule(ctx context.Context, agent string) (*workforce.Schedule, error) {
 	return r.loadSchedule(ctx, agent)
 }
 
-func (r *Router) loadSchedule(ctx context.Context, agent string) (*workforce.Schedule, error) {
+func (r *Planning) loadSchedule(ctx context.Context, agent string) (*workforce.Schedule, error) {
 	raw, err := r.store.Schedule(ctx, agent)
 	if err != nil || raw == nil {
 		return nil, err
@@ -131,7 +131,7 @@ func (r *Router) loadSchedule(ctx context.Context, agent string) (*workforce.Sch
 
 // RefreshSchedules stores every agent's shifts again, so that the stored
 // horizon moves with time (and a changed enforcement setting applies).
-func (r *Router) RefreshSchedules(ctx context.Context) error {
+func (r *Planning) RefreshSchedules(ctx context.Context) error {
 	agents, err := r.store.ListAgents(ctx)
 	if err != nil {
 		return err
@@ -156,7 +156,7 @@ func (r *Router) RefreshSchedules(ctx context.Context) error {
 
 // OutOfAdherence counts the scheduled agents whose presence does not match
 // their schedule now, from the agents' state alone (one read of all agents).
-func (r *Router) OutOfAdherence(ctx context.Context) (int, error) {
+func (r *Planning) OutOfAdherence(ctx context.Context) (int, error) {
 	agents, err := r.store.ListAgents(ctx)
 	if err != nil {
 		return 0, err
@@ -187,7 +187,7 @@ func working(presence string) bool {
 }
 
 // Adherence returns every scheduled agent's adherence, now and today.
-func (r *Router) Adherence(ctx context.Context) ([]AdherenceRow, error) {
+func (r *Planning) Adherence(ctx context.Context) ([]AdherenceRow, error) {
 	agents, err := r.store.ListAgents(ctx)
 	if err != nil {
 		return nil, err

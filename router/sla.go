@@ -10,7 +10,7 @@ import (
 // clockTimes are the due and warning instants of one SLA clock started at
 // now, on calendar time or on the queue's business hours; zero when the
 // policy sets no target (or the queue never opens).
-func (r *Router) clockTimes(q config.Queue, p config.SLA, target time.Duration, now time.Time) (due, warn time.Time) {
+func (r *base) clockTimes(q config.Queue, p config.SLA, target time.Duration, now time.Time) (due, warn time.Time) {
 	if target <= 0 {
 		return time.Time{}, time.Time{}
 	}
@@ -28,7 +28,7 @@ func (r *Router) clockTimes(q config.Queue, p config.SLA, target time.Duration, 
 
 // newTask fills what the configuration decides about a task: its SLA clocks,
 // offer timeout, wrap-up and escalation steps.
-func (r *Router) newTask(q config.Queue, channel string, priority int, now time.Time) queues.NewTask {
+func (r *base) newTask(q config.Queue, channel string, priority int, now time.Time) queues.NewTask {
 	ch := r.cfg.Channels[channel]
 	p := r.cfg.Policy(q, channel, priority)
 	t := queues.NewTask{

@@ -10,6 +10,7 @@ import (
 
 	"switchboard/clock"
 	"switchboard/config"
+	"switchboard/internal/redistest"
 	"switchboard/queues"
 	"switchboard/router"
 	"switchboard/workforce"
@@ -18,7 +19,7 @@ import (
 // env is one router on a fresh workspace with the example configuration.
 type env struct {
 	t   *testing.T
-	rt  *router.Router
+	rt  *router.App
 	clk *clock.Manual
 	ctx context.Context
 }
@@ -32,24 +33,24 @@ func newEnv(t *testing.T, configure ...func(*config.Config)) *env {
 func (e *env) at(d time.Duration) {
 	e.t.Helper()
 	e.clk.Advance(d)
-	if _, err := e.rt.FireDue(e.ctx); err != nil {
+	if _, err := e.rt.Tasks.FireDue(e.ctx); err != nil {
 		e.t.Fatal(err)
 	}
 }
 
 func (e *env) agent(id string, skills map[string]int, langs ...string) {
 	e.t.Helper()
-	if _, _, err := e.rt.SaveAgent(e.ctx, workforce.Agent{ID: id, Name: id, TimeZone: "UTC", Languages: langs, Skills: skills}); err != nil {
+	if _, _, err := e.rt.Agents.SaveAgent(e.ctx, workforce.Agent{ID: id, Name: id, TimeZone: "UTC", Languages: langs, Skills: skills}); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.rt.SetPresence(e.ctx, id, router.Presence{Presence: queues.Available}); err != nil {
+	if err := e.rt.Agents.SetPresence(e.ctx, id, router.Presence{Presence: queues.Available}); err != nil {
 		e.t.Fatal(err)
 	}
 }
 
 func (e *env) message(id, text string) router.Ingested {
 	e.t.Helper()
-	got, err := e.rt.Ingest(e.ctx, router.Inbound{Source: "instagram", Channel: "social", EventID: id,
+	got, err := e.rt.Contacts.Ingest(e.ctx, router.Inbound{Source: "instagram", Channel: "social", EventID: id,
 		Identity: "social:instagram:lucia", Text: text})
 	if err != nil {
 		e.t.Fatal(err)
@@ -60,7 +61,7 @@ func (e *env) message(id, text string) router.Ingested {
 func (e *env) reply(task, text string) {
 	e.t.Helper()
 	noop := func(context.Context, queues.Task, string) (string, error) { return "", nil }
-	if _, err := e.rt.Reply(e.ctx, task, "", text, noop); err != nil {
+	if _, err := e.rt.Contacts.Reply(e.ctx, task, "", text, noop); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -68,7 +69,8 @@ func (e *env) reply(task, text string) {
 // events counts the workspace's events of each type for one task.
 func (e *env) events(task string) map[string]int {
 	e.t.Helper()
-	evs, err := e.rt.Store().Events(e.ctx, "0", 10000)
+	cfg := e.rt.Config()
+	evs, err := queues.New(redistest.Client(e.t), cfg.Workspace, router.SettingsFrom(cfg)).Events(e.ctx, "0", 10000)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func (e *env) events(task string) map[string]int {
 
 func (e *env) clockOf(task, name string) queues.Clock {
 	e.t.Helper()
-	tk, err := e.rt.Task(e.ctx, task)
+	tk, err := e.rt.Tasks.Task(e.ctx, task)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestSocialSLA(t *testing.T) {
 			if got.Task.Queue != "sales-en" || got.Task.Agent != "sofia" {
 				t.Fatalf("task %+v", got.Task)
 			}
-			if _, err := e.rt.Accept(e.ctx, got.Task.Offer, "sofia"); err != nil {
+			if _, err := e.rt.Tasks.Accept(e.ctx, got.Task.Offer, "sofia"); err != nil {
 				t.Fatal(err)
 			}
 			// Walk the clock a minute at a time, firing timers at each step, so
@@ -161,7 +163,7 @@ func TestSocialSLA(t *testing.T) {
 				t.Fatalf("next reply clock %+v (started %s)", nr, start)
 			}
 			// The queue's figures for the day (its zone: New York).
-			qs, err := e.rt.Queues(e.ctx, "sales-en")
+			qs, err := e.rt.Reporting.Queues(e.ctx, "sales-en")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +184,7 @@ func TestEmailDueOnBusinessHours(t *testing.T) {
 	// support-es is open Mon-Thu 09:00-14:00 and 15:00-19:00, Fri 09:00-15:00:
 	// Mon 10:00-19:00 gives 8 h, Tue 9 h (17), and Wed the last 7 h:
 	// 09:00-14:00 (5 h) + 15:00-17:00, so Wed 4 Mar 17:00 CET = 16:00Z.
-	got, err := e.rt.Ingest(e.ctx, router.Inbound{Source: "mailgate", Channel: "email", EventID: "e1",
+	got, err := e.rt.Contacts.Ingest(e.ctx, router.Inbound{Source: "mailgate", Channel: "email", EventID: "e1",
 		Identity: "email:lucia@example.com", Text: "Hola, quiero cambiar mi dirección de envío"})
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +203,7 @@ func TestEmailDueOnBusinessHours(t *testing.T) {
 func TestEscalationOverflows(t *testing.T) {
 	e := newEnv(t)
 	e.agent("emma", map[string]int{"billing": 3}, "en")
-	got, err := e.rt.Ingest(e.ctx, router.Inbound{Source: "twilio", Channel: "voice", EventID: "CA2", To: "+34910000000",
+	got, err := e.rt.Contacts.Ingest(e.ctx, router.Inbound{Source: "twilio", Channel: "voice", EventID: "CA2", To: "+34910000000",
 		Identity: "phone:+34600111223", Region: "ES"})
 	if err != nil {
 		t.Fatal(err)
@@ -211,20 +213,20 @@ func TestEscalationOverflows(t *testing.T) {
 		t.Fatalf("task %+v", got.Task)
 	}
 	e.at(16 * time.Second)
-	tk, _ := e.rt.Task(e.ctx, task)
+	tk, _ := e.rt.Tasks.Task(e.ctx, task)
 	if len(tk.Escalations) != 1 || !sameJSON(tk.Escalations[0], `{"at":1772442016000,"notify":true,"priority":0,"step":2}`) {
 		t.Fatalf("at the warning: %s", tk.Escalations)
 	}
 	e.at(28 * time.Second)
-	if tk, _ := e.rt.Task(e.ctx, task); tk.Priority != 0 || len(tk.Escalations) != 1 {
+	if tk, _ := e.rt.Tasks.Task(e.ctx, task); tk.Priority != 0 || len(tk.Escalations) != 1 {
 		t.Fatalf("escalated early: priority %d, %s", tk.Priority, tk.Escalations)
 	}
 	e.at(time.Second)
-	if tk, _ := e.rt.Task(e.ctx, task); tk.Priority != 10 || len(tk.Escalations) != 2 || tk.State != queues.Queued {
+	if tk, _ := e.rt.Tasks.Task(e.ctx, task); tk.Priority != 10 || len(tk.Escalations) != 2 || tk.State != queues.Queued {
 		t.Fatalf("after 45s: priority %d, %s, state %s", tk.Priority, tk.Escalations, tk.State)
 	}
 	e.at(45 * time.Second)
-	tk, _ = e.rt.Task(e.ctx, task)
+	tk, _ = e.rt.Tasks.Task(e.ctx, task)
 	if tk.State != queues.Reserved || tk.Agent != "emma" || len(tk.Escalations) != 3 || fmt.Sprint(tk.Overflow) != "[billing-en]" {
 		t.Fatalf("after 90s: %+v, %s", tk, tk.Escalations)
 	}
@@ -250,35 +252,35 @@ func TestEscalationLowersMinimumProficiency(t *testing.T) {
 		}
 	})
 	e.agent("lea", map[string]int{"sales": 2}, "fr")
-	tk, _, err := e.rt.CreateTask(e.ctx, router.TaskRequest{Channel: "chat", Queue: "sales-fr"})
+	tk, _, err := e.rt.Tasks.CreateTask(e.ctx, router.TaskRequest{Channel: "chat", Queue: "sales-fr"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tk.State != queues.Queued {
 		t.Fatalf("offered below the minimum: %+v", tk)
 	}
-	if a, _ := e.rt.Agent(e.ctx, "lea"); len(a.State.Queues) != 0 {
+	if a, _ := e.rt.Agents.Agent(e.ctx, "lea"); len(a.State.Queues) != 0 {
 		t.Fatalf("lea listed as eligible: %v", a.State.Queues)
 	}
 	e.at(29 * time.Second)
-	if got, _ := e.rt.Task(e.ctx, tk.ID); got.State != queues.Queued {
+	if got, _ := e.rt.Tasks.Task(e.ctx, tk.ID); got.State != queues.Queued {
 		t.Fatalf("offered early: %+v", got)
 	}
 	e.at(time.Second)
-	got, _ := e.rt.Task(e.ctx, tk.ID)
+	got, _ := e.rt.Tasks.Task(e.ctx, tk.ID)
 	if got.State != queues.Reserved || got.Agent != "lea" || !sameJSON(got.Escalations[0],
 		`{"at":1772442030000,"notify":false,"priority":0,"step":0,"min_proficiency":2}`) {
 		t.Fatalf("after 30s: %+v %s", got, got.Escalations)
 	}
 	// The other way round: a task already open to level 2 reaches lea when
 	// she frees capacity (the second routing event).
-	if err := e.rt.SetPresence(e.ctx, "lea", router.Presence{Presence: queues.Away}); err != nil {
+	if err := e.rt.Agents.SetPresence(e.ctx, "lea", router.Presence{Presence: queues.Away}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.rt.SetPresence(e.ctx, "lea", router.Presence{Presence: queues.Available}); err != nil {
+	if err := e.rt.Agents.SetPresence(e.ctx, "lea", router.Presence{Presence: queues.Available}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := e.rt.Task(e.ctx, tk.ID); got.Agent != "lea" || got.State != queues.Reserved {
+	if got, _ := e.rt.Tasks.Task(e.ctx, tk.ID); got.Agent != "lea" || got.State != queues.Reserved {
 		t.Fatalf("not routed to lea on availability: %+v", got)
 	}
 }
@@ -287,7 +289,7 @@ func TestEscalationLowersMinimumProficiency(t *testing.T) {
 // the offer times out, the task goes back with the raised priority.
 func TestEscalationWhileOffered(t *testing.T) {
 	e := newEnv(t)
-	got, err := e.rt.Ingest(e.ctx, router.Inbound{Source: "twilio", Channel: "voice", EventID: "CA9", To: "+34910000000",
+	got, err := e.rt.Contacts.Ingest(e.ctx, router.Inbound{Source: "twilio", Channel: "voice", EventID: "CA9", To: "+34910000000",
 		Identity: "phone:+34600111299", Region: "ES"})
 	if err != nil || got.Task.Queue != "billing-es" {
 		t.Fatalf("%+v %v", got.Task, err)
@@ -295,15 +297,15 @@ func TestEscalationWhileOffered(t *testing.T) {
 	e.at(40 * time.Second)
 	// A Spanish billing agent arrives at 40 s: the call rings (15 s offer).
 	e.agent("lola", map[string]int{"billing": 3}, "es")
-	if tk, _ := e.rt.Task(e.ctx, got.Task.ID); tk.State != queues.Reserved {
+	if tk, _ := e.rt.Tasks.Task(e.ctx, got.Task.ID); tk.State != queues.Reserved {
 		t.Fatalf("not offered: %+v", tk)
 	}
 	e.at(5 * time.Second) // 45 s: the raise-priority step, during the offer
-	if tk, _ := e.rt.Task(e.ctx, got.Task.ID); tk.Priority != 10 || tk.State != queues.Reserved {
+	if tk, _ := e.rt.Tasks.Task(e.ctx, got.Task.ID); tk.Priority != 10 || tk.State != queues.Reserved {
 		t.Fatalf("step during the offer: priority %d, state %s", tk.Priority, tk.State)
 	}
 	e.at(10 * time.Second) // the offer times out: back in the queue, priority kept
-	if tk, _ := e.rt.Task(e.ctx, got.Task.ID); tk.Priority != 10 || tk.State != queues.Queued {
+	if tk, _ := e.rt.Tasks.Task(e.ctx, got.Task.ID); tk.Priority != 10 || tk.State != queues.Queued {
 		t.Fatalf("after the timeout: priority %d, state %s", tk.Priority, tk.State)
 	}
 }

@@ -29,7 +29,7 @@ type StatsRow struct {
 
 // Stats returns interval statistics for the queues (all when queue is "")
 // between from and to, in intervals of minutes (15, 30 or 60).
-func (r *Router) Stats(ctx context.Context, queue string, from, to time.Time, minutes int) ([]StatsRow, error) {
+func (r *Reporting) Stats(ctx context.Context, queue string, from, to time.Time, minutes int) ([]StatsRow, error) {
 	var errs validation.Errors
 	if minutes != 15 && minutes != 30 && minutes != 60 {
 		errs.Add("interval", "must be 15, 30 or 60 (minutes)")

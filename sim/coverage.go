@@ -13,10 +13,10 @@ import (
 // FromCenter builds a scenario of the center as it stands: every queue's
 // forecast for a channel between from and to (uploaded, or the seasonal
 // average) and the scheduled agents with that channel, with their schedules.
-func FromCenter(ctx context.Context, rt *router.Router, cfg *config.Config, channel string, from, to time.Time, minutes int) (Scenario, error) {
+func FromCenter(ctx context.Context, rt *router.App, cfg *config.Config, channel string, from, to time.Time, minutes int) (Scenario, error) {
 	sc := Scenario{Start: from, Minutes: minutes, Seed: 1}
 	for _, q := range cfg.Queues {
-		rows, err := rt.Forecast(ctx, q.ID, channel, from, to, minutes, 4)
+		rows, err := rt.Planning.Forecast(ctx, q.ID, channel, from, to, minutes, 4)
 		if err != nil {
 			return Scenario{}, err
 		}
@@ -33,7 +33,7 @@ func FromCenter(ctx context.Context, rt *router.Router, cfg *config.Config, chan
 		d.AHTSeconds = weighted / contacts
 		sc.Demand = append(sc.Demand, d)
 	}
-	agents, err := rt.Agents(ctx)
+	agents, err := rt.Agents.Agents(ctx)
 	if err != nil {
 		return Scenario{}, err
 	}
@@ -41,7 +41,7 @@ func FromCenter(ctx context.Context, rt *router.Router, cfg *config.Config, chan
 		if a.Capacity[channel] == 0 {
 			continue
 		}
-		s, err := rt.AgentSchedule(ctx, a.ID)
+		s, err := rt.Planning.AgentSchedule(ctx, a.ID)
 		if err != nil {
 			return Scenario{}, err
 		}
@@ -57,7 +57,7 @@ func FromCenter(ctx context.Context, rt *router.Router, cfg *config.Config, chan
 // for one queue, the agents it effectively had per interval start:
 // multi-skill agents count for the share of their time the simulation shows
 // them spending there.
-func EffectiveAgents(ctx context.Context, rt *router.Router, rdb redis.UniversalClient, cfg *config.Config,
+func EffectiveAgents(ctx context.Context, rt *router.App, rdb redis.UniversalClient, cfg *config.Config,
 	queue, channel string, from, to time.Time, minutes int) (map[time.Time]float64, error) {
 	sc, err := FromCenter(ctx, rt, cfg, channel, from, to, minutes)
 	if err != nil {
@@ -77,4 +77,33 @@ func EffectiveAgents(ctx context.Context, rt *router.Router, rdb redis.Universal
 		}
 	}
 	return out, nil
+}
+
+// Simulator runs what-if simulations of one center, each in a Redis
+// workspace of its own on rdb (removed afterwards).
+type Simulator struct {
+	rdb redis.UniversalClient
+	cfg *config.Config
+	app *router.App
+}
+
+// NewSimulator returns a Simulator of the center app runs.
+func NewSimulator(rdb redis.UniversalClient, cfg *config.Config, app *router.App) *Simulator {
+	return &Simulator{rdb: rdb, cfg: cfg, app: app}
+}
+
+// Run simulates the scenario (see Run).
+func (s *Simulator) Run(ctx context.Context, sc Scenario) (Report, error) {
+	return Run(ctx, s.rdb, s.cfg, sc)
+}
+
+// EffectiveAgents simulates the stored forecasts with the scheduled agents
+// (see EffectiveAgents).
+func (s *Simulator) EffectiveAgents(ctx context.Context, queue, channel string, from, to time.Time, minutes int) (map[time.Time]float64, error) {
+	return EffectiveAgents(ctx, s.app, s.rdb, s.cfg, queue, channel, from, to, minutes)
+}
+
+// FromCenter is the scenario of the center as it stands (see FromCenter).
+func (s *Simulator) FromCenter(ctx context.Context, channel string, from, to time.Time, minutes int) (Scenario, error) {
+	return FromCenter(ctx, s.app, s.cfg, channel, from, to, minutes)
 }

@@ -183,15 +183,15 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 	rt := router.New(&cfg, store, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
 	for _, a := range sc.Agents {
-		if _, _, err := rt.SaveAgent(ctx, a.Agent); err != nil {
+		if _, _, err := rt.Agents.SaveAgent(ctx, a.Agent); err != nil {
 			return Report{}, fmt.Errorf("agent %s: %w", a.ID, err)
 		}
 		if a.Schedule != nil {
-			if _, err := rt.SaveSchedule(ctx, a.ID, *a.Schedule); err != nil {
+			if _, err := rt.Planning.SaveSchedule(ctx, a.ID, *a.Schedule); err != nil {
 				return Report{}, fmt.Errorf("schedule of %s: %w", a.ID, err)
 			}
 		}
-		if err := rt.SetPresence(ctx, a.ID, router.Presence{Presence: queues.Available}); err != nil {
+		if err := rt.Agents.SetPresence(ctx, a.ID, router.Presence{Presence: queues.Available}); err != nil {
 			return Report{}, err
 		}
 	}
@@ -255,7 +255,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 					continue
 				}
 				c := contacts[ci]
-				if _, err := rt.Accept(ctx, e.Fields["offer"], ""); err != nil {
+				if _, err := rt.Tasks.Accept(ctx, e.Fields["offer"], ""); err != nil {
 					return fmt.Errorf("accept %s: %w", e.Fields["offer"], err)
 				}
 				c.answered, c.wait, c.agent = true, now.Sub(c.arrived), e.Fields["agent"]
@@ -271,7 +271,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 	fire := func(until time.Time) error {
 		for !nextTimer.IsZero() && !nextTimer.After(until) {
 			clk.Set(nextTimer)
-			f, err := rt.FireDue(ctx)
+			f, err := rt.Tasks.FireDue(ctx)
 			if err != nil {
 				return err
 			}
@@ -317,7 +317,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 		case arrival:
 			dm := sc.Demand[e.idx]
 			c := &contact{demand: e.idx, arrived: e.at, handle: sc.handle(rng, dm.AHTSeconds)}
-			t, _, err := rt.CreateTask(ctx, router.TaskRequest{Channel: dm.Channel, Queue: dm.Queue, Priority: dm.Priority})
+			t, _, err := rt.Tasks.CreateTask(ctx, router.TaskRequest{Channel: dm.Channel, Queue: dm.Queue, Priority: dm.Priority})
 			if err != nil {
 				return Report{}, err
 			}
@@ -330,7 +330,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 		case complete:
 			c := contacts[e.idx]
 			spans = append(spans, span{from: busy[c.taskID], to: e.at, agent: c.agent, queue: sc.Demand[c.demand].Queue})
-			if _, err := rt.Complete(ctx, c.taskID, "", "simulated"); err != nil {
+			if _, err := rt.Tasks.Complete(ctx, c.taskID, "", "simulated"); err != nil {
 				return Report{}, err
 			}
 		case abandon:

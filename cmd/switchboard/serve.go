@@ -25,6 +25,7 @@ import (
 	"switchboard/metrics"
 	"switchboard/queues"
 	"switchboard/router"
+	"switchboard/sim"
 	"switchboard/streams"
 	"switchboard/telephony"
 )
@@ -118,7 +119,7 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 		return nil, nil, fmt.Errorf("language detection: %w", err)
 	}
 	rt := router.New(cfg, store, clk, log).WithDetector(detector)
-	reg.MustRegister(metrics.NewCollector(rt, log))
+	reg.MustRegister(metrics.NewCollector(rt.Reporting, log))
 	var twilioAPI api.TwilioAPI
 	if tw := cfg.Twilio; tw.Enabled() {
 		rest, err := telephony.NewTwilioREST(tw.AccountSID, tw.AuthToken, tw.APIBaseURL)
@@ -135,7 +136,7 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 		PerAgent: cfg.Streams.MaxPerAgent, Max: cfg.Streams.MaxConnections, Replica: consumer.Name})
 	reg.MustRegister(metrics.NewStreamsCollector(hub, map[string]metrics.PoolStater{"api": rdb, "streams": streamRdb}))
 	stop := make(chan struct{})
-	h := api.New(api.Options{Router: rt, Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,
+	h := api.New(api.Options{App: rt, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,
 		TwilioAPI: twilioAPI, Limiter: redis_rate.NewLimiter(rdb)})
 	loops := []loop{rt.Run, consumer.Run, hub.Run}
 	if len(cfg.EventWebhooks) > 0 {

@@ -1,0 +1,88 @@
+package router
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"switchboard/clock"
+	"switchboard/config"
+	"switchboard/queues"
+)
+
+// base is what every part of the application layer shares: the
+// configuration, the store, the clock and the log.
+type base struct {
+	cfg   *config.Config
+	store *queues.Store
+	clock clock.Clock
+	log   *slog.Logger
+}
+
+// Agents manages agent profiles, eligibility and presence.
+type Agents struct{ *base }
+
+// Contacts takes contacts from providers (routing rules, language, the
+// customer they come from) and carries conversations: messages, replies,
+// delivery failures, customers and their timelines.
+type Contacts struct {
+	*base
+	// detect guesses a message's language; nil disables detection.
+	detect Detector
+}
+
+// Planning is the workforce planner's side: schedules, adherence,
+// forecasts and coverage.
+type Planning struct {
+	*base
+	agents *Agents
+}
+
+// Reporting reads what happened: queues with their service level, agents
+// by presence and out of adherence, interval statistics, and event
+// deliveries that failed.
+type Reporting struct {
+	*base
+	planning *Planning
+}
+
+// OutOfAdherence counts the agents out of adherence now (see Planning).
+func (r *Reporting) OutOfAdherence(ctx context.Context) (int, error) {
+	return r.planning.OutOfAdherence(ctx)
+}
+
+// App is the application layer of one workspace, one part per
+// responsibility: Tasks routes and runs the task lifecycle, Agents,
+// Contacts, Planning and Reporting the rest. Run fires the timers.
+type App struct {
+	Tasks     *Router
+	Agents    *Agents
+	Contacts  *Contacts
+	Planning  *Planning
+	Reporting *Reporting
+	b         *base
+}
+
+// New returns the application layer for a workspace.
+func New(cfg *config.Config, store *queues.Store, clk clock.Clock, log *slog.Logger) *App {
+	b := &base{cfg: cfg, store: store, clock: clk, log: log}
+	tasks, agents := &Router{b}, &Agents{b}
+	planning := &Planning{base: b, agents: agents}
+	return &App{Tasks: tasks, Agents: agents, Contacts: &Contacts{base: b},
+		Planning: planning, Reporting: &Reporting{base: b, planning: planning}, b: b}
+}
+
+// WithDetector sets the language detector of incoming messages.
+func (a *App) WithDetector(d Detector) *App {
+	a.Contacts.detect = d
+	return a
+}
+
+// Config is the configuration the application runs with.
+func (a *App) Config() *config.Config { return a.b.cfg }
+
+// Now is the application's current time.
+func (a *App) Now() time.Time { return a.b.clock.Now() }
+
+// Ping checks that the store answers.
+func (a *App) Ping(ctx context.Context) error { return a.b.store.Ping(ctx) }
