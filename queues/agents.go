@@ -61,9 +61,18 @@ type AgentState struct {
 	Tasks      []string        `json:"tasks"`
 }
 
-// args are what the upsert scripts take for one agent: id, profile, and
-// eligibility, capacity and voice blocks as JSON (never null).
-func (a AgentSpec) args() [5]string {
+// agentArgs is what the upsert scripts take for one agent: the profile, and
+// eligibility, capacity and voice blocks as JSON text (never null), stored as
+// given.
+type agentArgs struct {
+	ID      string `json:"id"`
+	Profile string `json:"profile"`
+	Queues  string `json:"queues"`
+	Caps    string `json:"caps"`
+	Blocks  string `json:"blocks"`
+}
+
+func (a AgentSpec) args() agentArgs {
 	queues, _ := json.Marshal(nonNil(a.Queues))
 	caps := a.Capacity
 	if caps == nil {
@@ -71,38 +80,52 @@ func (a AgentSpec) args() [5]string {
 	}
 	capsJSON, _ := json.Marshal(caps)
 	blocks, _ := json.Marshal(nonNil(a.VoiceBlocks))
-	return [5]string{a.ID, string(a.Profile), string(queues), string(capsJSON), string(blocks)}
+	return agentArgs{a.ID, string(a.Profile), string(queues), string(capsJSON), string(blocks)}
+}
+
+// offersMade is the reply of the scripts that report only the offers made.
+type offersMade struct {
+	Offers int `json:"offers"`
 }
 
 // UpsertAgent creates or replaces an agent. It returns whether it was created
 // and how many offers routing made as a result.
 func (s *Store) UpsertAgent(ctx context.Context, now time.Time, a AgentSpec) (created bool, offers int, err error) {
-	args := a.args()
-	res, err := s.run(ctx, upsertAgentScript, now, args[0], args[1], args[2], args[3], args[4])
-	if err != nil {
+	var r struct {
+		Created bool `json:"created"`
+		Offers  int  `json:"offers"`
+	}
+	if err := s.run(ctx, upsertAgentScript, now, a.args(), &r); err != nil {
 		return false, 0, fmt.Errorf("upsert agent %s: %w", a.ID, err)
 	}
-	return num(at(res, 0)) == 1, int(num(at(res, 1))), nil
+	return r.Created, r.Offers, nil
 }
 
 // UpsertAgents creates or replaces many agents in one script: all or none.
 // It returns how many were created and how many updated.
 func (s *Store) UpsertAgents(ctx context.Context, now time.Time, specs []AgentSpec) (created, updated int, err error) {
-	rows := make([][5]string, len(specs))
+	args := struct {
+		Agents []agentArgs `json:"agents"`
+	}{make([]agentArgs, len(specs))}
 	for i, a := range specs {
-		rows[i] = a.args()
+		args.Agents[i] = a.args()
 	}
-	raw, _ := json.Marshal(rows)
-	res, err := s.run(ctx, upsertAgentsScript, now, string(raw))
-	if err != nil {
+	var r struct {
+		Created int `json:"created"`
+		Updated int `json:"updated"`
+	}
+	if err := s.run(ctx, upsertAgentsScript, now, args, &r); err != nil {
 		return 0, 0, fmt.Errorf("upsert %d agents: %w", len(specs), err)
 	}
-	return int(num(at(res, 0))), int(num(at(res, 1))), nil
+	return r.Created, r.Updated, nil
 }
 
 // DeleteAgent removes an agent that holds no task.
 func (s *Store) DeleteAgent(ctx context.Context, now time.Time, id string) error {
-	if _, err := s.run(ctx, deleteAgentScript, now, id); err != nil {
+	args := struct {
+		Agent string `json:"agent"`
+	}{id}
+	if err := s.run(ctx, deleteAgentScript, now, args, nil); err != nil {
 		return fmt.Errorf("delete agent %s: %w", id, err)
 	}
 	return nil
@@ -110,11 +133,16 @@ func (s *Store) DeleteAgent(ctx context.Context, now time.Time, id string) error
 
 // SetPresence changes an agent's presence and returns the offers routing made.
 func (s *Store) SetPresence(ctx context.Context, now time.Time, id, presence, reason string) (int, error) {
-	res, err := s.run(ctx, setPresenceScript, now, id, presence, reason)
-	if err != nil {
+	args := struct {
+		Agent    string `json:"agent"`
+		Presence string `json:"presence"`
+		Reason   string `json:"reason"`
+	}{id, presence, reason}
+	var r offersMade
+	if err := s.run(ctx, setPresenceScript, now, args, &r); err != nil {
 		return 0, fmt.Errorf("set presence of %s: %w", id, err)
 	}
-	return int(num(at(res, 0))), nil
+	return r.Offers, nil
 }
 
 // GetAgent returns one agent, or an error wrapping ErrNotFound.

@@ -83,18 +83,33 @@ func (s *Store) Messages(ctx context.Context, taskID string) ([]json.RawMessage,
 // task's first response. providerID (a MessageSid) lets a later delivery
 // status find the task for ttl.
 func (s *Store) AddReply(ctx context.Context, now time.Time, taskID string, message json.RawMessage, providerID string, ttl time.Duration) (bool, error) {
-	res, err := s.run(ctx, addReplyScript, now, taskID, string(message), providerID, ttl.Milliseconds())
-	if err != nil {
+	args := struct {
+		Task       string `json:"task"`
+		Message    string `json:"message"`
+		ProviderID string `json:"provider_id"`
+		TTLMS      int64  `json:"ttl_ms"`
+	}{taskID, string(message), providerID, ttl.Milliseconds()}
+	var r struct {
+		First bool `json:"first"`
+	}
+	if err := s.run(ctx, addReplyScript, now, args, &r); err != nil {
 		return false, fmt.Errorf("add reply to %s: %w", taskID, err)
 	}
-	return num(at(res, 0)) == 1, nil
+	return r.First, nil
 }
 
 // MessageFailed records that an outbound message failed; it returns the task.
 func (s *Store) MessageFailed(ctx context.Context, now time.Time, providerID, status, code string) (string, error) {
-	res, err := s.run(ctx, messageStatusScript, now, providerID, status, code)
-	if err != nil {
+	args := struct {
+		ProviderID string `json:"provider_id"`
+		Status     string `json:"status"`
+		ErrorCode  string `json:"error_code"`
+	}{providerID, status, code}
+	var r struct {
+		Task string `json:"task"`
+	}
+	if err := s.run(ctx, messageStatusScript, now, args, &r); err != nil {
 		return "", fmt.Errorf("message status %s: %w", providerID, err)
 	}
-	return str(at(res, 0)), nil
+	return r.Task, nil
 }

@@ -2,7 +2,6 @@ package queues
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,21 +23,28 @@ type AgentShifts struct {
 // enforce schedules offer each agent work only within its shifts. It returns
 // how many of the agents are on shift now.
 func (s *Store) SetSchedules(ctx context.Context, now time.Time, rows []AgentShifts) (int, error) {
-	raw := make([][3]string, len(rows))
+	type row struct {
+		Agent    string     `json:"agent"`
+		Schedule string     `json:"schedule"`
+		Shifts   [][2]int64 `json:"shifts"`
+	}
+	args := struct {
+		Schedules []row `json:"schedules"`
+	}{make([]row, len(rows))}
 	for i, r := range rows {
 		ivs := make([][2]int64, len(r.Shifts))
 		for j, sh := range r.Shifts {
 			ivs[j] = [2]int64{sh.Start.UnixMilli(), sh.End.UnixMilli()}
 		}
-		b, _ := json.Marshal(ivs)
-		raw[i] = [3]string{r.Agent, string(r.Schedule), string(b)}
+		args.Schedules[i] = row{r.Agent, string(r.Schedule), ivs}
 	}
-	arg, _ := json.Marshal(raw)
-	res, err := s.run(ctx, setScheduleScript, now, string(arg))
-	if err != nil {
+	var r struct {
+		OnShift int `json:"on_shift"`
+	}
+	if err := s.run(ctx, setScheduleScript, now, args, &r); err != nil {
 		return 0, fmt.Errorf("set %d schedules: %w", len(rows), err)
 	}
-	return int(num(at(res, 0))), nil
+	return r.OnShift, nil
 }
 
 // Schedule returns an agent's stored schedule (nil when it has none).

@@ -6,6 +6,7 @@ package queues
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -31,7 +32,8 @@ type Settings struct {
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
-	common []any
+	// env is the scripts' environment (ARGV[1]) without now: `"k":v,...}`.
+	env string
 	// streamMax is the length agent streams are trimmed to.
 	streamMax int64
 	observe   func(script string, d time.Duration)
@@ -39,10 +41,17 @@ type Store struct {
 
 // New returns a Store for workspace.
 func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
+	env, _ := json.Marshal(struct {
+		MaxMissed int   `json:"max_missed"`
+		ReofferMS int64 `json:"reoffer_ms"`
+		StreamMax int   `json:"stream_max"`
+		EventsMax int   `json:"events_max"`
+		History   int   `json:"history"`
+	}{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, s.EventsLength, s.TimelineInOffer})
 	return &Store{
 		rdb:       rdb,
 		prefix:    Prefix(workspace),
-		common:    []any{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, s.EventsLength, s.TimelineInOffer},
+		env:       string(env[1:]),
 		streamMax: int64(s.AgentStreamLength),
 	}
 }
@@ -120,23 +129,25 @@ func (e *Error) Unwrap() error {
 	}
 }
 
-// run calls a script with the workspace prefix, now and the common settings,
-// and returns its reply after "ok", or an *Error.
-func (s *Store) run(ctx context.Context, sc script, now time.Time, args ...any) ([]any, error) {
-	argv := make([]any, 0, 1+len(s.common)+len(args))
-	argv = append(argv, now.UnixMilli())
-	argv = append(argv, s.common...)
-	argv = append(argv, args...)
+// run calls a script with the workspace prefix, its environment (now and
+// the settings) and args, one JSON object; the reply after "ok", a JSON
+// object, is decoded into out (nil: not read). A refusal is an *Error.
+func (s *Store) run(ctx context.Context, sc script, now time.Time, args, out any) error {
+	doc, err := json.Marshal(args)
+	if err != nil {
+		return fmt.Errorf("%s: encode arguments: %w", sc.name, err)
+	}
+	env := `{"now":` + strconv.FormatInt(now.UnixMilli(), 10) + "," + s.env
 	start := time.Now()
-	res, err := sc.Run(ctx, s.rdb, []string{s.prefix}, argv...).Slice()
+	res, err := sc.Run(ctx, s.rdb, []string{s.prefix}, env, string(doc)).Slice()
 	if s.observe != nil {
 		s.observe(sc.name, time.Since(start))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", sc.name, err)
+		return fmt.Errorf("%s: %w", sc.name, err)
 	}
 	if len(res) == 0 {
-		return nil, fmt.Errorf("%s: empty reply", sc.name)
+		return fmt.Errorf("%s: empty reply", sc.name)
 	}
 	code, _ := res[0].(string)
 	if code != "ok" {
@@ -144,9 +155,15 @@ func (s *Store) run(ctx context.Context, sc script, now time.Time, args ...any) 
 		if len(res) > 1 {
 			detail = str(res[1])
 		}
-		return res, &Error{Code: code, Detail: detail}
+		return &Error{Code: code, Detail: detail}
 	}
-	return res[1:], nil
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(str(at(res, 1))), out); err != nil {
+		return fmt.Errorf("%s: decode reply: %w", sc.name, err)
+	}
+	return nil
 }
 
 // str and num read script reply elements without unchecked assertions.

@@ -142,16 +142,19 @@ func (s *Store) RenewDesktops(ctx context.Context, now time.Time, replica string
 }
 
 func (s *Store) desktops(ctx context.Context, now time.Time, op, replica string, grace time.Duration, agents []string) (bool, error) {
-	args := make([]any, 0, 3+len(agents))
-	args = append(args, op, replica, grace.Milliseconds())
-	for _, a := range agents {
-		args = append(args, a)
+	args := struct {
+		Op      string   `json:"op"`
+		Replica string   `json:"replica"`
+		GraceMS int64    `json:"grace_ms"`
+		Agents  []string `json:"agents,omitempty"`
+	}{op, replica, grace.Milliseconds(), agents}
+	var r struct {
+		More bool `json:"more"`
 	}
-	res, err := s.run(ctx, desktopsScript, now, args...)
-	if err != nil {
+	if err := s.run(ctx, desktopsScript, now, args, &r); err != nil {
 		return false, fmt.Errorf("desktops %s: %w", op, err)
 	}
-	return num(at(res, 0)) == 1, nil
+	return r.More, nil
 }
 
 // CompareStreamIDs orders two stream ids ("ms-seq" or "ms") as Redis does.
@@ -308,11 +311,18 @@ func field(values map[string]any, k string) string {
 // Lease takes or renews the named lease for owner; it reports whether owner
 // holds it. A lease lapses after ttl unless renewed.
 func (s *Store) Lease(ctx context.Context, now time.Time, name, owner string, ttl time.Duration) (bool, error) {
-	res, err := s.run(ctx, leaseScript, now, name, owner, ttl.Milliseconds())
-	if err != nil {
+	args := struct {
+		Name  string `json:"name"`
+		Owner string `json:"owner"`
+		TTLMS int64  `json:"ttl_ms"`
+	}{name, owner, ttl.Milliseconds()}
+	var r struct {
+		Held bool `json:"held"`
+	}
+	if err := s.run(ctx, leaseScript, now, args, &r); err != nil {
 		return false, fmt.Errorf("lease %s: %w", name, err)
 	}
-	return num(at(res, 0)) == 1, nil
+	return r.Held, nil
 }
 
 // DeadLetter keeps an event a subscriber could not take, with the last error.

@@ -125,25 +125,57 @@ type Task struct {
 // open conversation. When the idempotency key was seen before, nothing is
 // written and Duplicate is set with the earlier task's id.
 func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Created, error) {
-	join := 0
-	if t.Join {
-		join = 1
-	}
-	identities, _ := json.Marshal(nonNil(t.IdentityKeys))
 	steps, _ := json.Marshal(nonNil(t.Escalation))
-	res, err := s.run(ctx, createTaskScript, now, t.ID, t.IdempotencyKey, t.IdempotencyTTL.Milliseconds(),
-		t.Channel, t.Queue, t.Priority, t.DueAt.UnixMilli(), t.OfferTimeout.Milliseconds(), t.WrapUp.Milliseconds(),
-		string(t.Customer), string(t.Attributes),
-		string(identities), t.NewCustomerID, t.CustomerName, string(t.Message), join,
-		t.PreferredWindow.Milliseconds(), t.PreferredWait.Milliseconds(),
-		msOrZero(t.FirstWarnAt), msOrZero(t.NextReplyDue), msOrZero(t.NextReplyWarn), string(steps))
+	args := createArgs{
+		ID: t.ID, IdempotencyKey: t.IdempotencyKey, IdempotencyTTLMS: t.IdempotencyTTL.Milliseconds(),
+		Channel: t.Channel, Queue: t.Queue, Priority: t.Priority, DueAt: t.DueAt.UnixMilli(),
+		OfferMS: t.OfferTimeout.Milliseconds(), WrapMS: t.WrapUp.Milliseconds(),
+		Customer: string(t.Customer), Attributes: string(t.Attributes), Identities: nonNil(t.IdentityKeys),
+		NewCustomer: t.NewCustomerID, CustomerName: t.CustomerName, Message: string(t.Message), Join: t.Join,
+		PreferredWindowMS: t.PreferredWindow.Milliseconds(), PreferredWaitMS: t.PreferredWait.Milliseconds(),
+		FirstWarnAt: msOrZero(t.FirstWarnAt), NextReplyDue: msOrZero(t.NextReplyDue), NextReplyWarn: msOrZero(t.NextReplyWarn),
+		Escalation: string(steps),
+	}
+	var r struct {
+		Task     string `json:"task"`
+		Agent    string `json:"agent"`
+		Customer string `json:"customer"`
+		Joined   bool   `json:"joined"`
+	}
+	err := s.run(ctx, createTaskScript, now, args, &r)
 	if e, ok := err.(*Error); ok && e.Code == "duplicate" {
 		return Created{TaskID: e.Detail, Duplicate: true}, nil
 	}
 	if err != nil {
 		return Created{}, fmt.Errorf("create task %s: %w", t.ID, err)
 	}
-	return Created{TaskID: str(at(res, 0)), Agent: str(at(res, 1)), CustomerID: str(at(res, 2)), Joined: num(at(res, 3)) == 1}, nil
+	return Created{TaskID: r.Task, Agent: r.Agent, CustomerID: r.Customer, Joined: r.Joined}, nil
+}
+
+// createArgs is what create_task takes (see its header).
+type createArgs struct {
+	ID                string   `json:"id"`
+	IdempotencyKey    string   `json:"idempotency_key"`
+	IdempotencyTTLMS  int64    `json:"idempotency_ttl_ms"`
+	Channel           string   `json:"channel"`
+	Queue             string   `json:"queue"`
+	Priority          int      `json:"priority"`
+	DueAt             int64    `json:"due_at"`
+	OfferMS           int64    `json:"offer_ms"`
+	WrapMS            int64    `json:"wrap_ms"`
+	Customer          string   `json:"customer"`
+	Attributes        string   `json:"attributes"`
+	Identities        []string `json:"identities"`
+	NewCustomer       string   `json:"new_customer"`
+	CustomerName      string   `json:"customer_name"`
+	Message           string   `json:"message"`
+	Join              bool     `json:"join"`
+	PreferredWindowMS int64    `json:"preferred_window_ms"`
+	PreferredWaitMS   int64    `json:"preferred_wait_ms"`
+	FirstWarnAt       int64    `json:"first_warn_at"`
+	NextReplyDue      int64    `json:"next_reply_due"`
+	NextReplyWarn     int64    `json:"next_reply_warn"`
+	Escalation        string   `json:"escalation"`
 }
 
 // GetTask returns one task, or an error wrapping ErrNotFound.
@@ -247,19 +279,35 @@ type Accepted struct {
 // AcceptOffer turns an open offer into an assignment. asAgent, when not empty,
 // is the agent the caller acts for; the offer must be theirs.
 func (s *Store) AcceptOffer(ctx context.Context, now time.Time, offer, asAgent string) (Accepted, error) {
-	res, err := s.run(ctx, acceptOfferScript, now, offer, asAgent)
-	if err != nil {
+	var r struct {
+		Task    string `json:"task"`
+		Agent   string `json:"agent"`
+		Queue   string `json:"queue"`
+		Channel string `json:"channel"`
+		WaitMS  int64  `json:"wait_ms"`
+	}
+	if err := s.run(ctx, acceptOfferScript, now, offerArgs{offer, asAgent}, &r); err != nil {
 		return Accepted{}, fmt.Errorf("accept offer %s: %w", offer, err)
 	}
-	return Accepted{
-		TaskID: str(at(res, 0)), Agent: str(at(res, 1)), Queue: str(at(res, 2)), Channel: str(at(res, 3)),
-		Wait: time.Duration(num(at(res, 4))) * time.Millisecond,
-	}, nil
+	return Accepted{TaskID: r.Task, Agent: r.Agent, Queue: r.Queue, Channel: r.Channel,
+		Wait: time.Duration(r.WaitMS) * time.Millisecond}, nil
+}
+
+// offerArgs name an offer and the agent the caller acts for ("" for any).
+type offerArgs struct {
+	Offer   string `json:"offer"`
+	AsAgent string `json:"as_agent"`
+}
+
+// taskArgs name a task and the agent the caller acts for ("" for any).
+type taskArgs struct {
+	Task    string `json:"task"`
+	AsAgent string `json:"as_agent"`
 }
 
 // RejectOffer declines an open offer; the task goes back to its queue.
 func (s *Store) RejectOffer(ctx context.Context, now time.Time, offer, asAgent string) error {
-	if _, err := s.run(ctx, rejectOfferScript, now, offer, asAgent); err != nil {
+	if err := s.run(ctx, rejectOfferScript, now, offerArgs{offer, asAgent}, nil); err != nil {
 		return fmt.Errorf("reject offer %s: %w", offer, err)
 	}
 	return nil
@@ -268,16 +316,22 @@ func (s *Store) RejectOffer(ctx context.Context, now time.Time, offer, asAgent s
 // CompleteTask ends an assigned task with a disposition and returns the new
 // state: wrapping (capacity held for wrap-up) or completed.
 func (s *Store) CompleteTask(ctx context.Context, now time.Time, id, asAgent, disposition string) (string, error) {
-	res, err := s.run(ctx, completeTaskScript, now, id, asAgent, disposition)
-	if err != nil {
+	args := struct {
+		taskArgs
+		Disposition string `json:"disposition"`
+	}{taskArgs{id, asAgent}, disposition}
+	var r struct {
+		State string `json:"state"`
+	}
+	if err := s.run(ctx, completeTaskScript, now, args, &r); err != nil {
 		return "", fmt.Errorf("complete task %s: %w", id, err)
 	}
-	return str(at(res, 0)), nil
+	return r.State, nil
 }
 
 // EndWrapUp ends a task's wrap-up early: the agent is ready for more work.
 func (s *Store) EndWrapUp(ctx context.Context, now time.Time, id, asAgent string) error {
-	if _, err := s.run(ctx, endWrapUpScript, now, id, asAgent); err != nil {
+	if err := s.run(ctx, endWrapUpScript, now, taskArgs{id, asAgent}, nil); err != nil {
 		return fmt.Errorf("end wrap-up of %s: %w", id, err)
 	}
 	return nil
@@ -285,18 +339,23 @@ func (s *Store) EndWrapUp(ctx context.Context, now time.Time, id, asAgent string
 
 // CancelTask ends an unfinished task with a reason.
 func (s *Store) CancelTask(ctx context.Context, now time.Time, id, reason string) error {
-	return s.cancel(ctx, now, id, reason, 0)
+	return s.cancel(ctx, now, id, reason, false)
 }
 
 // CancelWaiting ends a task only if it is still waiting (queued or offered):
 // a customer who gives up. A task already with an agent is left to the agent,
 // and the error wraps ErrConflict.
 func (s *Store) CancelWaiting(ctx context.Context, now time.Time, id, reason string) error {
-	return s.cancel(ctx, now, id, reason, 1)
+	return s.cancel(ctx, now, id, reason, true)
 }
 
-func (s *Store) cancel(ctx context.Context, now time.Time, id, reason string, waitingOnly int) error {
-	if _, err := s.run(ctx, cancelTaskScript, now, id, reason, waitingOnly); err != nil {
+func (s *Store) cancel(ctx context.Context, now time.Time, id, reason string, waitingOnly bool) error {
+	args := struct {
+		Task        string `json:"task"`
+		Reason      string `json:"reason"`
+		WaitingOnly bool   `json:"waiting_only"`
+	}{id, reason, waitingOnly}
+	if err := s.run(ctx, cancelTaskScript, now, args, nil); err != nil {
 		return fmt.Errorf("cancel task %s: %w", id, err)
 	}
 	return nil
@@ -305,11 +364,19 @@ func (s *Store) cancel(ctx context.Context, now time.Time, id, reason string, wa
 // TransferTask moves a task to another queue, or offers it to one agent.
 // It returns the agent now offered the task, if any.
 func (s *Store) TransferTask(ctx context.Context, now time.Time, id, toQueue, toAgent, asAgent string) (string, error) {
-	res, err := s.run(ctx, transferTaskScript, now, id, toQueue, toAgent, asAgent)
-	if err != nil {
+	args := struct {
+		Task    string `json:"task"`
+		ToQueue string `json:"to_queue"`
+		ToAgent string `json:"to_agent"`
+		AsAgent string `json:"as_agent"`
+	}{id, toQueue, toAgent, asAgent}
+	var r struct {
+		Offered string `json:"offered"`
+	}
+	if err := s.run(ctx, transferTaskScript, now, args, &r); err != nil {
 		return "", fmt.Errorf("transfer task %s: %w", id, err)
 	}
-	return str(at(res, 0)), nil
+	return r.Offered, nil
 }
 
 // Fired counts what one FireTimers call did.
@@ -326,17 +393,27 @@ type Fired struct {
 // FireTimers applies at most limit due timers. Each timer is claimed and
 // applied in the same script, so it fires once across any number of replicas.
 func (s *Store) FireTimers(ctx context.Context, now time.Time, limit int) (Fired, error) {
-	res, err := s.run(ctx, fireTimersScript, now, limit)
-	if err != nil {
+	args := struct {
+		Limit int `json:"limit"`
+	}{limit}
+	var r struct {
+		Timers        int   `json:"timers"`
+		OfferTimeouts int   `json:"offer_timeouts"`
+		WrapUpsEnded  int   `json:"wrap_ups_ended"`
+		Reroutes      int   `json:"reroutes"`
+		Offers        int   `json:"offers"`
+		NextDue       int64 `json:"next_due,string"` // a string: a Lua number would be formatted with 14 digits
+		SLA           int   `json:"sla"`
+		Escalations   int   `json:"escalations"`
+		Disconnects   int   `json:"disconnects"`
+	}
+	if err := s.run(ctx, fireTimersScript, now, args, &r); err != nil {
 		return Fired{}, fmt.Errorf("fire timers: %w", err)
 	}
-	f := Fired{
-		Timers: int(num(at(res, 0))), OfferTimeouts: int(num(at(res, 1))), WrapUpsEnded: int(num(at(res, 2))),
-		Reroutes: int(num(at(res, 3))), Offers: int(num(at(res, 4))),
-	}
-	f.SLA, f.Escalations, f.Disconnects = int(num(at(res, 6))), int(num(at(res, 7))), int(num(at(res, 8)))
-	if next := num(at(res, 5)); next >= 0 {
-		f.Next = time.UnixMilli(next).UTC()
+	f := Fired{Timers: r.Timers, OfferTimeouts: r.OfferTimeouts, WrapUpsEnded: r.WrapUpsEnded, Reroutes: r.Reroutes,
+		Offers: r.Offers, SLA: r.SLA, Escalations: r.Escalations, Disconnects: r.Disconnects}
+	if r.NextDue >= 0 {
+		f.Next = time.UnixMilli(r.NextDue).UTC()
 	}
 	return f, nil
 }

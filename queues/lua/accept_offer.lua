@@ -1,16 +1,10 @@
 -- accept_offer: the agent accepts an open offer; the task becomes assigned.
--- ARGV[ARG..ARG+1]: offer id, agent the caller acts for ('' for any)
--- Returns {"ok", task id, agent, queue, channel, wait ms (created to accepted)}.
-local offer, expect = ARGV[ARG], ARGV[ARG + 1]
-local t = load_task(string.match(offer, '^(.+)%.%d+$'))
+-- A: offer (id), as_agent (the agent the caller acts for, '' for any)
+-- Returns task, agent, queue, channel, wait_ms (created to accepted).
+local offer = A.offer
+local t, refused = open_offer(offer, A.as_agent)
 if not t then
-  return {'offer_not_found', offer}
-end
-if t.offer ~= offer or t.state ~= 'reserved' then
-  return {'offer_closed', offer}
-end
-if expect ~= '' and expect ~= t.agent then
-  return {'forbidden', 'the offer is for another agent'}
+  return refused
 end
 if NOW >= tonumber(t.deadline) then
   return {'offer_expired', offer}
@@ -30,4 +24,4 @@ sl_count(t, 'accepted')
 sl_add(t, 'wait_ms', wait)
 notify(t.agent, 'task.assigned', {task_id = t.id, offer_id = offer, channel = t.channel, queue = t.queue})
 emit('task.assigned', with(task_fields(t), 'agent', t.agent, 'offer', offer, 'wait_ms', n2s(wait)))
-return {'ok', t.id, t.agent, t.queue, t.channel, wait}
+return reply({task = t.id, agent = t.agent, queue = t.queue, channel = t.channel, wait_ms = wait})

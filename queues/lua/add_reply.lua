@@ -1,16 +1,16 @@
 -- add_reply: record a message an agent sent to the customer. The first one
 -- is the task's first response (messaging channels).
--- ARGV[ARG..]: task id, message json, provider message id ('' for none),
---   status-lookup ttl ms
--- Returns {"ok", first response (0|1)}.
-local t = load_task(ARGV[ARG])
+-- A: task (id), message (JSON text), provider_id ('' for none: the provider's
+--   message id, for its delivery status), ttl_ms (how long that lookup lasts)
+-- Returns first (whether this was the task's first response).
+local t = load_task(A.task)
 if not t then
-  return {'task_not_found', ARGV[ARG]}
+  return {'task_not_found', A.task}
 end
-redis.call('RPUSH', key('task', t.id, 'messages'), ARGV[ARG + 1])
+redis.call('RPUSH', key('task', t.id, 'messages'), A.message)
 redis.call('HINCRBY', key('task', t.id), 'messages_out', 1)
-if ARGV[ARG + 2] ~= '' then
-  redis.call('SET', key('msg', ARGV[ARG + 2]), t.id, 'PX', ARGV[ARG + 3])
+if A.provider_id ~= '' then
+  redis.call('SET', key('msg', A.provider_id), t.id, 'PX', n2s(A.ttl_ms))
 end
 local first = 0
 if not t.first_response_at or t.first_response_at == '' then
@@ -20,4 +20,4 @@ end
 meet_clock(t, 'fr')
 meet_clock(t, 'nr')
 emit('message.sent', with(task_fields(t), 'agent', t.agent or '', 'first_response', first))
-return {'ok', first}
+return reply({first = first == 1})

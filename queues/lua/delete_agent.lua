@@ -1,9 +1,9 @@
 -- delete_agent: remove an agent who holds no task.
--- ARGV[ARG]: id
--- Returns {"ok"} or {"agent_not_found"} or {"agent_busy", n tasks}.
-local a = load_agent(ARGV[ARG])
+-- A: agent (id)
+-- Returns nothing, or refuses with agent_not_found or agent_busy (n tasks).
+local a = load_agent(A.agent)
 if not a then
-  return {'agent_not_found', ARGV[ARG]}
+  return {'agent_not_found', A.agent}
 end
 local held = redis.call('SCARD', key('agent', a.id, 'tasks'))
 if held > 0 then
@@ -18,4 +18,4 @@ redis.call('ZREM', key('timers'), 'stream|' .. a.id)
 -- Desktops still connected are told, and closed (the stream is gone).
 redis.call('PUBLISH', key('agent-feed'), a.id .. '\n0-0\nagent.deleted\n{}')
 emit('agent.deleted', {'agent', a.id})
-return {'ok'}
+return reply({})

@@ -2,8 +2,8 @@
 -- the agent's own), so that an agent whose desktop is gone everywhere goes
 -- away after a grace period, and a replica that stops is noticed. A replica
 -- renews one lease for all its desktops, whatever their number.
--- ARGV[ARG]: op ("open", "close" or "renew"); ARGV[ARG+1]: replica id;
--- ARGV[ARG+2]: grace ms; ARGV[ARG+3..]: agent ids (open, close).
+-- A: op ("open", "close" or "renew"), replica (id), grace_ms, agents (ids:
+--   open, close).
 --   open:  the replica holds these agents' desktops now: pending disconnects
 --          are called off.
 --   close: the replica's last desktop of these agents closed: an agent with
@@ -11,8 +11,9 @@
 --   renew: the replica is alive until now + grace; and up to 500 desktops of
 --          replicas whose lease ran out are let go (their agents' grace
 --          period has passed: they go away now).
--- Returns {"ok", 1 if renew left work for another call, else 0}.
-local op, replica, grace = ARGV[ARG], ARGV[ARG + 1], tonumber(ARGV[ARG + 2])
+-- Returns more (renew left work for another call).
+local op, replica, grace = A.op, A.replica, A.grace_ms
+local agents = A.agents or {}
 local replicas = key('stream-replicas')
 
 -- let_go drops replica r from agent id's desktops; with none left, the
@@ -27,21 +28,20 @@ end
 
 if op == 'open' then
   redis.call('ZADD', replicas, n2s(NOW + grace), replica)
-  for i = ARG + 3, #ARGV do
-    local id = ARGV[i]
+  for _, id in ipairs(agents) do
     if redis.call('EXISTS', key('agent', id)) == 1 then
       redis.call('SADD', key('agent', id, 'desktops'), replica)
       redis.call('SADD', key('stream-replica', replica), id)
       redis.call('ZREM', key('timers'), 'stream|' .. id)
     end
   end
-  return {'ok', 0}
+  return reply({more = false})
 elseif op == 'close' then
-  for i = ARG + 3, #ARGV do
-    redis.call('SREM', key('stream-replica', replica), ARGV[i])
-    let_go(replica, ARGV[i], NOW + grace)
+  for _, id in ipairs(agents) do
+    redis.call('SREM', key('stream-replica', replica), id)
+    let_go(replica, id, NOW + grace)
   end
-  return {'ok', 0}
+  return reply({more = false})
 end
 
 redis.call('ZADD', replicas, n2s(NOW + grace), replica)
@@ -57,7 +57,7 @@ for _, dead in ipairs(redis.call('ZRANGEBYSCORE', replicas, '-inf', '(' .. n2s(N
     redis.call('ZREM', replicas, dead)
   end
   if budget <= 0 then
-    return {'ok', 1}
+    return reply({more = true})
   end
 end
-return {'ok', 0}
+return reply({more = false})

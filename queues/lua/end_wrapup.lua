@@ -1,16 +1,9 @@
 -- end_wrapup: the agent says ready before wrap-up time ends.
--- ARGV[ARG..ARG+1]: task id, agent the caller acts for ('' for any)
--- Returns {"ok", offers made}.
-local t = load_task(ARGV[ARG])
+-- A: task (id), as_agent (the agent the caller acts for, '' for any)
+-- Returns offers (made).
+local t, refused = held_task(A.task, 'wrapping', A.as_agent)
 if not t then
-  return {'task_not_found', ARGV[ARG]}
-end
-if t.state ~= 'wrapping' then
-  return {'task_state', t.state}
-end
-local expect = ARGV[ARG + 1]
-if expect ~= '' and expect ~= t.agent then
-  return {'forbidden', 'the task is assigned to another agent'}
+  return refused
 end
 redis.call('ZREM', key('timers'), 'wrap|' .. t.id)
-return {'ok', finish(t, load_agent(t.agent))}
+return reply({offers = finish(t, load_agent(t.agent))})

@@ -1,11 +1,11 @@
 -- fire_timers: claim and apply due timers in one atomic step, so each fires
 -- exactly once whatever the number of replicas, and none is lost if a replica
 -- stops (a timer stays in the set until the script that applies it runs).
--- ARGV[ARG]: at most this many timers
+-- A: limit (at most this many timers)
 -- Returns {"ok", fired, offer timeouts, wrap-ups ended, reroutes, offers made,
 --   next due ms (-1 when none), SLA timers applied, escalation steps applied,
 --   agents set away because their desktop disconnected}.
-local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', n2s(NOW), 'LIMIT', 0, tonumber(ARGV[ARG]))
+local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', n2s(NOW), 'LIMIT', 0, A.limit)
 local timeouts, wraps, reroutes, made, slas, escs, disconnects = 0, 0, 0, 0, 0, 0, 0
 for _, m in ipairs(due) do
   redis.call('ZREM', key('timers'), m)
@@ -78,4 +78,5 @@ local next_due = -1
 if #nxt > 0 then
   next_due = tonumber(nxt[2])
 end
-return {'ok', #due, timeouts, wraps, reroutes, made, next_due, slas, escs, disconnects}
+return reply({timers = #due, offer_timeouts = timeouts, wrap_ups_ended = wraps, reroutes = reroutes,
+  offers = made, next_due = n2s(next_due), sla = slas, escalations = escs, disconnects = disconnects})

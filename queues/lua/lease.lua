@@ -1,11 +1,11 @@
 -- lease: take or renew a named lease for owner, so that one replica at a time
 -- does a job that must stay in order (delivering a subscriber's events).
--- ARGV[ARG..]: lease name, owner, ttl ms
--- Returns {"ok", 1} when owner holds the lease, {"ok", 0} when another does.
-local k = key('lease', ARGV[ARG])
+-- A: name, owner, ttl_ms
+-- Returns held (true when owner holds the lease, false when another does).
+local k = key('lease', A.name)
 local holder = redis.call('GET', k)
-if not holder or holder == ARGV[ARG + 1] then
-  redis.call('SET', k, ARGV[ARG + 1], 'PX', ARGV[ARG + 2])
-  return {'ok', 1}
+if not holder or holder == A.owner then
+  redis.call('SET', k, A.owner, 'PX', n2s(A.ttl_ms))
+  return reply({held = true})
 end
-return {'ok', 0}
+return reply({held = false})

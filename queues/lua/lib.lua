@@ -1,17 +1,18 @@
 -- lib.lua is prepended to every script: the shared routing model.
 --
 -- KEYS[1]  the workspace prefix "sb:{<workspace>}:". Every key a script touches is
---          built from it, so all of them share one hash tag and one cluster slot.
--- ARGV[1]  now, Unix milliseconds (scripts never call TIME)
--- ARGV[2]  max consecutive missed offers before an agent is set away
--- ARGV[3]  re-offer delay in ms (a rejected task skips that agent this long)
--- ARGV[4]  max length of an agent's stream
--- ARGV[5]  max length of the events stream
--- ARGV[6]  how many earlier contacts of the customer an offer carries
--- ARGV[7..] the script's own arguments (index ARG below)
+--          built from it, so all of them share one hash tag and one cluster slot
+--          (which keys depends on the data: the agents a queue holds, say).
+-- ARGV[1]  the environment, JSON: now (Unix ms: scripts never call TIME),
+--          max_missed (consecutive missed offers before an agent is set away),
+--          reoffer_ms (a rejected task skips that agent this long), stream_max
+--          (length of an agent's stream), events_max (length of the events
+--          stream), history (earlier contacts of the customer an offer carries)
+-- ARGV[2]  the script's own arguments, one JSON object (A below), as each
+--          script's header names them; its Go twin is a struct in queues.
 --
--- Replies are arrays whose first element is "ok" or an error code that Go maps
--- to an error; the second element of an error is its detail.
+-- Replies are {"ok", JSON object} (the script's result, decoded into a
+-- struct by Go) or {error code, detail}, codes that Go maps to errors.
 --
 -- Data model (all under the prefix; every kind is also listed in Kinds in
 -- keys.go, and a test fails on a key built of a kind not listed there):
@@ -59,13 +60,19 @@
 -- <c>_late_ms; their timers are sla|<task>|<c>|warn and sla|<task>|<c>|breach.
 
 local P = KEYS[1]
-local NOW = tonumber(ARGV[1])
-local MAX_MISSED = tonumber(ARGV[2])
-local REOFFER_MS = tonumber(ARGV[3])
-local STREAM_MAX = tonumber(ARGV[4])
-local EVENTS_MAX = tonumber(ARGV[5])
-local HISTORY = tonumber(ARGV[6])
-local ARG = 7
+local ENV = cjson.decode(ARGV[1])
+local NOW = ENV.now
+local MAX_MISSED = ENV.max_missed
+local REOFFER_MS = ENV.reoffer_ms
+local STREAM_MAX = ENV.stream_max
+local EVENTS_MAX = ENV.events_max
+local HISTORY = ENV.history
+local A = cjson.decode(ARGV[2])
+
+-- reply is a script's result.
+local function reply(result)
+  return {'ok', cjson.encode(result)}
+end
 
 -- SCAN bounds how many heads of a sorted set one decision looks at, and
 -- MAX_OFFERS how many offers one call makes: the cost of a decision does not
@@ -837,4 +844,38 @@ local function upsert_agent(id, profile, queues_json, caps_json, blocks_json)
   end
   emit(typ, {'agent', id})
   return created, made
+end
+
+-- Preambles --------------------------------------------------------------
+
+-- open_offer finds the task of an open offer that the caller may answer
+-- (expect: the agent it acts for, '' for any); or nil and the refusal.
+local function open_offer(offer, expect)
+  local t = load_task(string.match(offer, '^(.+)%.%d+$'))
+  if not t then
+    return nil, {'offer_not_found', offer}
+  end
+  if t.offer ~= offer or t.state ~= 'reserved' then
+    return nil, {'offer_closed', offer}
+  end
+  if expect ~= '' and expect ~= t.agent then
+    return nil, {'forbidden', 'the offer is for another agent'}
+  end
+  return t
+end
+
+-- held_task finds a task in state that the caller may act on (expect: the
+-- agent it acts for, '' for any); or nil and the refusal.
+local function held_task(id, state, expect)
+  local t = load_task(id)
+  if not t then
+    return nil, {'task_not_found', id}
+  end
+  if t.state ~= state then
+    return nil, {'task_state', t.state}
+  end
+  if expect ~= '' and expect ~= t.agent then
+    return nil, {'forbidden', 'the task is assigned to another agent'}
+  end
+  return t
 end

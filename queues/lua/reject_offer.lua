@@ -1,18 +1,11 @@
 -- reject_offer: the agent declines an open offer. The task goes back to its
 -- queue keeping its age, is routed to another agent, and skips this agent for
 -- the re-offer delay; the agent's freed capacity is routed (second event).
--- ARGV[ARG..ARG+1]: offer id, agent the caller acts for ('' for any)
--- Returns {"ok", task id, offers made}.
-local offer, expect = ARGV[ARG], ARGV[ARG + 1]
-local t = load_task(string.match(offer, '^(.+)%.%d+$'))
+-- A: offer (id), as_agent (the agent the caller acts for, '' for any)
+-- Returns task, offers (made).
+local t, refused = open_offer(A.offer, A.as_agent)
 if not t then
-  return {'offer_not_found', offer}
-end
-if t.offer ~= offer or t.state ~= 'reserved' then
-  return {'offer_closed', offer}
-end
-if expect ~= '' and expect ~= t.agent then
-  return {'forbidden', 'the offer is for another agent'}
+  return refused
 end
 local a = load_agent(t.agent)
 requeue(t, a, 'rejected')
@@ -23,4 +16,4 @@ end
 if a then
   made = made + route_agent(a)
 end
-return {'ok', t.id, made}
+return reply({task = t.id, offers = made})

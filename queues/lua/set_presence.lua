@@ -1,8 +1,8 @@
 -- set_presence: an agent's presence changes (offline, available, away, acw).
--- ARGV[ARG..ARG+1]: id, presence, reason
--- Returns {"ok", offers made}.
-local a = load_agent(ARGV[ARG])
+-- A: agent (id), presence, reason
+-- Returns offers (made).
+local a = load_agent(A.agent)
 if not a then
-  return {'agent_not_found', ARGV[ARG]}
+  return {'agent_not_found', A.agent}
 end
-return {'ok', set_presence(a, ARGV[ARG + 1], ARGV[ARG + 2])}
+return reply({offers = set_presence(a, A.presence, A.reason)})

@@ -1,13 +1,14 @@
 -- transfer_task: move a task to another queue (it keeps its age and urgency)
 -- or offer it straight to an agent who can take it now.
--- ARGV[ARG..ARG+3]: task id, target queue ('' for none), target agent ('' for none),
---   agent the caller acts for ('' for any)
--- Returns {"ok", agent offered ('' when waiting), offers made for the old agent}.
-local t = load_task(ARGV[ARG])
+-- A: task (id), to_queue ('' for none), to_agent ('' for none), as_agent (the
+--   agent the caller acts for, '' for any)
+-- Returns offered (the agent offered the task, '' when waiting), offers (made
+-- for the old agent).
+local t = load_task(A.task)
 if not t then
-  return {'task_not_found', ARGV[ARG]}
+  return {'task_not_found', A.task}
 end
-local to_queue, to_agent, expect = ARGV[ARG + 1], ARGV[ARG + 2], ARGV[ARG + 3]
+local to_queue, to_agent, expect = A.to_queue, A.to_agent, A.as_agent
 if t.state ~= 'queued' and t.state ~= 'reserved' and t.state ~= 'assigned' then
   return {'task_state', t.state}
 end
@@ -62,4 +63,4 @@ local made = 0
 if old then
   made = route_agent(old)
 end
-return {'ok', offered, made}
+return reply({offered = offered, offers = made})

@@ -1,5 +1,6 @@
 -- upsert_agent: create or replace an agent's profile and eligibility.
--- ARGV[ARG..ARG+4]: id, profile json, queues json [{q,p,s,b}], caps json {ch: n}, blocks json [ch]
+-- A: id, profile, queues ([{q,p,s,b,e}]), caps ({channel: n}), blocks ([channel]),
+--   each JSON text, stored as given
 -- Returns {"ok", created (0|1), offers made}.
-local created, made = upsert_agent(ARGV[ARG], ARGV[ARG + 1], ARGV[ARG + 2], ARGV[ARG + 3], ARGV[ARG + 4])
-return {'ok', created, made}
+local created, made = upsert_agent(A.id, A.profile, A.queues, A.caps, A.blocks)
+return reply({created = created == 1, offers = made})
