@@ -26,7 +26,10 @@ import (
 
 // Router routes tasks and runs their lifecycle: creation, offers,
 // acceptance, completion, transfer and cancellation, and the timers.
-type Router struct{ *base }
+type Router struct {
+	*base
+	store taskStore
+}
 
 // SettingsFrom derives the store settings from the configuration.
 func SettingsFrom(cfg *config.Config) queues.Settings {

@@ -11,22 +11,26 @@ import (
 )
 
 // base is what every part of the application layer shares: the
-// configuration, the store, the clock and the log.
+// configuration, the clock and the log. Each part has its own narrow view
+// of the store (stores.go).
 type base struct {
 	cfg   *config.Config
-	store *queues.Store
 	clock clock.Clock
 	log   *slog.Logger
 }
 
 // Agents manages agent profiles, eligibility and presence.
-type Agents struct{ *base }
+type Agents struct {
+	*base
+	store agentStore
+}
 
 // Contacts takes contacts from providers (routing rules, language, the
 // customer they come from) and carries conversations: messages, replies,
 // delivery failures, customers and their timelines.
 type Contacts struct {
 	*base
+	store contactStore
 	// detect guesses a message's language; nil disables detection.
 	detect Detector
 }
@@ -35,6 +39,7 @@ type Contacts struct {
 // forecasts and coverage.
 type Planning struct {
 	*base
+	store  planningStore
 	agents *Agents
 }
 
@@ -43,6 +48,7 @@ type Planning struct {
 // deliveries that failed.
 type Reporting struct {
 	*base
+	store    reportingStore
 	planning *Planning
 }
 
@@ -61,15 +67,16 @@ type App struct {
 	Planning  *Planning
 	Reporting *Reporting
 	b         *base
+	ping      func(context.Context) error
 }
 
 // New returns the application layer for a workspace.
 func New(cfg *config.Config, store *queues.Store, clk clock.Clock, log *slog.Logger) *App {
-	b := &base{cfg: cfg, store: store, clock: clk, log: log}
-	tasks, agents := &Router{b}, &Agents{b}
-	planning := &Planning{base: b, agents: agents}
-	return &App{Tasks: tasks, Agents: agents, Contacts: &Contacts{base: b},
-		Planning: planning, Reporting: &Reporting{base: b, planning: planning}, b: b}
+	b := &base{cfg: cfg, clock: clk, log: log}
+	tasks, agents := &Router{base: b, store: store}, &Agents{base: b, store: store}
+	planning := &Planning{base: b, store: store, agents: agents}
+	return &App{Tasks: tasks, Agents: agents, Contacts: &Contacts{base: b, store: store},
+		Planning: planning, Reporting: &Reporting{base: b, store: store, planning: planning}, b: b, ping: store.Ping}
 }
 
 // WithDetector sets the language detector of incoming messages.
@@ -85,4 +92,4 @@ func (a *App) Config() *config.Config { return a.b.cfg }
 func (a *App) Now() time.Time { return a.b.clock.Now() }
 
 // Ping checks that the store answers.
-func (a *App) Ping(ctx context.Context) error { return a.b.store.Ping(ctx) }
+func (a *App) Ping(ctx context.Context) error { return a.ping(ctx) }
