@@ -159,7 +159,7 @@ func (s *Store) GetAgent(ctx context.Context, id string) (AgentState, error) {
 
 // ListAgents returns every agent, ordered by id.
 func (s *Store) ListAgents(ctx context.Context) ([]AgentState, error) {
-	ids, err := s.rdb.SMembers(ctx, s.agentsKey()).Result()
+	ids, err := s.rdb.SMembers(ctx, s.keys.agentsKey()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list agents: %w", err)
 	}
@@ -175,8 +175,8 @@ func (s *Store) getAgents(ctx context.Context, ids []string) ([]AgentState, erro
 	hashes := make([]*redis.MapStringStringCmd, len(ids))
 	tasks := make([]*redis.StringSliceCmd, len(ids))
 	for i, id := range ids {
-		hashes[i] = pipe.HGetAll(ctx, s.agentKey(id))
-		tasks[i] = pipe.SMembers(ctx, s.agentTasksKey(id))
+		hashes[i] = pipe.HGetAll(ctx, s.keys.agentKey(id))
+		tasks[i] = pipe.SMembers(ctx, s.keys.agentTasksKey(id))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("read agents: %w", err)

@@ -25,9 +25,9 @@ type Customer struct {
 // GetCustomer returns a customer and up to limit of their latest contacts.
 func (s *Store) GetCustomer(ctx context.Context, id string, limit int64) (Customer, error) {
 	pipe := s.rdb.Pipeline()
-	h := pipe.HGetAll(ctx, s.customerKey(id))
-	ids := pipe.SMembers(ctx, s.customerIdentitiesKey(id))
-	tl := pipe.ZRevRange(ctx, s.customerTimelineKey(id), 0, limit-1)
+	h := pipe.HGetAll(ctx, s.keys.customerKey(id))
+	ids := pipe.SMembers(ctx, s.keys.customerIdentitiesKey(id))
+	tl := pipe.ZRevRange(ctx, s.keys.customerTimelineKey(id), 0, limit-1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return Customer{}, fmt.Errorf("get customer %s: %w", id, err)
 	}
@@ -49,7 +49,7 @@ func (s *Store) GetCustomer(ctx context.Context, id string, limit int64) (Custom
 
 // CustomerByIdentity returns the id of the customer an identity is linked to.
 func (s *Store) CustomerByIdentity(ctx context.Context, identity string) (string, error) {
-	id, err := s.rdb.Get(ctx, s.identityKey(identity)).Result()
+	id, err := s.rdb.Get(ctx, s.keys.identityKey(identity)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", &Error{Code: "customer_not_found", Detail: identity}
 	}
@@ -59,7 +59,7 @@ func (s *Store) CustomerByIdentity(ctx context.Context, identity string) (string
 // TaskByIdempotencyKey returns the task created with an idempotency key (a
 // provider's event id, such as a CallSid).
 func (s *Store) TaskByIdempotencyKey(ctx context.Context, key string) (string, error) {
-	id, err := s.rdb.Get(ctx, s.idempotencyKey(key)).Result()
+	id, err := s.rdb.Get(ctx, s.keys.idempotencyKey(key)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", &Error{Code: "task_not_found", Detail: key}
 	}
@@ -68,7 +68,7 @@ func (s *Store) TaskByIdempotencyKey(ctx context.Context, key string) (string, e
 
 // Messages returns a task's conversation, oldest first.
 func (s *Store) Messages(ctx context.Context, taskID string) ([]json.RawMessage, error) {
-	raw, err := s.rdb.LRange(ctx, s.messagesKey(taskID), 0, -1).Result()
+	raw, err := s.rdb.LRange(ctx, s.keys.messagesKey(taskID), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("messages of %s: %w", taskID, err)
 	}

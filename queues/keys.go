@@ -64,8 +64,11 @@ func RateLimitKey(workspace, scope, name string) string {
 	return Prefix(workspace) + "ratelimit:" + scope + ":" + name
 }
 
-func (s *Store) key(parts ...string) string {
-	k := s.prefix
+// keyspace builds the keys of one workspace: its prefix.
+type keyspace string
+
+func (ks keyspace) key(parts ...string) string {
+	k := string(ks)
 	for i, p := range parts {
 		if i > 0 {
 			k += ":"
@@ -75,41 +78,45 @@ func (s *Store) key(parts ...string) string {
 	return k
 }
 
-func (s *Store) agentKey(id string) string       { return s.key("agent", id) }
-func (s *Store) agentTasksKey(id string) string  { return s.key("agent", id, "tasks") }
-func (s *Store) agentStreamKey(id string) string { return s.key("agent", id, "stream") }
-func (s *Store) agentsKey() string               { return s.key("agents") }
-func (s *Store) presenceKey(state string) string { return s.key("presence", state) }
-func (s *Store) taskKey(id string) string        { return s.key("task", id) }
-func (s *Store) waitingKey(q, ch string) string  { return s.key("q", q, ch, "waiting") }
-func (s *Store) ageKey(q, ch string) string      { return s.key("q", q, ch, "age") }
-func (s *Store) availKey(q, ch string) string    { return s.key("q", q, ch, "avail") }
-func (s *Store) timersKey() string               { return s.key("timers") }
-func (s *Store) eventsKey() string               { return s.key("events") }
-func (s *Store) agentFeedChannel() string        { return s.key("agent-feed") }
-func (s *Store) presenceLogKey(agent string) string {
-	return s.key("agent", agent, "presence_log")
+func (ks keyspace) agentKey(id string) string       { return ks.key("agent", id) }
+func (ks keyspace) agentTasksKey(id string) string  { return ks.key("agent", id, "tasks") }
+func (ks keyspace) agentStreamKey(id string) string { return ks.key("agent", id, "stream") }
+func (ks keyspace) agentsKey() string               { return ks.key("agents") }
+func (ks keyspace) presenceKey(state string) string { return ks.key("presence", state) }
+func (ks keyspace) taskKey(id string) string        { return ks.key("task", id) }
+func (ks keyspace) waitingKey(q, ch string) string  { return ks.key("q", q, ch, "waiting") }
+func (ks keyspace) ageKey(q, ch string) string      { return ks.key("q", q, ch, "age") }
+func (ks keyspace) availKey(q, ch string) string    { return ks.key("q", q, ch, "avail") }
+func (ks keyspace) timersKey() string               { return ks.key("timers") }
+func (ks keyspace) eventsKey() string               { return ks.key("events") }
+func (ks keyspace) agentFeedChannel() string        { return ks.key("agent-feed") }
+func (ks keyspace) presenceLogKey(agent string) string {
+	return ks.key("agent", agent, "presence_log")
 }
-func (s *Store) queueAgentsKey(q string) string { return s.key("q", q, "agents") }
-func (s *Store) serviceLevelKey(q string, bucket int64) string {
-	return s.key("sl", q, strconv.FormatInt(bucket, 10))
+func (ks keyspace) queueAgentsKey(q string) string { return ks.key("q", q, "agents") }
+func (ks keyspace) serviceLevelKey(q string, bucket int64) string {
+	return ks.key("sl", q, strconv.FormatInt(bucket, 10))
 }
-func (s *Store) forecastKey(q, ch string) string         { return s.key("forecast", q, ch) }
-func (s *Store) deadLettersKey(subscriber string) string { return s.key("webhook", subscriber, "dead") }
-func (s *Store) customerKey(id string) string            { return s.key("customer", id) }
-func (s *Store) customerIdentitiesKey(id string) string  { return s.key("customer", id, "identities") }
-func (s *Store) customerTimelineKey(id string) string    { return s.key("customer", id, "timeline") }
-func (s *Store) identityKey(identity string) string      { return s.key("identity", identity) }
-func (s *Store) idempotencyKey(key string) string        { return s.key("idem", key) }
-func (s *Store) messagesKey(task string) string          { return s.key("task", task, "messages") }
-func (s *Store) escalationsKey(task string) string       { return s.key("task", task, "escalations") }
+func (ks keyspace) forecastKey(q, ch string) string { return ks.key("forecast", q, ch) }
+func (ks keyspace) deadLettersKey(subscriber string) string {
+	return ks.key("webhook", subscriber, "dead")
+}
+func (ks keyspace) customerKey(id string) string { return ks.key("customer", id) }
+func (ks keyspace) customerIdentitiesKey(id string) string {
+	return ks.key("customer", id, "identities")
+}
+func (ks keyspace) customerTimelineKey(id string) string { return ks.key("customer", id, "timeline") }
+func (ks keyspace) identityKey(identity string) string   { return ks.key("identity", identity) }
+func (ks keyspace) idempotencyKey(key string) string     { return ks.key("idem", key) }
+func (ks keyspace) messagesKey(task string) string       { return ks.key("task", task, "messages") }
+func (ks keyspace) escalationsKey(task string) string    { return ks.key("task", task, "escalations") }
 
 // DropWorkspace deletes every key of the store's workspace (simulations and
 // benchmarks run in workspaces of their own and remove them afterwards).
 func (s *Store) DropWorkspace(ctx context.Context) error {
 	var cursor uint64
 	for {
-		keys, next, err := s.rdb.Scan(ctx, cursor, s.prefix+"*", 1000).Result()
+		keys, next, err := s.rdb.Scan(ctx, cursor, string(s.keys)+"*", 1000).Result()
 		if err != nil {
 			return err
 		}

@@ -49,7 +49,7 @@ func (s *Store) SetSchedules(ctx context.Context, now time.Time, rows []AgentShi
 
 // Schedule returns an agent's stored schedule (nil when it has none).
 func (s *Store) Schedule(ctx context.Context, agent string) ([]byte, error) {
-	v, err := s.rdb.HGet(ctx, s.agentKey(agent), "schedule").Result()
+	v, err := s.rdb.HGet(ctx, s.keys.agentKey(agent), "schedule").Result()
 	if err != nil && err.Error() != "redis: nil" {
 		return nil, fmt.Errorf("schedule of %s: %w", agent, err)
 	}
@@ -67,7 +67,7 @@ type PresenceChange struct {
 
 // PresenceLog returns an agent's recent presence changes, oldest first.
 func (s *Store) PresenceLog(ctx context.Context, agent string) ([]PresenceChange, error) {
-	raw, err := s.rdb.LRange(ctx, s.presenceLogKey(agent), 0, -1).Result()
+	raw, err := s.rdb.LRange(ctx, s.keys.presenceLogKey(agent), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("presence log of %s: %w", agent, err)
 	}

@@ -77,7 +77,7 @@ func (s *Store) ServiceCounts(ctx context.Context, queues []string, from, to tim
 	cmds := map[string][]*redis.MapStringStringCmd{}
 	for _, q := range queues {
 		for b := first; b <= last; b++ {
-			cmds[q] = append(cmds[q], pipe.HGetAll(ctx, s.serviceLevelKey(q, b)))
+			cmds[q] = append(cmds[q], pipe.HGetAll(ctx, s.keys.serviceLevelKey(q, b)))
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
@@ -114,7 +114,7 @@ func (s *Store) EligibleAgents(ctx context.Context, queues []string) (map[string
 	pipe := s.rdb.Pipeline()
 	cmds := make(map[string]*redis.IntCmd, len(queues))
 	for _, q := range queues {
-		cmds[q] = pipe.SCard(ctx, s.queueAgentsKey(q))
+		cmds[q] = pipe.SCard(ctx, s.keys.queueAgentsKey(q))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("eligible agents: %w", err)
@@ -136,7 +136,7 @@ func (s *Store) BucketCounts(ctx context.Context, queue string, from, to time.Ti
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, 0, last-first+1)
 	for b := first; b <= last; b++ {
-		cmds = append(cmds, pipe.HGetAll(ctx, s.serviceLevelKey(queue, b)))
+		cmds = append(cmds, pipe.HGetAll(ctx, s.keys.serviceLevelKey(queue, b)))
 	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return nil, fmt.Errorf("bucket counts: %w", err)
@@ -164,7 +164,7 @@ type ForecastEntry struct {
 // SetForecast stores uploaded forecast entries of a queue and channel
 // (replacing entries at the same starts) in one transaction.
 func (s *Store) SetForecast(ctx context.Context, queue, channel string, entries []ForecastEntry) error {
-	k := s.forecastKey(queue, channel)
+	k := s.keys.forecastKey(queue, channel)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, e := range entries {
 			p.HSet(ctx, k, strconv.FormatInt(e.Start.UnixMilli(), 10),
@@ -180,7 +180,7 @@ func (s *Store) SetForecast(ctx context.Context, queue, channel string, entries 
 
 // Forecast returns the uploaded forecast of a queue and channel, by start.
 func (s *Store) Forecast(ctx context.Context, queue, channel string) (map[time.Time]ForecastEntry, error) {
-	h, err := s.rdb.HGetAll(ctx, s.forecastKey(queue, channel)).Result()
+	h, err := s.rdb.HGetAll(ctx, s.keys.forecastKey(queue, channel)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("forecast of %s/%s: %w", queue, channel, err)
 	}

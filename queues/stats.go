@@ -30,9 +30,9 @@ func (s *Store) QueueStats(ctx context.Context, queues, channels []string) ([]Qu
 		for _, ch := range channels {
 			out = append(out, QueueStat{Queue: q, Channel: ch})
 			cs = append(cs, cmds{
-				waiting: pipe.ZCard(ctx, s.waitingKey(q, ch)),
-				avail:   pipe.ZCard(ctx, s.availKey(q, ch)),
-				oldest:  pipe.ZRangeWithScores(ctx, s.ageKey(q, ch), 0, 0),
+				waiting: pipe.ZCard(ctx, s.keys.waitingKey(q, ch)),
+				avail:   pipe.ZCard(ctx, s.keys.availKey(q, ch)),
+				oldest:  pipe.ZRangeWithScores(ctx, s.keys.ageKey(q, ch), 0, 0),
 			})
 		}
 	}
@@ -54,7 +54,7 @@ func (s *Store) PresenceCounts(ctx context.Context) (map[string]int64, error) {
 	pipe := s.rdb.Pipeline()
 	cmds := make(map[string]*redis.IntCmd, len(Presences))
 	for _, p := range Presences {
-		cmds[p] = pipe.SCard(ctx, s.presenceKey(p))
+		cmds[p] = pipe.SCard(ctx, s.keys.presenceKey(p))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("presence counts: %w", err)
@@ -68,7 +68,7 @@ func (s *Store) PresenceCounts(ctx context.Context) (map[string]int64, error) {
 
 // TimersDue counts the timers due at now that have not fired.
 func (s *Store) TimersDue(ctx context.Context, now time.Time) (int64, error) {
-	n, err := s.rdb.ZCount(ctx, s.timersKey(), "-inf", fmt.Sprint(now.UnixMilli())).Result()
+	n, err := s.rdb.ZCount(ctx, s.keys.timersKey(), "-inf", fmt.Sprint(now.UnixMilli())).Result()
 	if err != nil {
 		return 0, fmt.Errorf("count due timers: %w", err)
 	}
@@ -77,7 +77,7 @@ func (s *Store) TimersDue(ctx context.Context, now time.Time) (int64, error) {
 
 // NextTimer returns the due time of the earliest timer (zero when none).
 func (s *Store) NextTimer(ctx context.Context) (time.Time, error) {
-	z, err := s.rdb.ZRangeWithScores(ctx, s.timersKey(), 0, 0).Result()
+	z, err := s.rdb.ZRangeWithScores(ctx, s.keys.timersKey(), 0, 0).Result()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("next timer: %w", err)
 	}

@@ -30,8 +30,8 @@ type Settings struct {
 
 // Store runs Switchboard's scripts and reads against one Redis workspace.
 type Store struct {
-	rdb    redis.UniversalClient
-	prefix string
+	rdb  redis.UniversalClient
+	keys keyspace
 	// env is the scripts' environment (ARGV[1]) without now: `"k":v,...}`.
 	env string
 	// streamMax is the length agent streams are trimmed to.
@@ -50,7 +50,7 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 	}{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, s.EventsLength, s.TimelineInOffer})
 	return &Store{
 		rdb:       rdb,
-		prefix:    Prefix(workspace),
+		keys:      keyspace(Prefix(workspace)),
 		env:       string(env[1:]),
 		streamMax: int64(s.AgentStreamLength),
 	}
@@ -139,7 +139,7 @@ func (s *Store) run(ctx context.Context, sc script, now time.Time, args, out any
 	}
 	env := `{"now":` + strconv.FormatInt(now.UnixMilli(), 10) + "," + s.env
 	start := time.Now()
-	res, err := sc.Run(ctx, s.rdb, []string{s.prefix}, env, string(doc)).Slice()
+	res, err := sc.Run(ctx, s.rdb, []string{string(s.keys)}, env, string(doc)).Slice()
 	if s.observe != nil {
 		s.observe(sc.name, time.Since(start))
 	}

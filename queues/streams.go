@@ -32,7 +32,7 @@ type Event struct {
 // AgentStreamTail returns the id of the newest entry of an agent's stream
 // ("0" when it is empty): reading after it yields only what comes next.
 func (s *Store) AgentStreamTail(ctx context.Context, agent string) (string, error) {
-	msgs, err := s.rdb.XRevRangeN(ctx, s.agentStreamKey(agent), "+", "-", 1).Result()
+	msgs, err := s.rdb.XRevRangeN(ctx, s.keys.agentStreamKey(agent), "+", "-", 1).Result()
 	if err != nil {
 		return "", fmt.Errorf("read stream of %s: %w", agent, err)
 	}
@@ -47,7 +47,7 @@ func (s *Store) AgentStreamTail(ctx context.Context, agent string) (string, erro
 // or id is newer than anything the stream has had (the stream was removed,
 // or Redis lost its data).
 func (s *Store) AgentHistory(ctx context.Context, agent, after string, count int64) (msgs []Message, lost bool, err error) {
-	k := s.agentStreamKey(agent)
+	k := s.keys.agentStreamKey(agent)
 	pipe := s.rdb.Pipeline()
 	info := pipe.XInfoStream(ctx, k)
 	oldest := pipe.XRangeN(ctx, k, "-", "+", 1)
@@ -89,7 +89,7 @@ func (s *Store) AgentHistory(ctx context.Context, agent, after string, count int
 // are not replayed, so whoever serves desktops catches up from the streams.
 // entry is called for every entry, in the order they were appended.
 func (s *Store) ListenAgents(ctx context.Context, subscribed func(), entry func(agent string, m Message)) error {
-	ps := s.rdb.Subscribe(ctx, s.agentFeedChannel())
+	ps := s.rdb.Subscribe(ctx, s.keys.agentFeedChannel())
 	defer ps.Close()
 	ch := ps.ChannelWithSubscriptions(redis.WithChannelSize(4096))
 	for {
@@ -223,7 +223,7 @@ func (s *Store) Events(ctx context.Context, after string, count int64) ([]Event,
 	if after == "0" || after == "" {
 		start = "-"
 	}
-	msgs, err := s.rdb.XRangeN(ctx, s.eventsKey(), start, "+", count).Result()
+	msgs, err := s.rdb.XRangeN(ctx, s.keys.eventsKey(), start, "+", count).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
@@ -239,7 +239,7 @@ func (s *Store) EnsureGroup(ctx context.Context, group string) error {
 // EnsureGroupFrom creates a consumer group that reads after id ("$": only
 // events to come), unless it exists.
 func (s *Store) EnsureGroupFrom(ctx context.Context, group, id string) error {
-	err := s.rdb.XGroupCreateMkStream(ctx, s.eventsKey(), group, id).Err()
+	err := s.rdb.XGroupCreateMkStream(ctx, s.keys.eventsKey(), group, id).Err()
 	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
 		return fmt.Errorf("create group %s: %w", group, err)
 	}
@@ -250,7 +250,7 @@ func (s *Store) EnsureGroupFrom(ctx context.Context, group, id string) error {
 // ones (after a restart), then new ones, waiting up to block.
 func (s *Store) ReadGroup(ctx context.Context, group, consumer string, count int64, block time.Duration) ([]Event, error) {
 	for _, start := range []string{"0", ">"} {
-		args := &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{s.eventsKey(), start}, Count: count, Block: -1}
+		args := &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{s.keys.eventsKey(), start}, Count: count, Block: -1}
 		if start == ">" {
 			args.Block = block
 		}
@@ -277,7 +277,7 @@ func (s *Store) Ack(ctx context.Context, group string, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.rdb.XAck(ctx, s.eventsKey(), group, ids...).Err(); err != nil {
+	if err := s.rdb.XAck(ctx, s.keys.eventsKey(), group, ids...).Err(); err != nil {
 		return fmt.Errorf("ack %s: %w", group, err)
 	}
 	return nil
@@ -327,7 +327,7 @@ func (s *Store) Lease(ctx context.Context, now time.Time, name, owner string, tt
 
 // DeadLetter keeps an event a subscriber could not take, with the last error.
 func (s *Store) DeadLetter(ctx context.Context, subscriber string, entry []byte) error {
-	if err := s.rdb.RPush(ctx, s.deadLettersKey(subscriber), entry).Err(); err != nil {
+	if err := s.rdb.RPush(ctx, s.keys.deadLettersKey(subscriber), entry).Err(); err != nil {
 		return fmt.Errorf("dead letter for %s: %w", subscriber, err)
 	}
 	return nil
@@ -335,14 +335,14 @@ func (s *Store) DeadLetter(ctx context.Context, subscriber string, entry []byte)
 
 // DeadLetters returns a subscriber's dead-letter list.
 func (s *Store) DeadLetters(ctx context.Context, subscriber string) ([]string, error) {
-	return s.rdb.LRange(ctx, s.deadLettersKey(subscriber), 0, -1).Result()
+	return s.rdb.LRange(ctx, s.keys.deadLettersKey(subscriber), 0, -1).Result()
 }
 
 // Claim takes over events that another consumer of group read but did not
 // acknowledge within minIdle (a replica that stopped), up to count of them.
 func (s *Store) Claim(ctx context.Context, group, consumer string, minIdle time.Duration, count int64) ([]Event, error) {
 	msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-		Stream: s.eventsKey(), Group: group, Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: count,
+		Stream: s.keys.eventsKey(), Group: group, Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: count,
 	}).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil

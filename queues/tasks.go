@@ -181,8 +181,8 @@ type createArgs struct {
 // GetTask returns one task, or an error wrapping ErrNotFound.
 func (s *Store) GetTask(ctx context.Context, id string) (Task, error) {
 	pipe := s.rdb.Pipeline()
-	hc := pipe.HGetAll(ctx, s.taskKey(id))
-	ec := pipe.LRange(ctx, s.escalationsKey(id), 0, -1)
+	hc := pipe.HGetAll(ctx, s.keys.taskKey(id))
+	ec := pipe.LRange(ctx, s.keys.escalationsKey(id), 0, -1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return Task{}, fmt.Errorf("get task %s: %w", id, err)
 	}
