@@ -219,3 +219,17 @@ func TestPlanningCommands(t *testing.T) {
 		t.Fatalf("left %d keys (%v)", len(keys), err)
 	}
 }
+
+func TestHelpListsTheCommands(t *testing.T) {
+	for _, arg := range []string{"help", "--help", "-h"} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), []string{arg}, &out, &errOut); err != nil {
+			t.Fatalf("%s: %v %s", arg, err, errOut.String())
+		}
+		for _, cmd := range []string{"check-config", "staffing", "simulate", "bench", "loadtest"} {
+			if !strings.Contains(out.String(), "switchboard "+cmd) {
+				t.Errorf("%s: usage lacks %s:\n%s", arg, cmd, out.String())
+			}
+		}
+	}
+}
