@@ -93,9 +93,6 @@ func New(o Options) *Hub {
 		conns: map[string]map[*Conn]struct{}{}, desktops: map[string]int{}, closed: map[string]struct{}{}}
 }
 
-// Store is the store the hub reads streams with.
-func (h *Hub) Store() *queues.Store { return h.o.Store }
-
 // Connections is the number of connections open on this replica.
 func (h *Hub) Connections() int64 { return h.count.Load() }
 
@@ -143,13 +140,18 @@ func (h *Hub) Connect(ctx context.Context, agent string, desktop bool) (*Conn, e
 		set = map[*Conn]struct{}{}
 		h.conns[agent] = set
 	}
-	if len(set) >= h.o.PerAgent {
-		var oldest *Conn
-		for o := range set {
-			if oldest == nil || o.seq < oldest.seq {
-				oldest = o
-			}
+	// Beyond the limit the oldest still open gives way (those already ended
+	// leave the set when their writer closes them).
+	var open []*Conn
+	for o := range set {
+		select {
+		case <-o.done:
+		default:
+			open = append(open, o)
 		}
+	}
+	if len(open) >= h.o.PerAgent {
+		oldest := slices.MinFunc(open, func(a, b *Conn) int { return cmp.Compare(a.seq, b.seq) })
 		oldest.end("replaced: too many streams open for this agent")
 	}
 	set[c] = struct{}{}
