@@ -125,6 +125,10 @@ func TestAuthorization(t *testing.T) {
 		{"agent streams another's events", "GET", "/v1/agents/ana/stream", brunoKey, "", 403},
 		{"agent accepts another's offer", "POST", "/v1/offers/" + task.ID + ".1/accept", brunoKey, "", 403},
 		{"agent reads another's task", "GET", "/v1/tasks/" + task.ID, brunoKey, "", 403},
+		// Ownership before state: the task (reserved for ana) is not bruno's,
+		// whatever its state.
+		{"agent completes another's task", "POST", "/v1/tasks/" + task.ID + "/complete", brunoKey, `{"disposition":"x"}`, 403},
+		{"agent ends another's wrap-up", "POST", "/v1/tasks/" + task.ID + "/ready", brunoKey, "", 403},
 		{"agent creates a task", "POST", "/v1/tasks", anaKey, `{"channel":"chat","queue":"support-en"}`, 403},
 		{"supervisor edits agents", "PUT", "/v1/agents/ana", "sb_supervisor_dev", anaJSON, 403},
 		{"planner creates tasks", "POST", "/v1/tasks", "sb_planner_dev", `{"channel":"chat","queue":"support-en"}`, 403},

@@ -865,17 +865,18 @@ local function open_offer(offer, expect)
 end
 
 -- held_task finds a task in state that the caller may act on (expect: the
--- agent it acts for, '' for any); or nil and the refusal.
+-- agent it acts for, '' for any); or nil and the refusal. Ownership comes
+-- first: another agent's task is refused without telling its state.
 local function held_task(id, state, expect)
   local t = load_task(id)
   if not t then
     return nil, {'task_not_found', id}
   end
+  if expect ~= '' and expect ~= t.agent then
+    return nil, {'forbidden', 'the task is not yours'}
+  end
   if t.state ~= state then
     return nil, {'task_state', t.state}
-  end
-  if expect ~= '' and expect ~= t.agent then
-    return nil, {'forbidden', 'the task is assigned to another agent'}
   end
   return t
 end
