@@ -94,6 +94,25 @@ func TestNotFoundAndConflicts(t *testing.T) {
 	in.must(http.StatusNotFound, "GET", "/v1/agents/ana", adminKey, "")
 }
 
+// REST tasks match languages as contacts from providers do: es-MX goes to
+// the Spanish queue; a language no queue serves is refused, naming the field.
+func TestTaskLanguageMatchesLikeWebhooks(t *testing.T) {
+	in := newInstance(t, "", nil)
+	var task struct{ Queue string }
+	in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"chat","skill":"support","language":"es-MX"}`).decode(t, &task)
+	if task.Queue != "support-es" {
+		t.Fatalf("es-MX went to %q", task.Queue)
+	}
+	in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"chat","skill":"support","language":"ES"}`).decode(t, &task)
+	if task.Queue != "support-es" {
+		t.Fatalf("ES went to %q", task.Queue)
+	}
+	r := in.must(http.StatusUnprocessableEntity, "POST", "/v1/tasks", adminKey, `{"channel":"chat","skill":"support","language":"de"}`)
+	if !strings.Contains(string(r.body), `"field":"language"`) {
+		t.Fatalf("de: %s", r.body)
+	}
+}
+
 func TestIdempotencyKeyOverHTTP(t *testing.T) {
 	in := newInstance(t, "", nil)
 	var a, b struct{ ID string }

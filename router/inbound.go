@@ -195,7 +195,7 @@ func (r *Contacts) contactLanguage(in Inbound, rule config.Rule) (string, string
 
 // configuredLanguage maps a tag to the configured language it names ("es-MX"
 // to "es"), or "" when none.
-func (r *Contacts) configuredLanguage(tag string) string {
+func (r *base) configuredLanguage(tag string) string {
 	if tag == "" {
 		return ""
 	}

@@ -227,9 +227,13 @@ func (r *base) resolveQueue(req TaskRequest) (config.Queue, validation.Errors) {
 	if len(errs) > 0 {
 		return config.Queue{}, errs
 	}
-	for _, q := range r.cfg.Queues {
-		if q.Skill == req.Skill && strings.EqualFold(q.Language, req.Language) {
-			return q, nil
+	// The same matching as contacts from providers: "es-MX" is served by
+	// an "es" queue when no "es-MX" one is configured.
+	if lang := r.configuredLanguage(req.Language); lang != "" {
+		for _, q := range r.cfg.Queues {
+			if q.Skill == req.Skill && q.Language == lang {
+				return q, nil
+			}
 		}
 	}
 	errs.Add("language", "no queue serves skill %q in %q", req.Skill, req.Language)
