@@ -66,7 +66,7 @@ func (s *Server) stream(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	conn, err := s.hub.Connect(ctx, id, desktop)
+	conn, err := s.hub.Connect(id, desktop)
 	if errors.Is(err, streams.ErrFull) {
 		c.Header("Retry-After", "5")
 		problem(c, http.StatusServiceUnavailable, err.Error()+"; retry on another replica")

@@ -186,11 +186,11 @@ func TestServiceLevelBucketExpires(t *testing.T) {
 	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", ""); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := f.store.Redis().Keys(f.ctx, queues.Prefix(f.ws)+"sl:q:*").Result()
+	keys, err := f.rdb.Keys(f.ctx, queues.Prefix(f.ws)+"sl:q:*").Result()
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("buckets %v %v", keys, err)
 	}
-	if ttl := f.store.Redis().TTL(f.ctx, keys[0]).Val(); ttl < 39*24*time.Hour || ttl > 40*24*time.Hour {
+	if ttl := f.rdb.TTL(f.ctx, keys[0]).Val(); ttl < 39*24*time.Hour || ttl > 40*24*time.Hour {
 		t.Fatalf("ttl %s", ttl)
 	}
 	c, _ := f.store.ServiceCounts(f.ctx, []string{"q"}, f.now, f.now)

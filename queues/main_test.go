@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"switchboard/internal/redistest"
 	"switchboard/queues"
 )
@@ -18,6 +20,7 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	store *queues.Store
+	rdb   *redis.Client
 	ws    string
 	now   time.Time
 	seq   int
@@ -29,7 +32,7 @@ func newFixture(t *testing.T) *fixture {
 	st := queues.New(rdb, ws, queues.Settings{
 		MaxMissedOffers: 2, ReofferDelay: 10 * time.Second, AgentStreamLength: 100, EventsLength: 100000, TimelineInOffer: 3,
 	})
-	return &fixture{t: t, ctx: context.Background(), store: st, ws: ws, now: t0}
+	return &fixture{t: t, ctx: context.Background(), store: st, rdb: rdb, ws: ws, now: t0}
 }
 
 func (f *fixture) advance(d time.Duration) { f.now = f.now.Add(d) }

@@ -59,9 +59,6 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 // ObserveScripts registers f to receive the duration of every script call.
 func (s *Store) ObserveScripts(f func(script string, d time.Duration)) { s.observe = f }
 
-// Redis returns the client (the simulator opens its own workspace on it).
-func (s *Store) Redis() redis.UniversalClient { return s.rdb }
-
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
@@ -166,7 +163,7 @@ func (s *Store) run(ctx context.Context, sc script, now time.Time, args, out any
 	return nil
 }
 
-// str and num read script reply elements without unchecked assertions.
+// str reads a script reply element without an unchecked assertion.
 func str(v any) string {
 	switch x := v.(type) {
 	case string:
@@ -177,18 +174,6 @@ func str(v any) string {
 		return ""
 	default:
 		return fmt.Sprint(x)
-	}
-}
-
-func num(v any) int64 {
-	switch x := v.(type) {
-	case int64:
-		return x
-	case string:
-		n, _ := strconv.ParseInt(x, 10, 64)
-		return n
-	default:
-		return 0
 	}
 }
 

@@ -63,11 +63,13 @@ type Hub struct {
 	// desktops counts, per agent, the connections made by the agent itself
 	// (its desktop): only these keep the agent's presence.
 	desktops map[string]int
-	closed   map[string]struct{} // agents whose last local desktop closed since the last flush
-	seq      uint64
-	// leases orders the desktop scripts of this replica: a close flushed
-	// while the agent reconnects must not land after the reopening.
-	leases sync.Mutex
+	// dirty holds the agents whose first desktop here opened or whose last
+	// closed since the last flush, which tells Redis in one batch.
+	dirty map[string]struct{}
+	seq   uint64
+	// flushing keeps flushes in order: a close must not land after the
+	// reopening that followed it.
+	flushing sync.Mutex
 
 	subscribed atomic.Bool
 	ready      chan struct{} // closed at the first subscription
@@ -90,7 +92,7 @@ func New(o Options) *Hub {
 	_, _ = rand.Read(b)
 	o.Replica = cmp.Or(o.Replica, "replica") + "-" + hex.EncodeToString(b)
 	return &Hub{o: o, reads: make(chan struct{}, o.Reads), ready: make(chan struct{}),
-		conns: map[string]map[*Conn]struct{}{}, desktops: map[string]int{}, closed: map[string]struct{}{}}
+		conns: map[string]map[*Conn]struct{}{}, desktops: map[string]int{}, dirty: map[string]struct{}{}}
 }
 
 // Connections is the number of connections open on this replica.
@@ -126,8 +128,9 @@ type Conn struct {
 // published for the agent is queued on it (catch up from the stream before
 // reading them: see Conn.History). desktop says the agent itself connected
 // (not a supervisor watching): while it stays, the agent's presence does not
-// time out. Close the connection when the client leaves.
-func (h *Hub) Connect(ctx context.Context, agent string, desktop bool) (*Conn, error) {
+// time out (from the next flush, within a second). Close the connection when
+// the client leaves. Connecting costs no Redis call of its own.
+func (h *Hub) Connect(agent string, desktop bool) (*Conn, error) {
 	if h.count.Load() >= int64(h.o.Max) {
 		return nil, ErrFull
 	}
@@ -155,23 +158,13 @@ func (h *Hub) Connect(ctx context.Context, agent string, desktop bool) (*Conn, e
 		oldest.end("replaced: too many streams open for this agent")
 	}
 	set[c] = struct{}{}
-	first := false
 	if desktop {
-		h.desktops[agent]++
-		first = h.desktops[agent] == 1
-		delete(h.closed, agent)
+		if h.desktops[agent]++; h.desktops[agent] == 1 && h.o.Grace > 0 {
+			h.dirty[agent] = struct{}{}
+		}
 	}
 	h.mu.Unlock()
 	h.count.Add(1)
-	if first && h.o.Grace > 0 {
-		h.leases.Lock()
-		err := h.o.Store.OpenDesktops(ctx, h.o.Clock.Now(), h.o.Replica, h.o.Grace, []string{agent})
-		h.leases.Unlock()
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-	}
 	return c, nil
 }
 
@@ -190,7 +183,9 @@ func (c *Conn) Close() {
 			if c.desktop {
 				if h.desktops[c.agent]--; h.desktops[c.agent] <= 0 {
 					delete(h.desktops, c.agent)
-					h.closed[c.agent] = struct{}{}
+					if h.o.Grace > 0 {
+						h.dirty[c.agent] = struct{}{}
+					}
 				}
 			}
 		}
@@ -380,8 +375,8 @@ func (h *Hub) follow(ctx context.Context) {
 	}
 }
 
-// keepLeases flushes closed desktops every second (and once more when ctx
-// ends) and renews this replica's lease every third of the grace period.
+// keepLeases flushes opened and closed desktops every second (and once more
+// when ctx ends) and renews this replica's lease every third of the grace period.
 func (h *Hub) keepLeases(ctx context.Context) {
 	flush := time.NewTicker(time.Second)
 	defer flush.Stop()
@@ -408,23 +403,32 @@ func (h *Hub) keepLeases(ctx context.Context) {
 	}
 }
 
-// Flush starts the grace period of the agents whose last desktop here
-// closed since the last flush.
+// Flush tells Redis, in batches, which agents' desktops opened here (their
+// pending disconnects are called off) and which closed for good (their grace
+// period starts) since the last flush.
 func (h *Hub) Flush(ctx context.Context) error {
-	h.leases.Lock()
-	defer h.leases.Unlock()
+	h.flushing.Lock()
+	defer h.flushing.Unlock()
 	h.mu.Lock()
-	agents := make([]string, 0, len(h.closed))
-	for a := range h.closed {
-		if h.desktops[a] == 0 {
-			agents = append(agents, a)
+	var opened, closed []string
+	for a := range h.dirty {
+		if h.desktops[a] > 0 {
+			opened = append(opened, a)
+		} else {
+			closed = append(closed, a)
 		}
 	}
-	clear(h.closed)
+	clear(h.dirty)
 	h.mu.Unlock()
 	const batch = 500
-	for chunk := range slices.Chunk(agents, batch) {
-		if err := h.o.Store.CloseDesktops(ctx, h.o.Clock.Now(), h.o.Replica, h.o.Grace, chunk); err != nil {
+	now := h.o.Clock.Now()
+	for chunk := range slices.Chunk(opened, batch) {
+		if err := h.o.Store.OpenDesktops(ctx, now, h.o.Replica, h.o.Grace, chunk); err != nil {
+			return err
+		}
+	}
+	for chunk := range slices.Chunk(closed, batch) {
+		if err := h.o.Store.CloseDesktops(ctx, now, h.o.Replica, h.o.Grace, chunk); err != nil {
 			return err
 		}
 	}

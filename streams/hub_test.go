@@ -88,13 +88,12 @@ func next(t *testing.T, c *streams.Conn) *queues.Message {
 // its buffer is full; another connection of the same agent gets every event.
 func TestSlowConnectionIsEndedOthersKeepUp(t *testing.T) {
 	f := newFixture(t, 4)
-	ctx := context.Background()
-	slow, err := f.hub.Connect(ctx, "ana", true)
+	slow, err := f.hub.Connect("ana", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer slow.Close()
-	fast, err := f.hub.Connect(ctx, "ana", true)
+	fast, err := f.hub.Connect("ana", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +131,7 @@ func TestSlowConnectionIsEndedOthersKeepUp(t *testing.T) {
 func TestFeedReconnectAsksConnectionsToCatchUp(t *testing.T) {
 	f := newFixture(t, 64)
 	ctx := context.Background()
-	c, err := f.hub.Connect(ctx, "ana", true)
+	c, err := f.hub.Connect("ana", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,10 +160,9 @@ func TestFeedReconnectAsksConnectionsToCatchUp(t *testing.T) {
 // with the reason; the others stay.
 func TestConnectionsPerAgentAreBounded(t *testing.T) {
 	f := newFixture(t, 64, func(o *streams.Options) { o.PerAgent = 2 })
-	ctx := context.Background()
 	var conns []*streams.Conn
 	for range 4 {
-		c, err := f.hub.Connect(ctx, "ana", true)
+		c, err := f.hub.Connect("ana", true)
 		if err != nil {
 			t.Fatal(err)
 		}
