@@ -6,7 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-func (s *Server) adherence(c *gin.Context) {
+func (s planningAPI) adherence(c *gin.Context) {
 	rows, err := s.app.Planning.Adherence(c.Request.Context())
 	if err != nil {
 		fail(c, err)

@@ -12,7 +12,7 @@ import (
 	"switchboard/workforce"
 )
 
-func (s *Server) listAgents(c *gin.Context) {
+func (s agentsAPI) listAgents(c *gin.Context) {
 	agents, err := s.app.Agents.Agents(c.Request.Context())
 	if err != nil {
 		fail(c, err)
@@ -28,7 +28,7 @@ func (s *Server) listAgents(c *gin.Context) {
 	respond(c, http.StatusOK, gin.H{"agents": agents})
 }
 
-func (s *Server) getAgent(c *gin.Context) {
+func (s agentsAPI) getAgent(c *gin.Context) {
 	a, err := s.app.Agents.Agent(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
@@ -37,7 +37,7 @@ func (s *Server) getAgent(c *gin.Context) {
 	respond(c, http.StatusOK, a)
 }
 
-func (s *Server) createAgent(c *gin.Context) {
+func (s agentsAPI) createAgent(c *gin.Context) {
 	var a workforce.Agent
 	if !bind(c, &a, false) {
 		return
@@ -50,7 +50,7 @@ func (s *Server) createAgent(c *gin.Context) {
 	s.saveAgent(c, a)
 }
 
-func (s *Server) putAgent(c *gin.Context) {
+func (s agentsAPI) putAgent(c *gin.Context) {
 	var a workforce.Agent
 	if !bind(c, &a, false) {
 		return
@@ -66,7 +66,7 @@ func (s *Server) putAgent(c *gin.Context) {
 	s.saveAgent(c, a)
 }
 
-func (s *Server) saveAgent(c *gin.Context, a workforce.Agent) {
+func (s agentsAPI) saveAgent(c *gin.Context, a workforce.Agent) {
 	v, created, err := s.app.Agents.SaveAgent(c.Request.Context(), a)
 	if err != nil {
 		fail(c, err)
@@ -80,7 +80,7 @@ func (s *Server) saveAgent(c *gin.Context, a workforce.Agent) {
 	respond(c, status, v)
 }
 
-func (s *Server) deleteAgent(c *gin.Context) {
+func (s agentsAPI) deleteAgent(c *gin.Context) {
 	if err := s.app.Agents.DeleteAgent(c.Request.Context(), c.Param("id")); err != nil {
 		fail(c, err)
 		return
@@ -91,7 +91,7 @@ func (s *Server) deleteAgent(c *gin.Context) {
 // importAgents replaces or creates many agents at once, from CSV (text/csv,
 // the columns of GET /v1/agents?format=csv) or JSON ({"agents": [...]}).
 // Every row is checked before anything is written.
-func (s *Server) importAgents(c *gin.Context) {
+func (s agentsAPI) importAgents(c *gin.Context) {
 	var agents []workforce.Agent
 	if strings.HasPrefix(c.ContentType(), "text/csv") {
 		var errs validation.Errors
@@ -122,7 +122,7 @@ func (s *Server) importAgents(c *gin.Context) {
 	respond(c, http.StatusOK, gin.H{"created": created, "updated": updated})
 }
 
-func (s *Server) exportAgentsCSV(c *gin.Context, agents []router.AgentView) {
+func (s agentsAPI) exportAgentsCSV(c *gin.Context, agents []router.AgentView) {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Status(http.StatusOK)
 	profiles := make([]workforce.Agent, len(agents))

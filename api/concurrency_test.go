@@ -128,7 +128,7 @@ func TestConcurrentRoutingKeepsInvariants(t *testing.T) {
 		for {
 			done := true
 			for _, ag := range agents {
-				tail, err := a.store.AgentStreamTail(context.Background(), ag.id)
+				tail, err := a.store.Streams().AgentStreamTail(context.Background(), ag.id)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -247,7 +247,7 @@ func checkHistory(t *testing.T, store *queues.Store, caps map[string]map[string]
 	}
 	after := "0"
 	for {
-		evs, err := store.Events(context.Background(), after, 1000)
+		evs, err := store.Outbox().Events(context.Background(), after, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 
 // coverage serves required vs scheduled agents as JSON, CSV or an SVG chart
 // (format=json|csv|svg).
-func (s *Server) coverage(c *gin.Context) {
+func (s planningAPI) coverage(c *gin.Context) {
 	var errs validation.Errors
 	q := s.planQuery(c, &errs)
 	target := workforce.Target{ServiceLevel: number(c, &errs, "service_level", 0.8), AnswerWithin: number(c, &errs, "answer_within", 20),

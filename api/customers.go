@@ -9,7 +9,7 @@ import (
 	"switchboard/validation"
 )
 
-func (s *Server) customerTimeline(c *gin.Context) {
+func (s reportingAPI) customerTimeline(c *gin.Context) {
 	cu, err := s.app.Contacts.Customer(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
@@ -20,7 +20,7 @@ func (s *Server) customerTimeline(c *gin.Context) {
 
 // findCustomer looks a customer up by ?phone= (any format, read in the
 // default region), ?email= or ?identity= (a key such as social:instagram:ana).
-func (s *Server) findCustomer(c *gin.Context) {
+func (s reportingAPI) findCustomer(c *gin.Context) {
 	var key string
 	var err error
 	switch {

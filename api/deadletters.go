@@ -6,7 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-func (s *Server) deadLetters(c *gin.Context) {
+func (s reportingAPI) deadLetters(c *gin.Context) {
 	entries, err := s.app.Reporting.DeadLetters(c.Request.Context(), c.Param("name"))
 	if err != nil {
 		fail(c, err)

@@ -14,7 +14,7 @@ import (
 	"switchboard/validation"
 )
 
-func (s *Server) getForecast(c *gin.Context) {
+func (s planningAPI) getForecast(c *gin.Context) {
 	var errs validation.Errors
 	q := s.planQuery(c, &errs)
 	weeks := int(number(c, &errs, "weeks", 4))
@@ -33,7 +33,7 @@ func (s *Server) getForecast(c *gin.Context) {
 // putForecast takes a planner's forecast as CSV (queue,channel,start,minutes,
 // contacts,aht_seconds with a header row) or JSON ({"rows": [...]}); a bad
 // row rejects the whole upload.
-func (s *Server) putForecast(c *gin.Context) {
+func (s planningAPI) putForecast(c *gin.Context) {
 	var rows []router.ForecastRow
 	if strings.HasPrefix(c.ContentType(), "text/csv") {
 		recs, err := csv.NewReader(c.Request.Body).ReadAll()

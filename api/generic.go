@@ -11,7 +11,7 @@ import (
 )
 
 // generic takes the signed JSON webhook of a configured source.
-func (s *Server) generic(c *gin.Context) {
+func (s webhooksAPI) generic(c *gin.Context) {
 	name := c.Param("source")
 	src, ok := s.cfg.Source(name)
 	if !ok {

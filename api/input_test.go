@@ -482,7 +482,7 @@ func TestDeadLettersOverHTTP(t *testing.T) {
 	in := newInstance(t, "", nil, func(c *config.Config) {
 		c.EventWebhooks = []config.EventWebhook{{Name: "crm", URL: "https://crm.example.com/hook", Secret: "0123456789abcdef0123", Events: []string{"task.created"}}}
 	})
-	if err := in.store.DeadLetter(t.Context(), "crm", []byte(`{"event":{"id":"1-0","type":"task.created"},"error":"status 500","attempts":8}`)); err != nil {
+	if err := in.store.Outbox().DeadLetter(t.Context(), "crm", []byte(`{"event":{"id":"1-0","type":"task.created"},"error":"status 500","attempts":8}`)); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {

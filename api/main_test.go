@@ -21,6 +21,7 @@ import (
 	"switchboard/api"
 	"switchboard/clock"
 	"switchboard/config"
+	"switchboard/handoff"
 	"switchboard/internal/redistest"
 	"switchboard/langdetect"
 	"switchboard/metrics"
@@ -62,6 +63,7 @@ type instance struct {
 	srv      *httptest.Server
 	router   *router.App
 	store    *queues.Store
+	handoffs *handoff.Worker // nil without Twilio
 	consumer *metrics.Consumer
 	clock    *clock.Manual
 	rdb      *redis.Client
@@ -116,13 +118,18 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	store.ObserveScripts(m.ObserveScript)
 	rt := router.New(cfg, store, clk, log).WithDetector(detector(t, cfg.Languages))
 	reg.MustRegister(metrics.NewCollector(rt.Reporting, log))
-	var twilioAPI api.TwilioAPI
+	var handoffs api.Handoffs
+	var worker *handoff.Worker
 	if tw := cfg.Twilio; tw.Enabled() {
 		rest, err := telephony.NewTwilioREST(tw.AccountSID, tw.AuthToken, tw.APIBaseURL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		twilioAPI = rest
+		// The worker the service runs, with the configured timeout and attempts.
+		worker = &handoff.Worker{Store: store.Handoffs(), Provider: rest, Agents: rt.Agents, Clock: clk, Log: log,
+			Attempts: cfg.Twilio.APIAttempts, Timeout: cfg.Twilio.APITimeout,
+			StatusCallback: cfg.PublicBaseURL + "/webhooks/twilio/messaging/status", Observe: m.ObserveHandoff}
+		handoffs = worker
 	}
 	hub := streams.New(streams.Options{Store: queues.New(streamRdb, ws, router.SettingsFrom(cfg)), Clock: clk, Log: log,
 		Buffer: cfg.Streams.Buffer, Grace: cfg.Streams.Grace(), Reads: cfg.Redis.StreamPoolSize,
@@ -132,10 +139,10 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	go func() { defer close(hubDone); _ = hub.Run(hubCtx) }()
 	stop := make(chan struct{})
 	h := api.New(api.Options{App: rt, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, StreamKeepAlive: 200 * time.Millisecond,
-		Hub: hub, TwilioAPI: twilioAPI, Limiter: redis_rate.NewLimiter(rdb)})
+		Hub: hub, Handoffs: handoffs, Limiter: redis_rate.NewLimiter(rdb)})
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { close(stop); srv.Close(); stopHub(); <-hubDone })
-	in := &instance{t: t, srv: srv, router: rt, store: store, clock: clk, rdb: rdb, ws: ws, hub: hub,
+	in := &instance{t: t, srv: srv, router: rt, store: store, handoffs: worker, clock: clk, rdb: rdb, ws: ws, hub: hub,
 		consumer: &metrics.Consumer{Store: store, Metrics: m, Name: "test-" + ws, Log: log}}
 	in.waitFeed()
 	return in

@@ -1,17 +1,14 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"switchboard/config"
-	"switchboard/queues"
 )
 
-func (s *Server) listMessages(c *gin.Context) {
+func (s tasksAPI) listMessages(c *gin.Context) {
 	t, err := s.app.Tasks.Task(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
@@ -29,35 +26,40 @@ func (s *Server) listMessages(c *gin.Context) {
 	respond(c, http.StatusOK, gin.H{"task_id": t.ID, "messages": msgs})
 }
 
-func (s *Server) postMessage(c *gin.Context) {
+func (s tasksAPI) postMessage(c *gin.Context) {
 	var body struct {
 		Text string `json:"text"`
 	}
 	if !bind(c, &body, false) {
 		return
 	}
-	first, err := s.app.Contacts.Reply(c.Request.Context(), c.Param("id"), actingAgent(c), body.Text, s.send)
+	ctx := c.Request.Context()
+	rep, err := s.app.Contacts.Reply(ctx, c.Param("id"), actingAgent(c), body.Text)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	respond(c, http.StatusCreated, gin.H{"task_id": c.Param("id"), "first_response": first})
-}
-
-// send delivers a reply through the provider the conversation came from:
-// Twilio's Messages API from the number the customer wrote to. Generic
-// sources take replies from the events stream (message.sent).
-func (s *Server) send(ctx context.Context, t queues.Task, text string) (string, error) {
-	attrs := stringAttributes(t.Attributes)
-	if attrs["source"] != "twilio" {
-		return "", nil
+	out := gin.H{"task_id": c.Param("id"), "message_id": rep.Message, "status": rep.Status, "first_response": rep.First}
+	if rep.Handoff == "" || s.handoffs == nil {
+		respond(c, http.StatusCreated, out)
+		return
 	}
-	if s.twilioAPI == nil {
-		return "", errors.New("twilio is not configured for replies")
-	}
-	sid, err := s.twilioAPI.SendMessage(attrs["to"], attrs["from"], text, s.cfg.PublicBaseURL+"/webhooks/twilio/messaging/status")
+	// Recorded; the first attempt to send is made now, retries follow.
+	res, err := s.handoffs.Try(ctx, rep.Handoff)
 	if err != nil {
-		return "", &upstreamError{err}
+		s.log.Error("send reply", "task", rep.Message, "err", err)
 	}
-	return sid, nil
+	switch res.Outcome {
+	case "done":
+		out["status"], out["first_response"] = "sent", res.First
+		respond(c, http.StatusCreated, out)
+	case "failed":
+		out["status"], out["error"] = "failed", res.Err
+		problem(c, http.StatusBadGateway, "the provider refused the message: "+res.Err)
+	default:
+		// Twilio did not take it yet: it is retried; the desktop hears of
+		// the outcome (message.sent or message.failed).
+		out["error"] = res.Err
+		respond(c, http.StatusAccepted, out)
+	}
 }

@@ -17,7 +17,7 @@ type planQuery struct {
 	minutes        int
 }
 
-func (s *Server) planQuery(c *gin.Context, errs *validation.Errors) planQuery {
+func (s planningAPI) planQuery(c *gin.Context, errs *validation.Errors) planQuery {
 	now := s.app.Now()
 	q := planQuery{queue: c.Query("queue"), channel: c.DefaultQuery("channel", "voice"),
 		from: now.Truncate(30 * time.Minute), minutes: 30}

@@ -6,7 +6,7 @@ import (
 	"switchboard/router"
 )
 
-func (s *Server) putPresence(c *gin.Context) {
+func (s agentsAPI) putPresence(c *gin.Context) {
 	var p router.Presence
 	if !bind(c, &p, false) {
 		return

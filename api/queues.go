@@ -6,7 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-func (s *Server) listQueues(c *gin.Context) {
+func (s reportingAPI) listQueues(c *gin.Context) {
 	qs, err := s.app.Reporting.Queues(c.Request.Context(), "")
 	if err != nil {
 		fail(c, err)
@@ -15,7 +15,7 @@ func (s *Server) listQueues(c *gin.Context) {
 	respond(c, http.StatusOK, gin.H{"queues": qs})
 }
 
-func (s *Server) getQueue(c *gin.Context) {
+func (s reportingAPI) getQueue(c *gin.Context) {
 	qs, err := s.app.Reporting.Queues(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)

@@ -8,7 +8,7 @@ import (
 	"switchboard/workforce"
 )
 
-func (s *Server) putSchedule(c *gin.Context) {
+func (s planningAPI) putSchedule(c *gin.Context) {
 	var sched workforce.Schedule
 	if !bind(c, &sched, false) {
 		return
@@ -21,7 +21,7 @@ func (s *Server) putSchedule(c *gin.Context) {
 	respond(c, http.StatusOK, v)
 }
 
-func (s *Server) getSchedule(c *gin.Context) {
+func (s planningAPI) getSchedule(c *gin.Context) {
 	v, err := s.app.Planning.Schedule(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
@@ -32,7 +32,7 @@ func (s *Server) getSchedule(c *gin.Context) {
 
 // putSchedules sets many agents' schedules at once ({"schedules": {"ana": {...}}}):
 // all are checked first and stored in one step.
-func (s *Server) putSchedules(c *gin.Context) {
+func (s planningAPI) putSchedules(c *gin.Context) {
 	var body struct {
 		Schedules map[string]workforce.Schedule `json:"schedules"`
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"switchboard/config"
+	"switchboard/handoff"
 	"switchboard/internal/hangup"
 	"switchboard/metrics"
 	"switchboard/router"
@@ -44,11 +45,35 @@ type Server struct {
 	// hangups notices desktops that closed their stream.
 	hangups hangup.Watcher
 
-	twilio    *telephony.Twilio // nil when Twilio is not configured
-	twilioAPI TwilioAPI
-	limiter   *redis_rate.Limiter
+	twilio *telephony.Twilio // nil when Twilio is not configured
+	// handoffs makes the first attempt of a hand-off a request committed.
+	handoffs Handoffs
+	limiter  *redis_rate.Limiter
 
 	webhookAccountLimit, webhookCustomerLimit, apiKeyLimit redis_rate.Limit
+}
+
+// The handlers, one type per area of the API, share the Server's settings
+// and middleware; each is registered in New.
+type (
+	// agentsAPI serves agent profiles, bulk import and export, and presence.
+	agentsAPI struct{ *Server }
+	// tasksAPI serves tasks, offers and a task's messages.
+	tasksAPI struct{ *Server }
+	// streamsAPI serves the agents' event streams.
+	streamsAPI struct{ *Server }
+	// webhooksAPI serves the providers' webhooks (Twilio, generic).
+	webhooksAPI struct{ *Server }
+	// planningAPI serves schedules, adherence, forecasts, coverage,
+	// staffing and simulations.
+	planningAPI struct{ *Server }
+	// reportingAPI serves queues, statistics, customers and dead letters.
+	reportingAPI struct{ *Server }
+)
+
+// Handoffs attempts a provider hand-off now (package handoff).
+type Handoffs interface {
+	Try(ctx context.Context, id string) (handoff.Result, error)
 }
 
 // Simulator runs what-if simulations (package sim).
@@ -72,8 +97,8 @@ type Options struct {
 	Hub *streams.Hub
 	// StreamKeepAlive overrides streams.keep_alive (tests).
 	StreamKeepAlive time.Duration
-	// TwilioAPI connects calls and sends messages; nil without Twilio.
-	TwilioAPI TwilioAPI
+	// Handoffs puts calls through and sends replies; nil without Twilio.
+	Handoffs Handoffs
 	// Limiter rate limits callers; nil disables rate limits.
 	Limiter *redis_rate.Limiter
 }
@@ -104,7 +129,7 @@ func New(o Options) http.Handler {
 	}
 	if tw := s.cfg.Twilio; tw.Enabled() {
 		s.twilio = telephony.NewTwilio(tw.AuthToken, s.cfg.PublicBaseURL, s.cfg.Customers.DefaultRegion)
-		s.twilioAPI = o.TwilioAPI
+		s.handoffs = o.Handoffs
 	}
 	s.limiter = o.Limiter
 	rl := s.cfg.RateLimits
@@ -121,46 +146,48 @@ func New(o Options) http.Handler {
 	e.GET("/readyz", s.ready)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
 
-	s.webhookRoutes(e)
+	webhooksAPI{s}.webhookRoutes(e)
 
+	agents, tasks, streams := agentsAPI{s}, tasksAPI{s}, streamsAPI{s}
+	planning, reporting := planningAPI{s}, reportingAPI{s}
 	v1 := e.Group("/v1", s.authenticate, s.limitKey)
 	staff := []string{config.RoleSupervisor, config.RolePlanner}
-	v1.GET("/agents", allow(staff...), s.listAgents)
-	v1.POST("/agents", allow(config.RolePlanner), s.createAgent)
-	v1.PUT("/agents", allow(config.RolePlanner), s.importAgents)
-	v1.GET("/agents/:id", allow(append(staff, config.RoleAgent)...), ownAgent, s.getAgent)
-	v1.PUT("/agents/:id", allow(config.RolePlanner), s.putAgent)
-	v1.DELETE("/agents/:id", allow(config.RolePlanner), s.deleteAgent)
-	v1.PUT("/agents/:id/presence", allow(config.RoleSupervisor, config.RoleAgent), ownAgent, s.putPresence)
-	v1.GET("/agents/:id/stream", allow(config.RoleSupervisor, config.RoleAgent), ownAgent, s.stream)
+	v1.GET("/agents", allow(staff...), agents.listAgents)
+	v1.POST("/agents", allow(config.RolePlanner), agents.createAgent)
+	v1.PUT("/agents", allow(config.RolePlanner), agents.importAgents)
+	v1.GET("/agents/:id", allow(append(staff, config.RoleAgent)...), ownAgent, agents.getAgent)
+	v1.PUT("/agents/:id", allow(config.RolePlanner), agents.putAgent)
+	v1.DELETE("/agents/:id", allow(config.RolePlanner), agents.deleteAgent)
+	v1.PUT("/agents/:id/presence", allow(config.RoleSupervisor, config.RoleAgent), ownAgent, agents.putPresence)
+	v1.GET("/agents/:id/stream", allow(config.RoleSupervisor, config.RoleAgent), ownAgent, streams.stream)
 
-	v1.POST("/tasks", allow(config.RoleSupervisor), s.createTask)
-	v1.GET("/tasks/:id", allow(append(staff, config.RoleAgent)...), s.getTask)
-	v1.POST("/tasks/:id/cancel", allow(config.RoleSupervisor), s.cancelTask)
-	v1.POST("/tasks/:id/transfer", allow(config.RoleSupervisor, config.RoleAgent), s.transferTask)
-	v1.POST("/tasks/:id/complete", allow(config.RoleSupervisor, config.RoleAgent), s.completeTask)
-	v1.POST("/tasks/:id/ready", allow(config.RoleSupervisor, config.RoleAgent), s.readyTask)
-	v1.POST("/offers/:id/accept", allow(config.RoleSupervisor, config.RoleAgent), s.acceptOffer)
-	v1.POST("/offers/:id/reject", allow(config.RoleSupervisor, config.RoleAgent), s.rejectOffer)
-	v1.GET("/tasks/:id/messages", allow(append(staff, config.RoleAgent)...), s.listMessages)
-	v1.POST("/tasks/:id/messages", allow(config.RoleSupervisor, config.RoleAgent), s.postMessage)
+	v1.POST("/tasks", allow(config.RoleSupervisor), tasks.createTask)
+	v1.GET("/tasks/:id", allow(append(staff, config.RoleAgent)...), tasks.getTask)
+	v1.POST("/tasks/:id/cancel", allow(config.RoleSupervisor), tasks.cancelTask)
+	v1.POST("/tasks/:id/transfer", allow(config.RoleSupervisor, config.RoleAgent), tasks.transferTask)
+	v1.POST("/tasks/:id/complete", allow(config.RoleSupervisor, config.RoleAgent), tasks.completeTask)
+	v1.POST("/tasks/:id/ready", allow(config.RoleSupervisor, config.RoleAgent), tasks.readyTask)
+	v1.POST("/offers/:id/accept", allow(config.RoleSupervisor, config.RoleAgent), tasks.acceptOffer)
+	v1.POST("/offers/:id/reject", allow(config.RoleSupervisor, config.RoleAgent), tasks.rejectOffer)
+	v1.GET("/tasks/:id/messages", allow(append(staff, config.RoleAgent)...), tasks.listMessages)
+	v1.POST("/tasks/:id/messages", allow(config.RoleSupervisor, config.RoleAgent), tasks.postMessage)
 	// Agents see their customer's last contacts in each offer; whole
 	// timelines are for staff.
-	v1.GET("/customers/:id/timeline", allow(staff...), s.customerTimeline)
-	v1.GET("/customers", allow(staff...), s.findCustomer)
-	v1.GET("/event-webhooks/:name/dead-letters", allow(), s.deadLetters)
-	v1.GET("/queues", allow(staff...), s.listQueues)
-	v1.GET("/queues/:id", allow(staff...), s.getQueue)
-	v1.POST("/staffing", allow(staff...), s.staffing)
-	v1.PUT("/agents/:id/schedule", allow(config.RolePlanner), s.putSchedule)
-	v1.GET("/agents/:id/schedule", allow(append(staff, config.RoleAgent)...), ownAgent, s.getSchedule)
-	v1.GET("/adherence", allow(staff...), s.adherence)
-	v1.PUT("/schedules", allow(config.RolePlanner), s.putSchedules)
-	v1.GET("/stats", allow(staff...), s.stats)
-	v1.GET("/forecast", allow(staff...), s.getForecast)
-	v1.PUT("/forecast", allow(config.RolePlanner), s.putForecast)
-	v1.GET("/coverage", allow(staff...), s.coverage)
-	v1.POST("/simulations", allow(config.RolePlanner), s.simulation)
+	v1.GET("/customers/:id/timeline", allow(staff...), reporting.customerTimeline)
+	v1.GET("/customers", allow(staff...), reporting.findCustomer)
+	v1.GET("/event-webhooks/:name/dead-letters", allow(), reporting.deadLetters)
+	v1.GET("/queues", allow(staff...), reporting.listQueues)
+	v1.GET("/queues/:id", allow(staff...), reporting.getQueue)
+	v1.POST("/staffing", allow(staff...), planning.staffing)
+	v1.PUT("/agents/:id/schedule", allow(config.RolePlanner), planning.putSchedule)
+	v1.GET("/agents/:id/schedule", allow(append(staff, config.RoleAgent)...), ownAgent, planning.getSchedule)
+	v1.GET("/adherence", allow(staff...), planning.adherence)
+	v1.PUT("/schedules", allow(config.RolePlanner), planning.putSchedules)
+	v1.GET("/stats", allow(staff...), reporting.stats)
+	v1.GET("/forecast", allow(staff...), planning.getForecast)
+	v1.PUT("/forecast", allow(config.RolePlanner), planning.putForecast)
+	v1.GET("/coverage", allow(staff...), planning.coverage)
+	v1.POST("/simulations", allow(config.RolePlanner), planning.simulation)
 	return e
 }
 

@@ -19,7 +19,7 @@ const maxSimulatedContacts = 50000
 // With ?center=voice&from=&to= it simulates the center as it stands instead:
 // the stored forecasts and the scheduled agents, overridden by any scenario
 // fields given in the body (patience, answer time, handle-time model, seed).
-func (s *Server) simulation(c *gin.Context) {
+func (s planningAPI) simulation(c *gin.Context) {
 	var sc sim.Scenario
 	if ch := c.Query("center"); ch != "" {
 		var errs validation.Errors

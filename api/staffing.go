@@ -10,7 +10,7 @@ import (
 
 // staffing answers how many agents each queue needs per interval, by Erlang C
 // and (given the customers' patience) Erlang A.
-func (s *Server) staffing(c *gin.Context) {
+func (s planningAPI) staffing(c *gin.Context) {
 	var req workforce.StaffingRequest
 	if !bind(c, &req, false) {
 		return

@@ -14,7 +14,7 @@ import (
 
 // stats serves interval statistics: ?queue=&from=&to=&interval=30, JSON or
 // CSV (?format=csv or Accept: text/csv). By default, the last 24 hours.
-func (s *Server) stats(c *gin.Context) {
+func (s reportingAPI) stats(c *gin.Context) {
 	now := s.app.Now()
 	from, to := now.Add(-24*time.Hour), now
 	var errs validation.Errors

@@ -36,7 +36,7 @@ const historyPage = 100
 // Once caught up, the connection is taken over from the HTTP server
 // (hijacked) and served by one small goroutine: thousands of idle desktops
 // then cost little more than their sockets.
-func (s *Server) stream(c *gin.Context) {
+func (s streamsAPI) stream(c *gin.Context) {
 	ctx := c.Request.Context()
 	id := c.Param("id")
 	last := c.GetHeader("Last-Event-ID")
@@ -106,7 +106,7 @@ func (s *Server) stream(c *gin.Context) {
 }
 
 // pump writes the connection's live events until it ends.
-func (s *Server) pump(conn *streams.Conn, w *sseWriter, last string) {
+func (s streamsAPI) pump(conn *streams.Conn, w *sseWriter, last string) {
 	defer w.close()
 	defer conn.Close()
 	keep := time.NewTicker(s.streamKeepAlive)
@@ -146,7 +146,7 @@ func (s *Server) pump(conn *streams.Conn, w *sseWriter, last string) {
 
 // deliver writes a live entry unless it was already sent (catching up reads
 // entries that also arrive live), or catches up when the hub asks.
-func (s *Server) deliver(conn *streams.Conn, w *sseWriter, m *queues.Message, last string) (string, error) {
+func (s streamsAPI) deliver(conn *streams.Conn, w *sseWriter, m *queues.Message, last string) (string, error) {
 	if streams.IsResync(m) {
 		return s.catchUp(s.streamCtx, conn, w, last)
 	}
@@ -159,7 +159,7 @@ func (s *Server) deliver(conn *streams.Conn, w *sseWriter, m *queues.Message, la
 
 // catchUp writes every entry after last from the agent's stream; when some
 // are gone it says so and sends a snapshot instead.
-func (s *Server) catchUp(ctx context.Context, conn *streams.Conn, w *sseWriter, last string) (string, error) {
+func (s streamsAPI) catchUp(ctx context.Context, conn *streams.Conn, w *sseWriter, last string) (string, error) {
 	for {
 		msgs, lost, err := conn.History(ctx, last, historyPage)
 		if err != nil {
@@ -188,7 +188,7 @@ func (s *Server) catchUp(ctx context.Context, conn *streams.Conn, w *sseWriter, 
 // snapshot writes the agent with its open offers and tasks, as of the
 // stream's tail: read the tail first, then the state, so an event between the
 // two comes again after the snapshot, never goes missing.
-func (s *Server) snapshot(ctx context.Context, conn *streams.Conn, w *sseWriter, agent *queues.AgentState) (string, error) {
+func (s streamsAPI) snapshot(ctx context.Context, conn *streams.Conn, w *sseWriter, agent *queues.AgentState) (string, error) {
 	tail, err := conn.Tail(ctx)
 	if err != nil {
 		return "", err
@@ -205,7 +205,7 @@ func (s *Server) snapshot(ctx context.Context, conn *streams.Conn, w *sseWriter,
 	return tail, w.err
 }
 
-func (s *Server) streamEnded(agent string, err error) {
+func (s streamsAPI) streamEnded(agent string, err error) {
 	if !isClientGone(err) {
 		s.log.Warn("agent stream ended", "agent", agent, "err", err)
 	}
@@ -223,7 +223,7 @@ const sseHeader = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-C
 // openSSE starts the event stream, with w's first batch: on HTTP/1.x it
 // takes the connection over from the server; otherwise (HTTP/2) it streams
 // through the response.
-func (s *Server) openSSE(c *gin.Context, w *sseWriter) {
+func (s streamsAPI) openSSE(c *gin.Context, w *sseWriter) {
 	if c.Request.ProtoMajor == 1 {
 		nc, rw, err := http.NewResponseController(c.Writer).Hijack()
 		if err == nil {

@@ -89,7 +89,7 @@ func TestStreamResumeAfterTrim(t *testing.T) {
 		}
 		in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, p)
 	}
-	held, _, err := in.store.AgentHistory(t.Context(), "ana", "0", 1)
+	held, _, err := in.store.Streams().AgentHistory(t.Context(), "ana", "0", 1)
 	if err != nil || len(held) == 0 || queues.CompareStreamIDs(held[0].ID, old) <= 0 {
 		t.Fatalf("the stream was not trimmed past %s: %v %v", old, held, err)
 	}
@@ -116,7 +116,7 @@ func TestStreamResumeAfterTrim(t *testing.T) {
 		}
 		in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, p)
 	}
-	missed, lostNow, err := in.store.AgentHistory(t.Context(), "ana", offer.ID, 100)
+	missed, lostNow, err := in.store.Streams().AgentHistory(t.Context(), "ana", offer.ID, 100)
 	if err != nil || lostNow || len(missed) < 5 {
 		t.Fatalf("history after the offer: %d entries, lost %v, %v", len(missed), lostNow, err)
 	}

@@ -9,7 +9,7 @@ import (
 	"switchboard/router"
 )
 
-func (s *Server) createTask(c *gin.Context) {
+func (s tasksAPI) createTask(c *gin.Context) {
 	var req router.TaskRequest
 	if !bind(c, &req, false) {
 		return
@@ -30,7 +30,7 @@ func (s *Server) createTask(c *gin.Context) {
 	respond(c, status, t)
 }
 
-func (s *Server) getTask(c *gin.Context) {
+func (s tasksAPI) getTask(c *gin.Context) {
 	t, err := s.app.Tasks.Task(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		fail(c, err)
@@ -44,7 +44,7 @@ func (s *Server) getTask(c *gin.Context) {
 }
 
 // respondTask answers with the task's current state.
-func (s *Server) respondTask(c *gin.Context, id string) {
+func (s tasksAPI) respondTask(c *gin.Context, id string) {
 	t, err := s.app.Tasks.Task(c.Request.Context(), id)
 	if err != nil {
 		fail(c, err)
@@ -53,7 +53,7 @@ func (s *Server) respondTask(c *gin.Context, id string) {
 	respond(c, http.StatusOK, t)
 }
 
-func (s *Server) cancelTask(c *gin.Context) {
+func (s tasksAPI) cancelTask(c *gin.Context) {
 	var body struct {
 		Reason string `json:"reason"`
 	}
@@ -67,7 +67,7 @@ func (s *Server) cancelTask(c *gin.Context) {
 	s.respondTask(c, c.Param("id"))
 }
 
-func (s *Server) transferTask(c *gin.Context) {
+func (s tasksAPI) transferTask(c *gin.Context) {
 	var to router.Transfer
 	if !bind(c, &to, false) {
 		return
@@ -79,7 +79,7 @@ func (s *Server) transferTask(c *gin.Context) {
 	s.respondTask(c, c.Param("id"))
 }
 
-func (s *Server) completeTask(c *gin.Context) {
+func (s tasksAPI) completeTask(c *gin.Context) {
 	var body struct {
 		Disposition string `json:"disposition"`
 	}
@@ -93,7 +93,7 @@ func (s *Server) completeTask(c *gin.Context) {
 	s.respondTask(c, c.Param("id"))
 }
 
-func (s *Server) readyTask(c *gin.Context) {
+func (s tasksAPI) readyTask(c *gin.Context) {
 	if err := s.app.Tasks.Ready(c.Request.Context(), c.Param("id"), actingAgent(c)); err != nil {
 		fail(c, err)
 		return

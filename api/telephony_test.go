@@ -35,12 +35,33 @@ type fakeTwilio struct {
 	*httptest.Server
 	mu   sync.Mutex
 	reqs []twilioRequest
+	// mode is how the fake answers: "" as Twilio does, "down" 503, "hang"
+	// never (until the client gives up), "gone" 404 as for a call that ended.
+	mode string
 }
 
 type twilioRequest struct {
 	Method, Path, User, Pass string
 	Form                     url.Values
 	Sid                      string // the sid the fake answered with
+	Status                   int    // the status it answered (0: none)
+}
+
+func (f *fakeTwilio) setMode(m string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mode = m
+}
+
+// answered counts the requests to path the fake answered with success.
+func (f *fakeTwilio) answered(suffix string) int {
+	n := 0
+	for _, r := range f.requests() {
+		if strings.HasSuffix(r.Path, suffix) && r.Status < 300 && r.Status > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 func newFakeTwilio(t testing.TB) *fakeTwilio {
@@ -51,18 +72,34 @@ func newFakeTwilio(t testing.TB) *fakeTwilio {
 		user, pass, _ := r.BasicAuth()
 		f.mu.Lock()
 		n := len(f.reqs) + 1
-		req := twilioRequest{r.Method, r.URL.Path, user, pass, form, sid("SM", 1000+n)}
+		req := twilioRequest{r.Method, r.URL.Path, user, pass, form, sid("SM", 1000+n), 0}
 		f.reqs = append(f.reqs, req)
+		mode := f.mode
 		f.mu.Unlock()
+		status := func(code int) {
+			f.mu.Lock()
+			f.reqs[n-1].Status = code
+			f.mu.Unlock()
+			w.WriteHeader(code)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		switch {
+		case mode == "hang":
+			<-r.Context().Done()
+		case mode == "down":
+			status(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"code":20503,"message":"Service Unavailable","status":503}`)
+		case mode == "gone":
+			status(http.StatusNotFound)
+			fmt.Fprint(w, `{"code":20404,"message":"The requested resource was not found","status":404}`)
 		case strings.Contains(r.URL.Path, "/Calls/"):
+			status(http.StatusOK)
 			fmt.Fprintf(w, `{"sid":%q,"status":"in-progress"}`, strings.TrimSuffix(r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:], ".json"))
 		case strings.HasSuffix(r.URL.Path, "/Messages.json"):
-			w.WriteHeader(http.StatusCreated)
+			status(http.StatusCreated)
 			fmt.Fprintf(w, `{"sid":%q,"status":"queued"}`, req.Sid)
 		default:
-			w.WriteHeader(http.StatusNotFound)
+			status(http.StatusNotFound)
 		}
 	}))
 	t.Cleanup(f.Close)
@@ -291,7 +328,7 @@ func TestDuplicateDeliveriesMakeOneTask(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	evs, err := in.store.Events(t.Context(), "0", 1000)
+	evs, err := in.store.Outbox().Events(t.Context(), "0", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"switchboard/telephony"
 )
 
-func (s *Server) twilioMessaging(c *gin.Context, form url.Values) {
+func (s webhooksAPI) twilioMessaging(c *gin.Context, form url.Values) {
 	ct, err := s.twilio.ParseMessage(form)
 	if err != nil {
 		badContact(c, err)
@@ -30,7 +30,7 @@ func (s *Server) twilioMessaging(c *gin.Context, form url.Values) {
 	twimlResponse(c, telephony.Reply(s.closedReply(got)))
 }
 
-func (s *Server) twilioMessageStatus(c *gin.Context, form url.Values) {
+func (s webhooksAPI) twilioMessageStatus(c *gin.Context, form url.Values) {
 	st, err := s.twilio.ParseMessageStatus(form)
 	if err != nil {
 		badContact(c, err)

@@ -15,7 +15,7 @@ import (
 	"switchboard/validation"
 )
 
-func (s *Server) twilioVoice(c *gin.Context, form url.Values) {
+func (s webhooksAPI) twilioVoice(c *gin.Context, form url.Values) {
 	ct, err := s.twilio.ParseVoice(form)
 	if err != nil {
 		badContact(c, err)
@@ -30,7 +30,7 @@ func (s *Server) twilioVoice(c *gin.Context, form url.Values) {
 
 // twilioIVR takes the caller's menu choices: a language, then a skill. The
 // task is created once both are known (or defaulted), idempotent by CallSid.
-func (s *Server) twilioIVR(c *gin.Context, form url.Values) {
+func (s webhooksAPI) twilioIVR(c *gin.Context, form url.Values) {
 	ct, err := s.twilio.ParseVoice(form)
 	if err != nil {
 		badContact(c, err)
@@ -60,7 +60,7 @@ func (s *Server) twilioIVR(c *gin.Context, form url.Values) {
 	}
 }
 
-func (s *Server) queueCall(c *gin.Context, ct telephony.Contact, ivr router.IVRChoice) {
+func (s webhooksAPI) queueCall(c *gin.Context, ct telephony.Contact, ivr router.IVRChoice) {
 	in := inbound(ct)
 	in.IVR = ivr
 	if !s.limit(c, "customer", in.Identity, s.webhookCustomerLimit) {
@@ -90,7 +90,7 @@ func (s *Server) queueCall(c *gin.Context, ct telephony.Contact, ivr router.IVRC
 
 // twilioCallback takes a closed-hours caller's answer to the callback offer:
 // 1 makes a callback task (idempotent by CallSid) for when the queue opens.
-func (s *Server) twilioCallback(c *gin.Context, form url.Values) {
+func (s webhooksAPI) twilioCallback(c *gin.Context, form url.Values) {
 	ct, err := s.twilio.ParseVoice(form)
 	if err != nil {
 		badContact(c, err)
@@ -116,7 +116,7 @@ func (s *Server) twilioCallback(c *gin.Context, form url.Values) {
 // while its queue is closed: when to expect an answer, that is the first
 // response's due time, but not before the queue opens (a calendar-time
 // target may fall due while it is still closed).
-func (s *Server) closedReply(got router.Ingested) string {
+func (s webhooksAPI) closedReply(got router.Ingested) string {
 	text := s.cfg.Customers.ClosedReply[got.Language]
 	if !got.Closed || got.Joined || got.Duplicate || text == "" {
 		return ""
@@ -134,7 +134,7 @@ func (s *Server) closedReply(got router.Ingested) string {
 	return strings.ReplaceAll(text, "{due}", expect.In(loc).Format("02/01 15:04 MST"))
 }
 
-func (s *Server) twilioVoiceStatus(c *gin.Context, form url.Values) {
+func (s webhooksAPI) twilioVoiceStatus(c *gin.Context, form url.Values) {
 	st, err := s.twilio.ParseVoiceStatus(form)
 	if err != nil {
 		badContact(c, err)

@@ -14,12 +14,6 @@ import (
 	"switchboard/validation"
 )
 
-// TwilioAPI is what Switchboard asks of Twilio's REST API.
-type TwilioAPI interface {
-	ConnectCall(callSID, contact string) error
-	SendMessage(from, to, body, statusCallback string) (string, error)
-}
-
 // Webhook kinds, for metrics.
 const (
 	kindVoice         = "voice"
@@ -31,7 +25,7 @@ const (
 	kindCallback      = "callback"
 )
 
-func (s *Server) webhookRoutes(e *gin.Engine) {
+func (s webhooksAPI) webhookRoutes(e *gin.Engine) {
 	if s.twilio != nil {
 		tw := e.Group("/webhooks/twilio")
 		tw.POST("/voice", s.twilioForm(kindVoice, s.twilioVoice))
@@ -52,7 +46,7 @@ func (s *Server) webhookRoutes(e *gin.Engine) {
 // twilioForm reads and authenticates a Twilio webhook (form POST signed with
 // X-Twilio-Signature over the public URL), rate limits the account, then
 // hands the form to next. Nothing is written before the signature is checked.
-func (s *Server) twilioForm(kind string, next func(*gin.Context, url.Values)) gin.HandlerFunc {
+func (s webhooksAPI) twilioForm(kind string, next func(*gin.Context, url.Values)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		body, err := io.ReadAll(c.Request.Body)
 		if err != nil {
@@ -84,7 +78,7 @@ func (s *Server) twilioForm(kind string, next func(*gin.Context, url.Values)) gi
 	}
 }
 
-func (s *Server) countWebhook(provider, kind, result string) {
+func (s webhooksAPI) countWebhook(provider, kind, result string) {
 	if s.metrics != nil {
 		s.metrics.Webhooks.WithLabelValues(provider, kind, result).Inc()
 	}

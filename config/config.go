@@ -6,7 +6,10 @@ package config
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -250,6 +253,8 @@ func (c *Config) applyDefaults() {
 	c.LogLevel = cmp.Or(c.LogLevel, "info")
 	c.HTTP.MaxBodyBytes = cmp.Or(c.HTTP.MaxBodyBytes, 1<<20)
 	c.HTTP.ShutdownTimeout = cmp.Or(c.HTTP.ShutdownTimeout, 15*time.Second)
+	c.Twilio.APITimeout = cmp.Or(c.Twilio.APITimeout, 5*time.Second)
+	c.Twilio.APIAttempts = cmp.Or(c.Twilio.APIAttempts, 5)
 	h := &c.HTTP
 	h.ReadHeaderTimeout = cmp.Or(h.ReadHeaderTimeout, 10*time.Second)
 	h.ReadTimeout = cmp.Or(h.ReadTimeout, 30*time.Second)
@@ -543,3 +548,16 @@ func uniqueID(errs *validation.Errors, field, id, kind string, seen map[string]b
 
 // ValidID reports whether s can be used as an id (agents, queues, skills).
 func ValidID(s string) bool { return validID(s) }
+
+// Digest identifies the configuration: the SHA-256 of its JSON form.
+// Replicas that run the same configuration have the same digest.
+func (c *Config) Digest() string {
+	b, err := json.Marshal(c)
+	if err != nil {
+		// Every field marshals; should one not, no two digests match and
+		// agents are resynced at every start, which is safe.
+		b = []byte(fmt.Sprintf("%p %v", c, err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -20,6 +20,11 @@ type Twilio struct {
 	AuthToken string `yaml:"auth_token"`
 	// APIBaseURL replaces https://api.twilio.com (a proxy, or a test server).
 	APIBaseURL string `yaml:"api_base_url"`
+	// APITimeout bounds one call to the REST API (default 5s); APIAttempts
+	// bounds the tries of one hand-off, connecting a call or sending a reply
+	// (default 5), with backoff and jitter between them.
+	APITimeout  time.Duration `yaml:"api_timeout"`
+	APIAttempts int           `yaml:"api_attempts"`
 }
 
 // Enabled reports whether Twilio is configured.
@@ -161,6 +166,12 @@ func (c *Config) validateContacts(errs *validation.Errors) {
 		if c.Twilio.AuthToken == "" {
 			errs.Add("twilio.auth_token", "is required with an account (set TWILIO_AUTH_TOKEN)")
 		}
+	}
+	if c.Twilio.APITimeout < 0 || c.Twilio.APITimeout > time.Minute {
+		errs.Add("twilio.api_timeout", "must be between 0 (the default, 5s) and 1m")
+	}
+	if c.Twilio.APIAttempts < 0 || c.Twilio.APIAttempts > 20 {
+		errs.Add("twilio.api_attempts", "must be between 1 and 20 (0: the default, 5)")
 	}
 	if c.Twilio.APIBaseURL != "" {
 		if u, err := url.Parse(c.Twilio.APIBaseURL); err != nil || u.Host == "" {

@@ -74,7 +74,7 @@ const leaseTTL = 30 * time.Second
 // Subscribe creates the subscriber's consumer group if it is new: it
 // receives the events that come after, not the history.
 func (d *Deliverer) Subscribe(ctx context.Context) error {
-	return d.Store.EnsureGroupFrom(ctx, d.group(), "$")
+	return d.Store.Outbox().EnsureGroupFrom(ctx, d.group(), "$")
 }
 
 // Run delivers until ctx ends.
@@ -87,7 +87,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		block = 2 * time.Second
 	}
 	for ctx.Err() == nil {
-		held, err := d.Store.Lease(ctx, d.Clock.Now(), d.group(), d.Owner, leaseTTL)
+		held, err := d.Store.Outbox().Lease(ctx, d.Clock.Now(), d.group(), d.Owner, leaseTTL)
 		if err != nil || !held {
 			if err != nil && ctx.Err() == nil {
 				d.Log.Error("webhook lease", "subscriber", d.Sub.Name, "err", err)
@@ -106,7 +106,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 // Drain delivers the events waiting (blocking up to block for the first) and
 // returns how many it acknowledged. The caller must hold the lease.
 func (d *Deliverer) Drain(ctx context.Context, block time.Duration) (int, error) {
-	evs, err := d.Store.ReadGroup(ctx, d.group(), "deliverer", 100, block)
+	evs, err := d.Store.Outbox().ReadGroup(ctx, d.group(), "deliverer", 100, block)
 	if err != nil {
 		return 0, err
 	}
@@ -116,7 +116,7 @@ func (d *Deliverer) Drain(ctx context.Context, block time.Duration) (int, error)
 				return i, err // not acknowledged: read again, in order
 			}
 		}
-		if err := d.Store.Ack(ctx, d.group(), e.ID); err != nil {
+		if err := d.Store.Outbox().Ack(ctx, d.group(), e.ID); err != nil {
 			return i, err
 		}
 	}
@@ -132,7 +132,7 @@ func (d *Deliverer) deliver(ctx context.Context, e queues.Event) error {
 	for attempt := 1; attempt <= d.Sub.MaxAttempts; attempt++ {
 		// Keep the lease through long backoffs, or stop: another replica
 		// delivering at once would break the order.
-		if held, err := d.Store.Lease(ctx, d.Clock.Now(), d.group(), d.Owner, leaseTTL); err != nil || !held {
+		if held, err := d.Store.Outbox().Lease(ctx, d.Clock.Now(), d.group(), d.Owner, leaseTTL); err != nil || !held {
 			return fmt.Errorf("lease of %s lost", d.Sub.Name)
 		}
 		if last = d.post(ctx, e, body); last == nil {
@@ -155,7 +155,7 @@ func (d *Deliverer) deliver(ctx context.Context, e queues.Event) error {
 	d.Metrics.deliveries.WithLabelValues(d.Sub.Name, "dead").Inc()
 	d.Log.Warn("webhook event dead-lettered", "subscriber", d.Sub.Name, "event", e.ID, "err", last)
 	entry, _ := json.Marshal(map[string]any{"event": json.RawMessage(body), "error": last.Error(), "attempts": d.Sub.MaxAttempts})
-	return d.Store.DeadLetter(ctx, d.Sub.Name, entry)
+	return d.Store.Outbox().DeadLetter(ctx, d.Sub.Name, entry)
 }
 
 func (d *Deliverer) post(ctx context.Context, e queues.Event, body []byte) error {

@@ -119,7 +119,7 @@ func traffic(t *testing.T, rt *router.App, store *queues.Store) []string {
 			t.Fatal(err)
 		}
 	}
-	evs, err := store.Events(ctx, "0", 1000)
+	evs, err := store.Outbox().Events(ctx, "0", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestDeliveryDeadLetters(t *testing.T) {
 	rt, d, rec := setup(t, -1, 3)
 	want := traffic(t, rt, d.Store)
 	ctx := context.Background()
-	if held, err := d.Store.Lease(ctx, d.Clock.Now(), "webhook:crm", d.Owner, time.Minute); err != nil || !held {
+	if held, err := d.Store.Outbox().Lease(ctx, d.Clock.Now(), "webhook:crm", d.Owner, time.Minute); err != nil || !held {
 		t.Fatalf("lease: %v %v", held, err)
 	}
 	total := 0
@@ -192,7 +192,7 @@ func TestDeliveryDeadLetters(t *testing.T) {
 		}
 		total += n
 	}
-	dead, err := d.Store.DeadLetters(ctx, "crm")
+	dead, err := d.Store.Outbox().DeadLetters(ctx, "crm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestDeliveryDeadLetters(t *testing.T) {
 		}
 	}
 	// Another replica cannot deliver while the lease is held.
-	if held, _ := d.Store.Lease(ctx, d.Clock.Now(), "webhook:crm", "replica-2", time.Minute); held {
+	if held, _ := d.Store.Outbox().Lease(ctx, d.Clock.Now(), "webhook:crm", "replica-2", time.Minute); held {
 		t.Fatal("two replicas hold the lease")
 	}
 }

@@ -34,6 +34,7 @@ type Metrics struct {
 	messages          *prometheus.CounterVec
 	sla               *prometheus.CounterVec
 	escalations       *prometheus.CounterVec
+	handoffs          *prometheus.CounterVec
 }
 
 // New registers Switchboard's metrics with reg.
@@ -52,6 +53,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Time from a task's creation to its acceptance by an agent.",
 			Buckets: []float64{1, 5, 10, 20, 30, 60, 120, 300, 900, 1800, 3600, 7200, 14400, 86400},
 		}, []string{"queue", "channel"}),
+		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_handoff_attempts_total",
+			Help: "Attempts of provider hand-offs (kind: connect, send) by result: done, retry, failed (final), stale, error.",
+		}, []string{"kind", "result"}),
 		scripts: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "switchboard_routing_script_duration_seconds",
 			Help:    "Duration of each routing script call, round trip included.",
@@ -92,7 +97,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		Name: "switchboard_escalations_total",
 		Help: "Escalation steps applied to waiting tasks.",
 	}, []string{"queue", "channel"})
-	reg.MustRegister(m.tasks, m.offers, m.wait, m.scripts, m.HTTP, m.eventsRead, m.Webhooks, m.SignatureFailures,
+	reg.MustRegister(m.tasks, m.offers, m.wait, m.scripts, m.handoffs, m.HTTP, m.eventsRead, m.Webhooks, m.SignatureFailures,
 		m.abandoned, m.messages, m.sla, m.escalations)
 	return m
 }
@@ -100,6 +105,11 @@ func New(reg prometheus.Registerer) *Metrics {
 // ObserveScript records one script call; pass it to queues.Store.ObserveScripts.
 func (m *Metrics) ObserveScript(name string, d time.Duration) {
 	m.scripts.WithLabelValues(name).Observe(d.Seconds())
+}
+
+// ObserveHandoff counts one attempt of a hand-off; pass it to handoff.Worker.
+func (m *Metrics) ObserveHandoff(kind, result string) {
+	m.handoffs.WithLabelValues(kind, result).Inc()
 }
 
 // Observe counts one event.
@@ -166,7 +176,7 @@ func (c *Consumer) Drain(ctx context.Context) (int, error) {
 const orphanAge = time.Minute
 
 func (c *Consumer) read(ctx context.Context, block time.Duration) (int, error) {
-	if err := c.Store.EnsureGroup(ctx, Group); err != nil {
+	if err := c.Store.Outbox().EnsureGroup(ctx, Group); err != nil {
 		return 0, err
 	}
 	total := 0
@@ -174,10 +184,10 @@ func (c *Consumer) read(ctx context.Context, block time.Duration) (int, error) {
 		var evs []queues.Event
 		var err error
 		if claim {
-			evs, err = c.Store.Claim(ctx, Group, c.Name, orphanAge, cmp.Or(c.MaxBatch, 100))
+			evs, err = c.Store.Outbox().Claim(ctx, Group, c.Name, orphanAge, cmp.Or(c.MaxBatch, 100))
 		}
 		if err == nil && len(evs) == 0 {
-			evs, err = c.Store.ReadGroup(ctx, Group, c.Name, cmp.Or(c.MaxBatch, 100), block)
+			evs, err = c.Store.Outbox().ReadGroup(ctx, Group, c.Name, cmp.Or(c.MaxBatch, 100), block)
 		}
 		if err != nil {
 			return total, err
@@ -190,7 +200,7 @@ func (c *Consumer) read(ctx context.Context, block time.Duration) (int, error) {
 			c.Metrics.Observe(e)
 			ids[i] = e.ID
 		}
-		if err := c.Store.Ack(ctx, Group, ids...); err != nil {
+		if err := c.Store.Outbox().Ack(ctx, Group, ids...); err != nil {
 			return total, err
 		}
 		total += len(evs)

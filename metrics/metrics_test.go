@@ -32,7 +32,7 @@ func TestOrphanedEventsAreClaimed(t *testing.T) {
 	ws := redistest.Workspace(t)
 	store := queues.New(rdb, ws, queues.Settings{MaxMissedOffers: 3, ReofferDelay: time.Second,
 		AgentStreamLength: 100, EventsLength: 10000, TimelineInOffer: 3})
-	if err := store.EnsureGroup(ctx, metrics.Group); err != nil {
+	if err := store.Outbox().EnsureGroup(ctx, metrics.Group); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
@@ -43,7 +43,7 @@ func TestOrphanedEventsAreClaimed(t *testing.T) {
 		}
 	}
 	// The stopped replica read them and never acknowledged them.
-	evs, err := store.ReadGroup(ctx, metrics.Group, "gone", 100, -1)
+	evs, err := store.Outbox().ReadGroup(ctx, metrics.Group, "gone", 100, -1)
 	if err != nil || len(evs) != 3 {
 		t.Fatalf("read %d, %v", len(evs), err)
 	}

@@ -3,6 +3,7 @@ package queues
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -43,6 +44,10 @@ type AgentSpec struct {
 	Queues      []Eligibility
 	Capacity    map[string]int
 	VoiceBlocks []string
+	// Expect, when set, makes the write conditional: it applies only if the
+	// agent exists and its stored profile is still exactly Expect (a resync
+	// never reverts a change made since it read, nor revives a deleted agent).
+	Expect []byte
 }
 
 // AgentState is an agent's profile with its live state.
@@ -65,11 +70,12 @@ type AgentState struct {
 // eligibility, capacity and voice blocks as JSON text (never null), stored as
 // given.
 type agentArgs struct {
-	ID      string `json:"id"`
-	Profile string `json:"profile"`
-	Queues  string `json:"queues"`
-	Caps    string `json:"caps"`
-	Blocks  string `json:"blocks"`
+	ID      string  `json:"id"`
+	Profile string  `json:"profile"`
+	Queues  string  `json:"queues"`
+	Caps    string  `json:"caps"`
+	Blocks  string  `json:"blocks"`
+	Expect  *string `json:"expect,omitempty"`
 }
 
 func (a AgentSpec) args() agentArgs {
@@ -80,7 +86,12 @@ func (a AgentSpec) args() agentArgs {
 	}
 	capsJSON, _ := json.Marshal(caps)
 	blocks, _ := json.Marshal(nonNil(a.VoiceBlocks))
-	return agentArgs{a.ID, string(a.Profile), string(queues), string(capsJSON), string(blocks)}
+	args := agentArgs{ID: a.ID, Profile: string(a.Profile), Queues: string(queues), Caps: string(capsJSON), Blocks: string(blocks)}
+	if a.Expect != nil {
+		e := string(a.Expect)
+		args.Expect = &e
+	}
+	return args
 }
 
 // offersMade is the reply of the scripts that report only the offers made.
@@ -118,6 +129,44 @@ func (s *Store) UpsertAgents(ctx context.Context, now time.Time, specs []AgentSp
 		return 0, 0, fmt.Errorf("upsert %d agents: %w", len(specs), err)
 	}
 	return r.Created, r.Updated, nil
+}
+
+// ResyncAgents rewrites agents read a moment before, each only if its stored
+// profile is still the one read (Expect): it returns how many it applied and
+// how many it skipped (changed or deleted since).
+func (s *Store) ResyncAgents(ctx context.Context, now time.Time, specs []AgentSpec) (applied, skipped int, err error) {
+	args := struct {
+		Agents []agentArgs `json:"agents"`
+	}{make([]agentArgs, len(specs))}
+	for i, a := range specs {
+		if a.Expect == nil {
+			return 0, 0, fmt.Errorf("resync agent %s: no profile to expect", a.ID)
+		}
+		args.Agents[i] = a.args()
+	}
+	var r struct {
+		Updated int `json:"updated"`
+		Skipped int `json:"skipped"`
+	}
+	if err := s.run(ctx, upsertAgentsScript, now, args, &r); err != nil {
+		return 0, 0, fmt.Errorf("resync %d agents: %w", len(specs), err)
+	}
+	return r.Updated, r.Skipped, nil
+}
+
+// ConfigDigest is the digest of the configuration the agents were last
+// resynced with ("" for none).
+func (s *Store) ConfigDigest(ctx context.Context) (string, error) {
+	d, err := s.rdb.Get(ctx, s.keys.configDigestKey()).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return d, err
+}
+
+// SetConfigDigest records the configuration the agents now follow.
+func (s *Store) SetConfigDigest(ctx context.Context, digest string) error {
+	return s.rdb.Set(ctx, s.keys.configDigestKey(), digest, 0).Err()
 }
 
 // DeleteAgent removes an agent that holds no task.

@@ -87,7 +87,7 @@ func center(b *testing.B, waiting, agents int) *benchCenter {
 	})
 	c.cycler = "a000000"
 	c.offer = c.voiceOffer(b)
-	stats, _ := store.QueueStats(ctx, []string{"q"}, []string{"voice"})
+	stats, _ := store.Figures().QueueStats(ctx, []string{"q"}, []string{"voice"})
 	if stats[0].Waiting != int64(waiting) {
 		b.Fatalf("setup: %d voice tasks waiting, want %d", stats[0].Waiting, waiting)
 	}

@@ -79,23 +79,29 @@ func (s *Store) Messages(ctx context.Context, taskID string) ([]json.RawMessage,
 	return out, nil
 }
 
-// AddReply records a message an agent sent; it reports whether it was the
-// task's first response. providerID (a MessageSid) lets a later delivery
-// status find the task for ttl.
-func (s *Store) AddReply(ctx context.Context, now time.Time, taskID string, message json.RawMessage, providerID string, ttl time.Duration) (bool, error) {
+// Reply is an agent's reply as recorded: its id, status (sent, or sending
+// until the Handoff succeeds) and whether it was the task's first response.
+type Reply struct {
+	Message string `json:"message"`
+	Status  string `json:"status"`
+	First   bool   `json:"first"`
+	Handoff string `json:"handoff"`
+}
+
+// AddReply records an agent's reply to a task the agent holds (asAgent ""
+// for any); with provider, replies to conversations from a provider that
+// carries them are queued as a send hand-off.
+func (s *Store) AddReply(ctx context.Context, now time.Time, taskID, asAgent, text string, provider bool) (Reply, error) {
 	args := struct {
-		Task       string `json:"task"`
-		Message    string `json:"message"`
-		ProviderID string `json:"provider_id"`
-		TTLMS      int64  `json:"ttl_ms"`
-	}{taskID, string(message), providerID, ttl.Milliseconds()}
-	var r struct {
-		First bool `json:"first"`
-	}
+		taskArgs
+		Text     string `json:"text"`
+		Provider bool   `json:"provider"`
+	}{taskArgs{taskID, asAgent}, text, provider}
+	var r Reply
 	if err := s.run(ctx, addReplyScript, now, args, &r); err != nil {
-		return false, fmt.Errorf("add reply to %s: %w", taskID, err)
+		return Reply{}, fmt.Errorf("add reply to %s: %w", taskID, err)
 	}
-	return r.First, nil
+	return r, nil
 }
 
 // MessageFailed records that an outbound message failed; it returns the task.

@@ -43,7 +43,7 @@ func TestCustomerAcrossChannels(t *testing.T) {
 	if call.Agent != "ana" || call.CustomerID != "cus-call1" {
 		t.Fatalf("call: %+v", call)
 	}
-	if _, err := f.store.AcceptOffer(f.ctx, f.now, "call1.1", ""); err != nil {
+	if _, err := f.store.AcceptOffer(f.ctx, f.now, "call1.1", "", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.store.CompleteTask(f.ctx, f.now, "call1", "", "billing question"); err != nil {
@@ -61,13 +61,13 @@ func TestCustomerAcrossChannels(t *testing.T) {
 	if wa.CustomerID != "cus-call1" || wa.Joined || wa.Agent != "ana" {
 		t.Fatalf("whatsapp: %+v", wa)
 	}
-	tail, _ := f.store.AgentStreamTail(f.ctx, "ana")
+	tail, _ := f.store.Streams().AgentStreamTail(f.ctx, "ana")
 	// A second message joins the open conversation, and reaches ana.
 	again := f.contact("wa2", "whatsapp", "phone:+34600111222", "¿Hay alguien?", true)
 	if !again.Joined || again.TaskID != "wa1" {
 		t.Fatalf("second message: %+v", again)
 	}
-	msgs, _, _ := f.store.AgentHistory(f.ctx, "ana", tail, 10)
+	msgs, _, _ := f.store.Streams().AgentHistory(f.ctx, "ana", tail, 10)
 	if len(msgs) != 1 || msgs[0].Type != "message" || !strings.Contains(msgs[0].Data, "¿Hay alguien?") {
 		t.Fatalf("ana's stream: %+v", msgs)
 	}
@@ -76,7 +76,7 @@ func TestCustomerAcrossChannels(t *testing.T) {
 		t.Fatalf("conversation: %s", conv)
 	}
 	// The WhatsApp offer carried the call in its history.
-	all, _, _ := f.store.AgentHistory(f.ctx, "ana", "0", 100)
+	all, _, _ := f.store.Streams().AgentHistory(f.ctx, "ana", "0", 100)
 	var offer struct {
 		TaskID  string `json:"task_id"`
 		History []struct {
@@ -120,7 +120,7 @@ func TestPreferredAgentWaitsThenQueueAtLarge(t *testing.T) {
 	if first.Agent != "ana" {
 		t.Fatalf("first: %+v", first)
 	}
-	if _, err := f.store.AcceptOffer(f.ctx, f.now, "c1.1", ""); err != nil {
+	if _, err := f.store.AcceptOffer(f.ctx, f.now, "c1.1", "", false); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.store.CancelTask(f.ctx, f.now, "c1", "ended"); err != nil {
@@ -183,7 +183,7 @@ func TestServiceLevelBucketExpires(t *testing.T) {
 	f.agent("ana", map[string]int{"chat": 1}, el("q", 3))
 	id, _ := f.task("q", "chat", 0)
 	f.presence("ana", queues.Available)
-	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", ""); err != nil {
+	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", "", false); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := f.rdb.Keys(f.ctx, queues.Prefix(f.ws)+"sl:q:*").Result()
@@ -193,7 +193,7 @@ func TestServiceLevelBucketExpires(t *testing.T) {
 	if ttl := f.rdb.TTL(f.ctx, keys[0]).Val(); ttl < 39*24*time.Hour || ttl > 40*24*time.Hour {
 		t.Fatalf("ttl %s", ttl)
 	}
-	c, _ := f.store.ServiceCounts(f.ctx, []string{"q"}, f.now, f.now)
+	c, _ := f.store.Figures().ServiceCounts(f.ctx, []string{"q"}, f.now, f.now)
 	if got := c["q"]["chat"]; got.Offered != 1 || got.Answered != 1 || got.Accepted != 1 {
 		t.Fatalf("counts %+v", got)
 	}

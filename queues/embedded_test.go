@@ -31,16 +31,16 @@ func TestHistoryOnTheEmbeddedRedis(t *testing.T) {
 		}
 	}
 	toggle(7)
-	msgs, lost, err := st.AgentHistory(ctx, "ana", "0", 100)
+	msgs, lost, err := st.Streams().AgentHistory(ctx, "ana", "0", 100)
 	if err != nil || lost || len(msgs) != 7 {
 		t.Fatalf("7 entries from 0: %d, lost %v, %v", len(msgs), lost, err)
 	}
 	toggle(20)
-	msgs, lost, err = st.AgentHistory(ctx, "ana", "0", 100)
+	msgs, lost, err = st.Streams().AgentHistory(ctx, "ana", "0", 100)
 	if err != nil || !lost {
 		t.Fatalf("27 entries kept to 10, from 0: %d, lost %v, %v", len(msgs), lost, err)
 	}
-	if msgs, lost, err = st.AgentHistory(ctx, "ana", msgs[len(msgs)-2].ID, 100); err != nil || lost || len(msgs) != 1 {
+	if msgs, lost, err = st.Streams().AgentHistory(ctx, "ana", msgs[len(msgs)-2].ID, 100); err != nil || lost || len(msgs) != 1 {
 		t.Fatalf("from the second newest: %d, lost %v, %v", len(msgs), lost, err)
 	}
 }

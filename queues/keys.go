@@ -51,10 +51,14 @@ var Kinds = []Kind{
 	{"customer:<id>:timeline", "zset", "a customer's tasks by creation time"},
 	{"conv:<customer>:<channel>", "string", "a customer's open conversation on a channel"},
 	{"msg:<sid>", "string", "the task of an outbound message"},
+	{"handoffs", "zset", "provider hand-offs (connect a call, send a reply) by when they may next be tried"},
+	{"handoff:<id>", "hash", "one provider hand-off: kind, task, agent, attempts, last error, what it sends"},
 	{"sl:<queue>:<bucket>", "hash", "service-level counters of a 15-minute bucket"},
 	{"forecast:<queue>:<channel>", "hash", "a stored forecast"},
 	{"lease:<name>", "string", "a named lease (one replica at a time does a job)"},
 	{"webhook:<subscriber>:dead", "list", "events a subscriber could not take"},
+	{"epoch", "string", "the mark of this life of the workspace's data: gone, the data is gone (Redis came back empty)"},
+	{"config-digest", "string", "the digest of the configuration agents' eligibility was last computed with"},
 	{"ratelimit:<scope>:<name>", "string (redis_rate)", "a caller's rate-limit allowance"},
 }
 
@@ -89,6 +93,9 @@ func (ks keyspace) ageKey(q, ch string) string      { return ks.key("q", q, ch, 
 func (ks keyspace) availKey(q, ch string) string    { return ks.key("q", q, ch, "avail") }
 func (ks keyspace) timersKey() string               { return ks.key("timers") }
 func (ks keyspace) eventsKey() string               { return ks.key("events") }
+func (ks keyspace) handoffsKey() string             { return ks.key("handoffs") }
+func (ks keyspace) configDigestKey() string         { return ks.key("config-digest") }
+func (ks keyspace) epochKey() string                { return ks.key("epoch") }
 func (ks keyspace) agentFeedChannel() string        { return ks.key("agent-feed") }
 func (ks keyspace) presenceLogKey(agent string) string {
 	return ks.key("agent", agent, "presence_log")

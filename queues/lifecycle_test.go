@@ -34,7 +34,7 @@ func TestLifecycleQueuedReservedAssignedWrappingCompleted(t *testing.T) {
 	}
 
 	f.advance(3 * time.Second)
-	acc, err := f.store.AcceptOffer(f.ctx, f.now, tk.Offer, "ana")
+	acc, err := f.store.AcceptOffer(f.ctx, f.now, tk.Offer, "ana", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestLifecycleQueuedReservedAssignedWrappingCompleted(t *testing.T) {
 		t.Fatalf("fired twice: %+v", fired)
 	}
 
-	evs, err := f.store.Events(f.ctx, "0", 100)
+	evs, err := f.store.Outbox().Events(f.ctx, "0", 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func TestRejectKeepsAgeSkipsAgentAndReroutesLater(t *testing.T) {
 		t.Fatalf("capacity not released: %+v", a.Load)
 	}
 	// The old offer cannot be accepted any more.
-	if _, err := f.store.AcceptOffer(f.ctx, f.now, before.Offer, "ana"); !errors.Is(err, queues.ErrConflict) {
+	if _, err := f.store.AcceptOffer(f.ctx, f.now, before.Offer, "ana", false); !errors.Is(err, queues.ErrConflict) {
 		t.Fatalf("accept of a rejected offer: %v", err)
 	}
 	// Another agent arriving now gets it.
@@ -140,7 +140,7 @@ func TestOfferTimeoutsPutAgentAway(t *testing.T) {
 	id, _ := f.task("q", "chat", 0)
 
 	f.advance(20 * time.Second) // offer deadline
-	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", "ana"); !errors.Is(err, queues.ErrConflict) {
+	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", "ana", false); !errors.Is(err, queues.ErrConflict) {
 		t.Fatalf("accept at the deadline: %v", err)
 	}
 	fired, err := f.store.FireTimers(f.ctx, f.now, 10)
@@ -239,7 +239,7 @@ func TestTransfer(t *testing.T) {
 	f.agent("bob", map[string]int{"chat": 1}, el("billing-en", 3))
 	f.presence("ana", queues.Available)
 	id, _ := f.task("support-en", "chat", 0)
-	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", "ana"); err != nil {
+	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", "ana", false); err != nil {
 		t.Fatal(err)
 	}
 	// To an unavailable agent: refused, nothing changes.

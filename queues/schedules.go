@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Shift is one scheduled working interval.
@@ -22,7 +24,7 @@ type AgentShifts struct {
 // SetSchedules stores schedules in one script, all or none; queues that
 // enforce schedules offer each agent work only within its shifts. It returns
 // how many of the agents are on shift now.
-func (s *Store) SetSchedules(ctx context.Context, now time.Time, rows []AgentShifts) (int, error) {
+func (s *Plans) SetSchedules(ctx context.Context, now time.Time, rows []AgentShifts) (int, error) {
 	type row struct {
 		Agent    string     `json:"agent"`
 		Schedule string     `json:"schedule"`
@@ -48,7 +50,7 @@ func (s *Store) SetSchedules(ctx context.Context, now time.Time, rows []AgentShi
 }
 
 // Schedule returns an agent's stored schedule (nil when it has none).
-func (s *Store) Schedule(ctx context.Context, agent string) ([]byte, error) {
+func (s *Plans) Schedule(ctx context.Context, agent string) ([]byte, error) {
 	v, err := s.rdb.HGet(ctx, s.keys.agentKey(agent), "schedule").Result()
 	if err != nil && err.Error() != "redis: nil" {
 		return nil, fmt.Errorf("schedule of %s: %w", agent, err)
@@ -66,7 +68,7 @@ type PresenceChange struct {
 }
 
 // PresenceLog returns an agent's recent presence changes, oldest first.
-func (s *Store) PresenceLog(ctx context.Context, agent string) ([]PresenceChange, error) {
+func (s *Plans) PresenceLog(ctx context.Context, agent string) ([]PresenceChange, error) {
 	raw, err := s.rdb.LRange(ctx, s.keys.presenceLogKey(agent), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("presence log of %s: %w", agent, err)
@@ -78,6 +80,50 @@ func (s *Store) PresenceLog(ctx context.Context, agent string) ([]PresenceChange
 		if ok && err == nil {
 			out = append(out, PresenceChange{At: time.UnixMilli(ms).UTC(), Presence: p})
 		}
+	}
+	return out, nil
+}
+
+// ForecastEntry is a planner's forecast for one queue, channel and interval.
+type ForecastEntry struct {
+	Start      time.Time
+	Minutes    int
+	Contacts   float64
+	AHTSeconds float64
+}
+
+// SetForecast stores uploaded forecast entries of a queue and channel
+// (replacing entries at the same starts) in one transaction.
+func (s *Plans) SetForecast(ctx context.Context, queue, channel string, entries []ForecastEntry) error {
+	k := s.keys.forecastKey(queue, channel)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, e := range entries {
+			p.HSet(ctx, k, strconv.FormatInt(e.Start.UnixMilli(), 10),
+				fmt.Sprintf("%d|%g|%g", e.Minutes, e.Contacts, e.AHTSeconds))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set forecast of %s/%s: %w", queue, channel, err)
+	}
+	return nil
+}
+
+// Forecast returns the uploaded forecast of a queue and channel, by start.
+func (s *Plans) Forecast(ctx context.Context, queue, channel string) (map[time.Time]ForecastEntry, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keys.forecastKey(queue, channel)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("forecast of %s/%s: %w", queue, channel, err)
+	}
+	out := map[time.Time]ForecastEntry{}
+	for f, v := range h {
+		ms, err := strconv.ParseInt(f, 10, 64)
+		var e ForecastEntry
+		if _, serr := fmt.Sscanf(v, "%d|%g|%g", &e.Minutes, &e.Contacts, &e.AHTSeconds); err != nil || serr != nil {
+			continue
+		}
+		e.Start = time.UnixMilli(ms).UTC()
+		out[e.Start] = e
 	}
 	return out, nil
 }

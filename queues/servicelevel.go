@@ -68,7 +68,7 @@ func (c Counts) ServiceLevelWithAbandons() float64 {
 
 // ServiceCounts sums each queue's counters per channel over the 15-minute
 // buckets from from to to; the result maps queue, then channel.
-func (s *Store) ServiceCounts(ctx context.Context, queues []string, from, to time.Time) (map[string]map[string]Counts, error) {
+func (s *Figures) ServiceCounts(ctx context.Context, queues []string, from, to time.Time) (map[string]map[string]Counts, error) {
 	first, last := from.UnixMilli()/bucket.Milliseconds(), to.UnixMilli()/bucket.Milliseconds()
 	if last-first > 2000 {
 		return nil, fmt.Errorf("service counts: period too long")
@@ -110,7 +110,7 @@ func addFields(into map[string]Counts, fields map[string]string) {
 }
 
 // EligibleAgents counts the agents eligible for each queue.
-func (s *Store) EligibleAgents(ctx context.Context, queues []string) (map[string]int64, error) {
+func (s *Figures) EligibleAgents(ctx context.Context, queues []string) (map[string]int64, error) {
 	pipe := s.rdb.Pipeline()
 	cmds := make(map[string]*redis.IntCmd, len(queues))
 	for _, q := range queues {
@@ -128,7 +128,7 @@ func (s *Store) EligibleAgents(ctx context.Context, queues []string) (map[string
 
 // BucketCounts returns a queue's counters per channel for each 15-minute
 // bucket from from to to (keyed by the bucket's start).
-func (s *Store) BucketCounts(ctx context.Context, queue string, from, to time.Time) (map[time.Time]map[string]Counts, error) {
+func (s *Figures) BucketCounts(ctx context.Context, queue string, from, to time.Time) (map[time.Time]map[string]Counts, error) {
 	first, last := from.UnixMilli()/bucket.Milliseconds(), (to.UnixMilli()-1)/bucket.Milliseconds()
 	if last-first > 40*96 {
 		return nil, fmt.Errorf("bucket counts: period longer than 40 days")
@@ -149,50 +149,6 @@ func (s *Store) BucketCounts(ctx context.Context, queue string, from, to time.Ti
 		at := time.UnixMilli((first + int64(i)) * bucket.Milliseconds()).UTC()
 		out[at] = map[string]Counts{}
 		addFields(out[at], c.Val())
-	}
-	return out, nil
-}
-
-// ForecastEntry is a planner's forecast for one queue, channel and interval.
-type ForecastEntry struct {
-	Start      time.Time
-	Minutes    int
-	Contacts   float64
-	AHTSeconds float64
-}
-
-// SetForecast stores uploaded forecast entries of a queue and channel
-// (replacing entries at the same starts) in one transaction.
-func (s *Store) SetForecast(ctx context.Context, queue, channel string, entries []ForecastEntry) error {
-	k := s.keys.forecastKey(queue, channel)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, e := range entries {
-			p.HSet(ctx, k, strconv.FormatInt(e.Start.UnixMilli(), 10),
-				fmt.Sprintf("%d|%g|%g", e.Minutes, e.Contacts, e.AHTSeconds))
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("set forecast of %s/%s: %w", queue, channel, err)
-	}
-	return nil
-}
-
-// Forecast returns the uploaded forecast of a queue and channel, by start.
-func (s *Store) Forecast(ctx context.Context, queue, channel string) (map[time.Time]ForecastEntry, error) {
-	h, err := s.rdb.HGetAll(ctx, s.keys.forecastKey(queue, channel)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("forecast of %s/%s: %w", queue, channel, err)
-	}
-	out := map[time.Time]ForecastEntry{}
-	for f, v := range h {
-		ms, err := strconv.ParseInt(f, 10, 64)
-		var e ForecastEntry
-		if _, serr := fmt.Sscanf(v, "%d|%g|%g", &e.Minutes, &e.Contacts, &e.AHTSeconds); err != nil || serr != nil {
-			continue
-		}
-		e.Start = time.UnixMilli(ms).UTC()
-		out[e.Start] = e
 	}
 	return out, nil
 }

@@ -18,7 +18,7 @@ type QueueStat struct {
 
 // QueueStats reads the live figures of every queue on every channel in one
 // round trip; it costs O(queues x channels), whatever the number of tasks.
-func (s *Store) QueueStats(ctx context.Context, queues, channels []string) ([]QueueStat, error) {
+func (s *Figures) QueueStats(ctx context.Context, queues, channels []string) ([]QueueStat, error) {
 	type cmds struct {
 		waiting, avail *redis.IntCmd
 		oldest         *redis.ZSliceCmd
@@ -50,7 +50,7 @@ func (s *Store) QueueStats(ctx context.Context, queues, channels []string) ([]Qu
 }
 
 // PresenceCounts returns how many agents are in each presence state.
-func (s *Store) PresenceCounts(ctx context.Context) (map[string]int64, error) {
+func (s *Figures) PresenceCounts(ctx context.Context) (map[string]int64, error) {
 	pipe := s.rdb.Pipeline()
 	cmds := make(map[string]*redis.IntCmd, len(Presences))
 	for _, p := range Presences {
@@ -67,7 +67,7 @@ func (s *Store) PresenceCounts(ctx context.Context) (map[string]int64, error) {
 }
 
 // TimersDue counts the timers due at now that have not fired.
-func (s *Store) TimersDue(ctx context.Context, now time.Time) (int64, error) {
+func (s *Figures) TimersDue(ctx context.Context, now time.Time) (int64, error) {
 	n, err := s.rdb.ZCount(ctx, s.keys.timersKey(), "-inf", fmt.Sprint(now.UnixMilli())).Result()
 	if err != nil {
 		return 0, fmt.Errorf("count due timers: %w", err)
@@ -76,7 +76,7 @@ func (s *Store) TimersDue(ctx context.Context, now time.Time) (int64, error) {
 }
 
 // NextTimer returns the due time of the earliest timer (zero when none).
-func (s *Store) NextTimer(ctx context.Context) (time.Time, error) {
+func (s *Figures) NextTimer(ctx context.Context) (time.Time, error) {
 	z, err := s.rdb.ZRangeWithScores(ctx, s.keys.timersKey(), 0, 0).Result()
 	if err != nil {
 		return time.Time{}, fmt.Errorf("next timer: %w", err)

@@ -28,8 +28,55 @@ type Settings struct {
 	TimelineInOffer int
 }
 
-// Store runs Switchboard's scripts and reads against one Redis workspace.
+// Store runs Switchboard's scripts and reads against one Redis workspace:
+// tasks, agents and customers itself; the events stream, the agents'
+// streams, schedules and forecasts, and the figures through the parts it
+// hands out (Outbox, Streams, Plans, Figures), which share its connection.
 type Store struct {
+	*core
+	outbox   *Outbox
+	streams  *AgentStreams
+	plans    *Plans
+	figures  *Figures
+	handoffs *Handoffs
+}
+
+// Outbox is the events stream every transition writes (the outbox): its
+// consumer groups, leases and dead letters.
+type Outbox struct{ *core }
+
+// AgentStreams are the agents' event streams, their live feed and the
+// desktops holding them.
+type AgentStreams struct{ *core }
+
+// Plans are the workforce records: schedules, presence history, forecasts.
+type Plans struct{ *core }
+
+// Handoffs are the provider hand-offs that follow transitions: calls to put
+// through, replies to send.
+type Handoffs struct{ *core }
+
+// Figures are the live and counted figures: queues, presence, service-level
+// counters, timers.
+type Figures struct{ *core }
+
+// Outbox is the workspace's events stream.
+func (s *Store) Outbox() *Outbox { return s.outbox }
+
+// Streams are the workspace's agent streams.
+func (s *Store) Streams() *AgentStreams { return s.streams }
+
+// Plans are the workspace's schedules and forecasts.
+func (s *Store) Plans() *Plans { return s.plans }
+
+// Handoffs are the workspace's pending provider hand-offs.
+func (s *Store) Handoffs() *Handoffs { return s.handoffs }
+
+// Figures are the workspace's queue figures and counters.
+func (s *Store) Figures() *Figures { return s.figures }
+
+// core is the connection and settings every part of a Store uses.
+type core struct {
 	rdb  redis.UniversalClient
 	keys keyspace
 	// env is the scripts' environment (ARGV[1]) without now: `"k":v,...}`.
@@ -48,19 +95,21 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 		EventsMax int   `json:"events_max"`
 		History   int   `json:"history"`
 	}{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, s.EventsLength, s.TimelineInOffer})
-	return &Store{
+	c := &core{
 		rdb:       rdb,
 		keys:      keyspace(Prefix(workspace)),
 		env:       string(env[1:]),
 		streamMax: int64(s.AgentStreamLength),
 	}
+	return &Store{core: c, outbox: &Outbox{c}, streams: &AgentStreams{c}, plans: &Plans{c}, figures: &Figures{c},
+		handoffs: &Handoffs{c}}
 }
 
 // ObserveScripts registers f to receive the duration of every script call.
 func (s *Store) ObserveScripts(f func(script string, d time.Duration)) { s.observe = f }
 
 // Ping checks that Redis answers.
-func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+func (s *core) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
 type script struct {
 	name string
@@ -97,6 +146,8 @@ var (
 	setScheduleScript   = load("set_schedule")
 	upsertAgentsScript  = load("upsert_agents")
 	desktopsScript      = load("desktops")
+	claimHandoffsScript = load("claim_handoffs")
+	finishHandoffScript = load("finish_handoff")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.
@@ -104,6 +155,10 @@ var (
 	ErrNotFound  = errors.New("not found")
 	ErrConflict  = errors.New("conflict")
 	ErrForbidden = errors.New("forbidden")
+	// ErrInvalid: the request cannot apply to what it names (a text reply to a call).
+	ErrInvalid = errors.New("invalid")
+	// ErrUnavailable: the provider the work needs is not configured.
+	ErrUnavailable = errors.New("provider unavailable")
 )
 
 // Error is a refusal from a script: Code names it, Detail says what it concerns.
@@ -119,6 +174,10 @@ func (e *Error) Unwrap() error {
 	switch e.Code {
 	case "agent_not_found", "task_not_found", "offer_not_found", "message_not_found", "customer_not_found", "queue_not_found", "schedule_not_found":
 		return ErrNotFound
+	case "voice_task":
+		return ErrInvalid
+	case "provider_unavailable":
+		return ErrUnavailable
 	case "forbidden":
 		return ErrForbidden
 	default:
@@ -129,7 +188,7 @@ func (e *Error) Unwrap() error {
 // run calls a script with the workspace prefix, its environment (now and
 // the settings) and args, one JSON object; the reply after "ok", a JSON
 // object, is decoded into out (nil: not read). A refusal is an *Error.
-func (s *Store) run(ctx context.Context, sc script, now time.Time, args, out any) error {
+func (s *core) run(ctx context.Context, sc script, now time.Time, args, out any) error {
 	doc, err := json.Marshal(args)
 	if err != nil {
 		return fmt.Errorf("%s: encode arguments: %w", sc.name, err)

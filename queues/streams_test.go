@@ -30,17 +30,17 @@ func TestDesktopLeases(t *testing.T) {
 		must(err)
 		return fd
 	}
-	must(f.store.OpenDesktops(f.ctx, f.now, "r1", grace, []string{"ana", "bruno"}))
-	must(f.store.OpenDesktops(f.ctx, f.now, "r2", grace, []string{"bruno", "carla"}))
+	must(f.store.Streams().OpenDesktops(f.ctx, f.now, "r1", grace, []string{"ana", "bruno"}))
+	must(f.store.Streams().OpenDesktops(f.ctx, f.now, "r2", grace, []string{"bruno", "carla"}))
 
 	// r1 stops; r2 renews. Within r1's lease nothing happens.
 	f.advance(grace - time.Second)
-	must(f.store.RenewDesktops(f.ctx, f.now, "r2", grace))
+	must(f.store.Streams().RenewDesktops(f.ctx, f.now, "r2", grace))
 	if fd := fire(); fd.Disconnects != 0 {
 		t.Fatalf("within the lease: %+v", fd)
 	}
 	f.advance(2 * time.Second)
-	must(f.store.RenewDesktops(f.ctx, f.now, "r2", grace))
+	must(f.store.Streams().RenewDesktops(f.ctx, f.now, "r2", grace))
 	if fd := fire(); fd.Disconnects != 1 {
 		t.Fatalf("after r1's lease: %+v", fd)
 	}
@@ -52,16 +52,16 @@ func TestDesktopLeases(t *testing.T) {
 	}
 
 	// carla's desktop closes on r2 and reopens within the grace period.
-	must(f.store.CloseDesktops(f.ctx, f.now, "r2", grace, []string{"carla"}))
+	must(f.store.Streams().CloseDesktops(f.ctx, f.now, "r2", grace, []string{"carla"}))
 	f.advance(grace / 2)
-	must(f.store.OpenDesktops(f.ctx, f.now, "r2", grace, []string{"carla"}))
+	must(f.store.Streams().OpenDesktops(f.ctx, f.now, "r2", grace, []string{"carla"}))
 	f.advance(grace)
-	must(f.store.RenewDesktops(f.ctx, f.now, "r2", grace))
+	must(f.store.Streams().RenewDesktops(f.ctx, f.now, "r2", grace))
 	if fd := fire(); fd.Disconnects != 0 {
 		t.Fatalf("carla reconnected in time: %+v", fd)
 	}
 	// bruno's closes for good.
-	must(f.store.CloseDesktops(f.ctx, f.now, "r2", grace, []string{"bruno"}))
+	must(f.store.Streams().CloseDesktops(f.ctx, f.now, "r2", grace, []string{"bruno"}))
 	f.advance(grace)
 	if fd := fire(); fd.Disconnects != 1 || f.getAgent("bruno").Presence != queues.Away {
 		t.Fatalf("bruno after his grace period: %+v %+v", fd, f.getAgent("bruno"))

@@ -89,36 +89,42 @@ type Created struct {
 
 // Task is a task as stored.
 type Task struct {
-	ID             string            `json:"id"`
-	State          string            `json:"state"`
-	Channel        string            `json:"channel"`
-	Queue          string            `json:"queue"`
-	Priority       int               `json:"priority"`
-	Agent          string            `json:"agent,omitempty"`
-	Offer          string            `json:"offer_id,omitempty"`
-	OfferDeadline  *time.Time        `json:"offer_deadline,omitempty"`
-	CreatedAt      time.Time         `json:"created_at"`
-	DueAt          time.Time         `json:"first_response_due_at"`
-	ReservedAt     *time.Time        `json:"reserved_at,omitempty"`
-	AssignedAt     *time.Time        `json:"assigned_at,omitempty"`
-	WrapUntil      *time.Time        `json:"wrap_until,omitempty"`
-	EndedAt        *time.Time        `json:"ended_at,omitempty"`
-	Disposition    string            `json:"disposition,omitempty"`
-	Reason         string            `json:"reason,omitempty"`
-	IdempotencyKey string            `json:"idempotency_key,omitempty"`
-	Offers         int               `json:"offers"`
-	CustomerID     string            `json:"customer_id,omitempty"`
-	FirstResponse  *time.Time        `json:"first_response_at,omitempty"`
-	PreferredAgent string            `json:"preferred_agent,omitempty"`
-	AbandonWait    *time.Duration    `json:"-"`
-	MessagesIn     int               `json:"messages_in"`
-	MessagesOut    int               `json:"messages_out"`
-	DeliveryFails  int               `json:"delivery_failures,omitempty"`
-	Clocks         []Clock           `json:"sla_clocks"`
-	Escalations    []json.RawMessage `json:"escalations,omitempty"`
-	Overflow       []string          `json:"overflow_queues,omitempty"`
-	Customer       json.RawMessage   `json:"customer"`
-	Attributes     json.RawMessage   `json:"attributes"`
+	ID             string         `json:"id"`
+	State          string         `json:"state"`
+	Channel        string         `json:"channel"`
+	Queue          string         `json:"queue"`
+	Priority       int            `json:"priority"`
+	Agent          string         `json:"agent,omitempty"`
+	Offer          string         `json:"offer_id,omitempty"`
+	OfferDeadline  *time.Time     `json:"offer_deadline,omitempty"`
+	CreatedAt      time.Time      `json:"created_at"`
+	DueAt          time.Time      `json:"first_response_due_at"`
+	ReservedAt     *time.Time     `json:"reserved_at,omitempty"`
+	AssignedAt     *time.Time     `json:"assigned_at,omitempty"`
+	WrapUntil      *time.Time     `json:"wrap_until,omitempty"`
+	EndedAt        *time.Time     `json:"ended_at,omitempty"`
+	Disposition    string         `json:"disposition,omitempty"`
+	Reason         string         `json:"reason,omitempty"`
+	IdempotencyKey string         `json:"idempotency_key,omitempty"`
+	Offers         int            `json:"offers"`
+	CustomerID     string         `json:"customer_id,omitempty"`
+	FirstResponse  *time.Time     `json:"first_response_at,omitempty"`
+	PreferredAgent string         `json:"preferred_agent,omitempty"`
+	AbandonWait    *time.Duration `json:"-"`
+	MessagesIn     int            `json:"messages_in"`
+	MessagesOut    int            `json:"messages_out"`
+	DeliveryFails  int            `json:"delivery_failures,omitempty"`
+	// SendFailures counts replies the provider would not take after every attempt.
+	SendFailures int `json:"send_failures,omitempty"`
+	// Connect is how putting a provider's call through to the agent went:
+	// pending, connected or failed (ConnectError says why).
+	Connect      string            `json:"connect,omitempty"`
+	ConnectError string            `json:"connect_error,omitempty"`
+	Clocks       []Clock           `json:"sla_clocks"`
+	Escalations  []json.RawMessage `json:"escalations,omitempty"`
+	Overflow     []string          `json:"overflow_queues,omitempty"`
+	Customer     json.RawMessage   `json:"customer"`
+	Attributes   json.RawMessage   `json:"attributes"`
 }
 
 // CreateTask stores and routes a task, or adds its message to the customer's
@@ -226,6 +232,8 @@ func taskFromHash(id string, h map[string]string) Task {
 	t.MessagesIn, _ = strconv.Atoi(h["messages_in"])
 	t.MessagesOut, _ = strconv.Atoi(h["messages_out"])
 	t.DeliveryFails, _ = strconv.Atoi(h["delivery_failures"])
+	t.SendFailures, _ = strconv.Atoi(h["send_failures"])
+	t.Connect, t.ConnectError = h["handoff_state"], h["handoff_error"]
 	t.Clocks = []Clock{}
 	for _, c := range []struct{ field, name string }{{"fr", "first_response"}, {"nr", "next_reply"}} {
 		if h[c.field+"_state"] == "" {
@@ -274,23 +282,31 @@ type Clock struct {
 type Accepted struct {
 	TaskID, Agent, Queue, Channel string
 	Wait                          time.Duration // from creation to acceptance
+	// Handoff is the hand-off that puts the call through ("" for none).
+	Handoff string
 }
 
 // AcceptOffer turns an open offer into an assignment. asAgent, when not empty,
-// is the agent the caller acts for; the offer must be theirs.
-func (s *Store) AcceptOffer(ctx context.Context, now time.Time, offer, asAgent string) (Accepted, error) {
+// is the agent the caller acts for; the offer must be theirs. With connect,
+// a provider's call is answered only once a hand-off puts it through.
+func (s *Store) AcceptOffer(ctx context.Context, now time.Time, offer, asAgent string, connect bool) (Accepted, error) {
 	var r struct {
 		Task    string `json:"task"`
 		Agent   string `json:"agent"`
 		Queue   string `json:"queue"`
 		Channel string `json:"channel"`
 		WaitMS  int64  `json:"wait_ms"`
+		Handoff string `json:"handoff"`
 	}
-	if err := s.run(ctx, acceptOfferScript, now, offerArgs{offer, asAgent}, &r); err != nil {
+	args := struct {
+		offerArgs
+		Connect bool `json:"connect"`
+	}{offerArgs{offer, asAgent}, connect}
+	if err := s.run(ctx, acceptOfferScript, now, args, &r); err != nil {
 		return Accepted{}, fmt.Errorf("accept offer %s: %w", offer, err)
 	}
 	return Accepted{TaskID: r.Task, Agent: r.Agent, Queue: r.Queue, Channel: r.Channel,
-		Wait: time.Duration(r.WaitMS) * time.Millisecond}, nil
+		Wait: time.Duration(r.WaitMS) * time.Millisecond, Handoff: r.Handoff}, nil
 }
 
 // offerArgs name an offer and the agent the caller acts for ("" for any).

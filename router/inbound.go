@@ -251,13 +251,12 @@ func (r *Contacts) Messages(ctx context.Context, taskID string) ([]json.RawMessa
 	return r.store.Messages(ctx, taskID)
 }
 
-// Sender delivers an agent's reply to the customer through the task's
-// provider and returns the provider's message id ("" when it has none).
-type Sender func(ctx context.Context, t queues.Task, text string) (string, error)
-
-// Reply checks that the agent may answer the task, sends the text with send
-// and records it. The first reply is the task's first response.
-func (r *Contacts) Reply(ctx context.Context, taskID, asAgent, text string, send Sender) (bool, error) {
+// Reply records an agent's reply to a task the agent holds, in one step
+// with its checks. A conversation from Twilio is answered through a send
+// hand-off (Reply.Handoff) that retries until Twilio takes the message; the
+// message is "sending" until then. The first reply sent is the task's first
+// response.
+func (r *Contacts) Reply(ctx context.Context, taskID, asAgent, text string) (queues.Reply, error) {
 	var errs validation.Errors
 	if strings.TrimSpace(text) == "" {
 		errs.Add("text", "is required")
@@ -265,28 +264,13 @@ func (r *Contacts) Reply(ctx context.Context, taskID, asAgent, text string, send
 		errs.Add("text", "must be at most 1600 bytes")
 	}
 	if len(errs) > 0 {
-		return false, errs
+		return queues.Reply{}, errs
 	}
-	t, err := r.store.GetTask(ctx, taskID)
-	if err != nil {
-		return false, err
+	rep, err := r.store.AddReply(ctx, r.clock.Now(), taskID, asAgent, text, r.cfg.Twilio.Enabled())
+	if errors.Is(err, queues.ErrInvalid) {
+		return queues.Reply{}, validation.Errors{{Field: "text", Reason: "a voice task takes no messages"}}
 	}
-	if asAgent != "" && t.Agent != asAgent {
-		return false, &queues.Error{Code: "forbidden", Detail: "the task is assigned to another agent"}
-	}
-	if t.State != queues.Assigned && t.State != queues.Wrapping {
-		return false, &queues.Error{Code: "task_state", Detail: t.State}
-	}
-	if t.Channel == "voice" {
-		return false, validation.Errors{{Field: "text", Reason: "a voice task takes no messages"}}
-	}
-	sid, err := send(ctx, t, text)
-	if err != nil {
-		return false, err
-	}
-	now := r.clock.Now()
-	msg, _ := json.Marshal(message{ID: sid, Direction: "out", At: now.UnixMilli(), Agent: t.Agent, Text: text})
-	return r.store.AddReply(ctx, now, taskID, msg, sid, 7*24*time.Hour)
+	return rep, err
 }
 
 // CustomerByIdentity returns the customer an identity key (phone:+E164,

@@ -91,11 +91,11 @@ func TestTimersFireOnceAcrossReplicas(t *testing.T) {
 	for range 4 * 24 * 6 { // four days in 10-minute steps: e-mails warn and breach
 		step(10*time.Minute, 2)
 	}
-	if due, _ := store.TimersDue(ctx, clk.Now()); due != 0 {
+	if due, _ := store.Figures().TimersDue(ctx, clk.Now()); due != 0 {
 		t.Fatalf("%d timers due and not fired", due)
 	}
 
-	evs, err := store.Events(ctx, "0", 100000)
+	evs, err := store.Outbox().Events(ctx, "0", 100000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,12 @@ func (r *Agents) Agent(ctx context.Context, id string) (AgentView, error) {
 	return view(st)
 }
 
+// Contact is where the agent's calls ring ("" when nowhere).
+func (r *Agents) Contact(ctx context.Context, id string) (string, error) {
+	a, err := r.Agent(ctx, id)
+	return a.Contact, err
+}
+
 // Agents returns every agent.
 func (r *Agents) Agents(ctx context.Context) ([]AgentView, error) {
 	sts, err := r.store.ListAgents(ctx)
@@ -267,7 +273,8 @@ func (r *Router) Task(ctx context.Context, id string) (queues.Task, error) {
 // Accept turns an offer into an assignment. asAgent, when set, is the agent the
 // caller acts for: the offer must be theirs.
 func (r *Router) Accept(ctx context.Context, offer, asAgent string) (queues.Accepted, error) {
-	return r.store.AcceptOffer(ctx, r.clock.Now(), offer, asAgent)
+	// With Twilio, a call is answered once a hand-off puts it through.
+	return r.store.AcceptOffer(ctx, r.clock.Now(), offer, asAgent, r.cfg.Twilio.Enabled())
 }
 
 // Reject declines an offer.
@@ -374,8 +381,10 @@ func (a *App) Run(ctx context.Context) error {
 		// queues, strategies and enforcement may have changed since it was
 		// stored); then move the stored shift horizon forward a few times a day.
 		if extended.IsZero() {
-			if err := a.Agents.ResyncAgents(ctx); err != nil && ctx.Err() == nil {
+			if rs, err := a.Agents.ResyncAgents(ctx); err != nil && ctx.Err() == nil {
 				r.log.Error("resync agents", "err", err)
+			} else if err == nil && !rs.Unchanged {
+				r.log.Info("agents follow the configuration", "rewritten", rs.Applied, "changed_meanwhile", rs.Skipped)
 			}
 		}
 		if now := r.clock.Now(); now.Sub(extended) > 6*time.Hour {
@@ -443,22 +452,54 @@ func (r *Agents) ImportAgents(ctx context.Context, agents []workforce.Agent) (cr
 	return r.store.UpsertAgents(ctx, r.clock.Now(), specs)
 }
 
-// ResyncAgents stores every agent's profile again, in bounded batches, so
-// that eligibility follows the current configuration.
-func (r *Agents) ResyncAgents(ctx context.Context) error {
-	views, err := r.Agents(ctx)
+// ResyncAgents recomputes every agent's eligibility under the current
+// configuration, in bounded batches, when the configuration changed since
+// the last resync (its digest is stored): a replica that starts with the
+// configuration already applied writes nothing. Each agent is rewritten
+// only if its profile is still the one read, so a planner's change made
+// meanwhile is never reverted and a deleted agent never comes back.
+func (r *Agents) ResyncAgents(ctx context.Context) (Resync, error) {
+	digest := r.cfg.Digest()
+	stored, err := r.store.ConfigDigest(ctx)
 	if err != nil {
-		return err
+		return Resync{}, err
 	}
+	if stored == digest {
+		return Resync{Unchanged: true}, nil
+	}
+	sts, err := r.store.ListAgents(ctx)
+	if err != nil {
+		return Resync{}, err
+	}
+	var out Resync
 	const batch = 200
-	for i := 0; i < len(views); i += batch {
-		var agents []workforce.Agent
-		for _, v := range views[i:min(i+batch, len(views))] {
-			agents = append(agents, v.Agent)
+	for i := 0; i < len(sts); i += batch {
+		specs := make([]queues.AgentSpec, 0, batch)
+		for _, st := range sts[i:min(i+batch, len(sts))] {
+			v, err := view(st)
+			if err != nil {
+				return out, err
+			}
+			a := v.Agent
+			a.Normalize(r.cfg)
+			profile, _ := json.Marshal(a)
+			specs = append(specs, queues.AgentSpec{ID: a.ID, Profile: profile, Queues: eligibility(a, r.cfg),
+				Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks, Expect: st.Profile})
 		}
-		if _, _, err := r.ImportAgents(ctx, agents); err != nil {
-			return err
+		applied, skipped, err := r.store.ResyncAgents(ctx, r.clock.Now(), specs)
+		if err != nil {
+			return out, err
 		}
+		out.Applied, out.Skipped = out.Applied+applied, out.Skipped+skipped
 	}
-	return nil
+	return out, r.store.SetConfigDigest(ctx, digest)
+}
+
+// Resync is what a resync of the agents did.
+type Resync struct {
+	// Unchanged: the configuration was already applied; nothing was written.
+	Unchanged bool
+	// Applied agents were rewritten; Skipped ones had changed (or were
+	// deleted) since they were read, and were left as they are.
+	Applied, Skipped int
 }

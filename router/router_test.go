@@ -50,7 +50,7 @@ func TestRunFiresOfferTimeouts(t *testing.T) {
 	defer stopFeed()
 	subscribed, entries := make(chan struct{}, 1), make(chan queues.Message, 10)
 	go func() {
-		_ = store.ListenAgents(feedCtx, func() { subscribed <- struct{}{} }, func(agent string, m queues.Message) {
+		_ = store.Streams().ListenAgents(feedCtx, func() { subscribed <- struct{}{} }, func(agent string, m queues.Message) {
 			if agent == "kenji" {
 				entries <- m
 			}

@@ -74,9 +74,10 @@ type App struct {
 func New(cfg *config.Config, store *queues.Store, clk clock.Clock, log *slog.Logger) *App {
 	b := &base{cfg: cfg, clock: clk, log: log}
 	tasks, agents := &Router{base: b, store: store}, &Agents{base: b, store: store}
-	planning := &Planning{base: b, store: store, agents: agents}
+	planning := &Planning{base: b, store: planningParts{store, store.Plans(), store.Figures()}, agents: agents}
+	reporting := &Reporting{base: b, store: reportingParts{store.Figures(), store.Outbox()}, planning: planning}
 	return &App{Tasks: tasks, Agents: agents, Contacts: &Contacts{base: b, store: store},
-		Planning: planning, Reporting: &Reporting{base: b, store: store, planning: planning}, b: b, ping: store.Ping}
+		Planning: planning, Reporting: reporting, b: b, ping: store.Ping}
 }
 
 // WithDetector sets the language detector of incoming messages.

@@ -60,8 +60,7 @@ func (e *env) message(id, text string) router.Ingested {
 
 func (e *env) reply(task, text string) {
 	e.t.Helper()
-	noop := func(context.Context, queues.Task, string) (string, error) { return "", nil }
-	if _, err := e.rt.Contacts.Reply(e.ctx, task, "", text, noop); err != nil {
+	if _, err := e.rt.Contacts.Reply(e.ctx, task, "", text); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -70,7 +69,7 @@ func (e *env) reply(task, text string) {
 func (e *env) events(task string) map[string]int {
 	e.t.Helper()
 	cfg := e.rt.Config()
-	evs, err := queues.New(redistest.Client(e.t), cfg.Workspace, router.SettingsFrom(cfg)).Events(e.ctx, "0", 10000)
+	evs, err := queues.New(redistest.Client(e.t), cfg.Workspace, router.SettingsFrom(cfg)).Outbox().Events(e.ctx, "0", 10000)
 	if err != nil {
 		e.t.Fatal(err)
 	}

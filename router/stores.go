@@ -9,11 +9,11 @@ import (
 )
 
 // Each part of the application layer sees only the part of the store it
-// uses (queues.Store implements them all).
+// uses: queues.Store and the parts it hands out implement them.
 
 // taskStore is what the task lifecycle and the timers need of the store.
 type taskStore interface {
-	AcceptOffer(ctx context.Context, now time.Time, offer, asAgent string) (queues.Accepted, error)
+	AcceptOffer(ctx context.Context, now time.Time, offer, asAgent string, connect bool) (queues.Accepted, error)
 	CancelTask(ctx context.Context, now time.Time, id, reason string) error
 	CompleteTask(ctx context.Context, now time.Time, id, asAgent, disposition string) (string, error)
 	CreateTask(ctx context.Context, now time.Time, t queues.NewTask) (queues.Created, error)
@@ -32,11 +32,14 @@ type agentStore interface {
 	SetPresence(ctx context.Context, now time.Time, id, presence, reason string) (int, error)
 	UpsertAgent(ctx context.Context, now time.Time, a queues.AgentSpec) (created bool, offers int, err error)
 	UpsertAgents(ctx context.Context, now time.Time, specs []queues.AgentSpec) (created, updated int, err error)
+	ResyncAgents(ctx context.Context, now time.Time, specs []queues.AgentSpec) (applied, skipped int, err error)
+	ConfigDigest(ctx context.Context) (string, error)
+	SetConfigDigest(ctx context.Context, digest string) error
 }
 
 // contactStore is what contacts, customers and conversations need of the store.
 type contactStore interface {
-	AddReply(ctx context.Context, now time.Time, taskID string, message json.RawMessage, providerID string, ttl time.Duration) (bool, error)
+	AddReply(ctx context.Context, now time.Time, taskID, asAgent, text string, provider bool) (queues.Reply, error)
 	CancelWaiting(ctx context.Context, now time.Time, id, reason string) error
 	CreateTask(ctx context.Context, now time.Time, t queues.NewTask) (queues.Created, error)
 	CustomerByIdentity(ctx context.Context, identity string) (string, error)
@@ -67,4 +70,18 @@ type reportingStore interface {
 	PresenceCounts(ctx context.Context) (map[string]int64, error)
 	QueueStats(ctx context.Context, qs, channels []string) ([]queues.QueueStat, error)
 	ServiceCounts(ctx context.Context, qs []string, from, to time.Time) (map[string]map[string]queues.Counts, error)
+}
+
+// planningParts are the parts of the store planning reads: agents, plans
+// and the service-level counters.
+type planningParts struct {
+	*queues.Store
+	*queues.Plans
+	*queues.Figures
+}
+
+// reportingParts are the parts of the store reporting reads.
+type reportingParts struct {
+	*queues.Figures
+	*queues.Outbox
 }

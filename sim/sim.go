@@ -224,7 +224,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 	// The engine's events tell which offers it made; start after the setup's.
 	after := "0"
 	for {
-		evs, err := store.Events(ctx, after, 1000)
+		evs, err := store.Outbox().Events(ctx, after, 1000)
 		if err != nil {
 			return Report{}, err
 		}
@@ -237,7 +237,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 	// simulated agents accept at once; each acceptance schedules a completion.
 	offers := func(now time.Time) error {
 		for {
-			evs, err := store.Events(ctx, after, 1000)
+			evs, err := store.Outbox().Events(ctx, after, 1000)
 			if err != nil {
 				return err
 			}
@@ -283,7 +283,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 		return nil
 	}
 	refreshTimer := func() error {
-		next, err := store.NextTimer(ctx)
+		next, err := store.Figures().NextTimer(ctx)
 		nextTimer = next
 		return err
 	}

@@ -277,10 +277,10 @@ func (c *Conn) Tasks(ctx context.Context, ids []string) ([]queues.Task, error) {
 	return out, err
 }
 
-// History reads the agent's stream after id (see queues.Store.AgentHistory).
+// History reads the agent's stream after id (see queues.AgentStreams.AgentHistory).
 func (c *Conn) History(ctx context.Context, after string, count int64) (msgs []queues.Message, lost bool, err error) {
 	err = c.read(ctx, func(st *queues.Store) error {
-		msgs, lost, err = st.AgentHistory(ctx, c.agent, after, count)
+		msgs, lost, err = st.Streams().AgentHistory(ctx, c.agent, after, count)
 		return err
 	})
 	return msgs, lost, err
@@ -289,7 +289,7 @@ func (c *Conn) History(ctx context.Context, after string, count int64) (msgs []q
 // Tail is the id of the agent's newest entry ("0" for none).
 func (c *Conn) Tail(ctx context.Context) (id string, err error) {
 	err = c.read(ctx, func(st *queues.Store) error {
-		id, err = st.AgentStreamTail(ctx, c.agent)
+		id, err = st.Streams().AgentStreamTail(ctx, c.agent)
 		return err
 	})
 	return id, err
@@ -352,7 +352,7 @@ func (h *Hub) follow(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		start := time.Now()
-		err := h.o.Store.ListenAgents(ctx, func() {
+		err := h.o.Store.Streams().ListenAgents(ctx, func() {
 			h.subscribed.Store(true)
 			h.readyOnce.Do(func() { close(h.ready) })
 			h.resyncAll()
@@ -423,12 +423,12 @@ func (h *Hub) Flush(ctx context.Context) error {
 	const batch = 500
 	now := h.o.Clock.Now()
 	for chunk := range slices.Chunk(opened, batch) {
-		if err := h.o.Store.OpenDesktops(ctx, now, h.o.Replica, h.o.Grace, chunk); err != nil {
+		if err := h.o.Store.Streams().OpenDesktops(ctx, now, h.o.Replica, h.o.Grace, chunk); err != nil {
 			return err
 		}
 	}
 	for chunk := range slices.Chunk(closed, batch) {
-		if err := h.o.Store.CloseDesktops(ctx, now, h.o.Replica, h.o.Grace, chunk); err != nil {
+		if err := h.o.Store.Streams().CloseDesktops(ctx, now, h.o.Replica, h.o.Grace, chunk); err != nil {
 			return err
 		}
 	}
@@ -438,5 +438,5 @@ func (h *Hub) Flush(ctx context.Context) error {
 // Renew extends this replica's lease on its desktops (one call, whatever
 // their number) and lets go of the desktops of replicas that stopped.
 func (h *Hub) Renew(ctx context.Context) error {
-	return h.o.Store.RenewDesktops(ctx, h.o.Clock.Now(), h.o.Replica, h.o.Grace)
+	return h.o.Store.Streams().RenewDesktops(ctx, h.o.Clock.Now(), h.o.Replica, h.o.Grace)
 }

@@ -21,6 +21,7 @@ import (
 	"switchboard/clock"
 	"switchboard/config"
 	"switchboard/delivery"
+	"switchboard/handoff"
 	"switchboard/langdetect"
 	"switchboard/metrics"
 	"switchboard/queues"
@@ -120,13 +121,13 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 	}
 	rt := router.New(cfg, store, clk, log).WithDetector(detector)
 	reg.MustRegister(metrics.NewCollector(rt.Reporting, log))
-	var twilioAPI api.TwilioAPI
+	var handoffs *handoff.Worker
 	if tw := cfg.Twilio; tw.Enabled() {
 		rest, err := telephony.NewTwilioREST(tw.AccountSID, tw.AuthToken, tw.APIBaseURL)
 		if err != nil {
 			return nil, nil, err
 		}
-		twilioAPI = rest
+		handoffs = newHandoffs(cfg, store, rest, rt, clk, log, m)
 		log.Info("twilio enabled", "account", tw.AccountSID, "webhooks", cfg.PublicBaseURL+"/webhooks/twilio/voice")
 	}
 	host, _ := os.Hostname()
@@ -137,8 +138,11 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 	reg.MustRegister(metrics.NewStreamsCollector(hub, map[string]metrics.PoolStater{"api": rdb, "streams": streamRdb}))
 	stop := make(chan struct{})
 	h := api.New(api.Options{App: rt, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,
-		TwilioAPI: twilioAPI, Limiter: redis_rate.NewLimiter(rdb)})
+		Handoffs: optional(handoffs), Limiter: redis_rate.NewLimiter(rdb)})
 	loops := []loop{rt.Run, consumer.Run, hub.Run}
+	if handoffs != nil {
+		loops = append(loops, handoffs.Run)
+	}
 	if len(cfg.EventWebhooks) > 0 {
 		dm := delivery.NewMetrics(reg)
 		for _, sub := range cfg.EventWebhooks {
@@ -149,6 +153,23 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 		}
 	}
 	return &httpServer{handler: h, stop: stop}, loops, nil
+}
+
+// newHandoffs is the worker that puts accepted calls through and sends
+// replies through Twilio, with the configured timeout and attempts.
+func newHandoffs(cfg *config.Config, store *queues.Store, rest handoff.Provider, rt *router.App, clk clock.Clock,
+	log *slog.Logger, m *metrics.Metrics) *handoff.Worker {
+	return &handoff.Worker{Store: store.Handoffs(), Provider: rest, Agents: rt.Agents, Clock: clk, Log: log,
+		Attempts: cfg.Twilio.APIAttempts, Timeout: cfg.Twilio.APITimeout,
+		StatusCallback: cfg.PublicBaseURL + "/webhooks/twilio/messaging/status", Observe: m.ObserveHandoff}
+}
+
+// optional keeps a nil worker a nil interface.
+func optional(w *handoff.Worker) api.Handoffs {
+	if w == nil {
+		return nil
+	}
+	return w
 }
 
 type httpServer struct {

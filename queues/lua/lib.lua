@@ -52,6 +52,10 @@
 --   task:<id>:messages     list of the conversation's messages (json)
 --   msg:<sid>              task id of an outbound message, for delivery status
 --   task:<id>:escalations  list of the escalation steps applied (json)
+--   handoffs               zset of provider hand-offs (connect a call, send a reply) by
+--                          when they may next be tried
+--   handoff:<id>           hash: kind (connect, send), task, agent, attempts, last_error, and
+--                          what the kind needs (call_sid; message index and text)
 --   sl:<queue>:<bucket>    hash of service-level counters "<channel>:<counter>" for
 --                          the tasks created in a 15-minute bucket (NOW / 900000)
 --
@@ -674,6 +678,97 @@ local function finish(t, a)
   if a then
     release(t, a)
     notify(a.id, 'task.completed', {task_id = t.id})
+    made = route_agent(a)
+  end
+  return made
+end
+
+-- attributes decodes a task's attributes (JSON object of strings).
+local function attributes(t)
+  if not t.attributes or t.attributes == '' then
+    return {}
+  end
+  local ok, v = pcall(cjson.decode, t.attributes)
+  if ok and type(v) == 'table' then
+    return v
+  end
+  return {}
+end
+
+-- answered records that the customer reached the agent t is assigned to:
+-- the first response of a call or chat, and the queue's answered counters.
+local function answered(t)
+  if t.customer_id and t.customer_id ~= '' then
+    redis.call('HSET', key('customer', t.customer_id), 'last_agent', t.agent, 'last_agent_at', n2s(NOW))
+  end
+  if t.channel == 'voice' or t.channel == 'chat' then
+    tset(t, 'first_response_at', n2s(NOW))
+    meet_clock(t, 'fr')
+  end
+  local wait = NOW - tonumber(t.created_at)
+  sl_count(t, 'accepted')
+  sl_add(t, 'wait_ms', wait)
+  return wait
+end
+
+-- replied records that an agent's reply reached the customer: it meets the
+-- response clocks; the first one is the task's first response (returns 1).
+local function replied(t)
+  local first = 0
+  if not t.first_response_at or t.first_response_at == '' then
+    tset(t, 'first_response_at', n2s(NOW))
+    first = 1
+  end
+  meet_clock(t, 'fr')
+  meet_clock(t, 'nr')
+  return first
+end
+
+-- new_handoff queues work for a provider (connect a call, send a message)
+-- that must follow a committed transition: replicas claim it from the
+-- handoffs set, due now, and retry it with backoff until it succeeds or
+-- runs out of attempts (see claim_handoffs and finish_handoff).
+local function new_handoff(id, kind, t, ...)
+  redis.call('HSET', key('handoff', id), 'kind', kind, 'task', t.id, 'agent', t.agent or '',
+    'attempts', 0, 'created_at', n2s(NOW), ...)
+  redis.call('ZADD', key('handoffs'), n2s(NOW), id)
+end
+
+-- cancel ends an unfinished task with a reason: an open offer is taken back,
+-- the agent's capacity freed (and routed). Returns the offers made.
+local function cancel(t, reason)
+  local prev = t.state
+  redis.call('ZREM', key('timers'), 'route|' .. t.id, 'wrap|' .. t.id, 'offer|' .. (t.offer or ''))
+  local a = load_agent(t.agent)
+  if prev == 'queued' then
+    dequeue(t)
+  elseif a then
+    release(t, a)
+    if prev == 'reserved' then
+      notify(a.id, 'offer.rescinded', {offer_id = t.offer, task_id = t.id, reason = 'canceled'})
+      emit('offer.rescinded', with(task_fields(t), 'agent', a.id, 'offer', t.offer))
+    else
+      notify(a.id, 'task.canceled', {task_id = t.id, reason = reason})
+    end
+  end
+  tset(t, 'state', 'canceled', 'reason', reason, 'ended_at', n2s(NOW), 'offer', '', 'deadline', '')
+  end_conversation(t)
+  stop_clocks(t)
+  clear_escalations(t)
+  -- How long the customer waited before giving up: planners need it (Erlang A).
+  local waited = ''
+  if prev == 'queued' or prev == 'reserved' then
+    waited = n2s(NOW - tonumber(t.created_at))
+    tset(t, 'abandon_wait_ms', waited)
+    if reason == 'abandoned' then
+      sl_count(t, 'abandoned')
+      sl_add(t, 'abandon_wait_ms', NOW - tonumber(t.created_at))
+    end
+  end
+  emit('task.canceled', with(task_fields(t), 'agent', t.agent or '', 'previous', prev, 'reason', reason,
+    'wait_ms', waited))
+  local made = 0
+  if a then
     made = route_agent(a)
   end
   return made
