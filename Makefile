@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: run test fuzz bench lint build
+.PHONY: run test test-cluster fuzz bench lint build
 
 run: ## run the service with the built-in example configuration
 	$(GO) run ./cmd/switchboard
@@ -9,6 +9,13 @@ test: ## the test suite, against a real redis-server the tests start themselves
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
+
+# The packages that talk to Redis, again against a Redis Cluster of three
+# masters the tests start from redis-server (REDISTEST_CLUSTER=1).
+CLUSTER_PACKAGES = ./queues ./router ./streams ./delivery ./outbox ./metrics ./api
+
+test-cluster: ## the Redis tests against a real 3-master Redis Cluster
+	REDISTEST_CLUSTER=1 $(GO) test -count=1 $(CLUSTER_PACKAGES)
 
 FUZZ_TARGETS = FuzzCreateTask FuzzPutAgent FuzzTwilioVoice FuzzTwilioMessaging FuzzGenericWebhook FuzzStreamPosition
 FUZZTIME ?= 10s

@@ -66,7 +66,7 @@ type instance struct {
 	handoffs *handoff.Worker // nil without Twilio
 	consumer *metrics.Consumer
 	clock    *clock.Manual
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	ws       string
 	hub      *streams.Hub
 }
@@ -286,7 +286,7 @@ func (s *sse) next(t *testing.T, typ string) sseEvent {
 func (in *instance) snapshot() map[string]string {
 	in.t.Helper()
 	ctx := context.Background()
-	keys, err := in.rdb.Keys(ctx, queues.Prefix(in.ws)+"*").Result()
+	keys, err := redistest.Keys(ctx, in.rdb, queues.Prefix(in.ws)+"*")
 	if err != nil {
 		in.t.Fatal(err)
 	}

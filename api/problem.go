@@ -37,6 +37,9 @@ func fail(c *gin.Context, err error) {
 	var serr *queues.Error
 	var uerr *upstreamError
 	switch {
+	case queues.Unavailable(err):
+		_ = c.Error(err)
+		unavailable(c, "the store (Redis) did not answer in time; retry shortly")
 	case errors.As(err, &uerr):
 		_ = c.Error(err)
 		problem(c, http.StatusBadGateway, "the provider refused or failed: "+uerr.Error())
@@ -55,6 +58,12 @@ func fail(c *gin.Context, err error) {
 		_ = c.Error(err)
 		problem(c, http.StatusInternalServerError, "internal error; see the service log")
 	}
+}
+
+// unavailable answers 503 with Retry-After: the client should come back.
+func unavailable(c *gin.Context, detail string) {
+	c.Header("Retry-After", "1")
+	problem(c, http.StatusServiceUnavailable, detail)
 }
 
 func describe(e *queues.Error) string {

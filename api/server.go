@@ -17,6 +17,7 @@ import (
 
 	"switchboard/config"
 	"switchboard/handoff"
+	"switchboard/health"
 	"switchboard/internal/hangup"
 	"switchboard/metrics"
 	"switchboard/router"
@@ -48,7 +49,9 @@ type Server struct {
 	twilio *telephony.Twilio // nil when Twilio is not configured
 	// handoffs makes the first attempt of a hand-off a request committed.
 	handoffs Handoffs
-	limiter  *redis_rate.Limiter
+	// health says whether Redis answers (nil: not watched).
+	health  Health
+	limiter *redis_rate.Limiter
 
 	webhookAccountLimit, webhookCustomerLimit, apiKeyLimit redis_rate.Limit
 }
@@ -76,6 +79,11 @@ type Handoffs interface {
 	Try(ctx context.Context, id string) (handoff.Result, error)
 }
 
+// Health is what the server knows of Redis (package health).
+type Health interface {
+	State() health.State
+}
+
 // Simulator runs what-if simulations (package sim).
 type Simulator interface {
 	Run(ctx context.Context, sc sim.Scenario) (sim.Report, error)
@@ -99,6 +107,8 @@ type Options struct {
 	StreamKeepAlive time.Duration
 	// Handoffs puts calls through and sends replies; nil without Twilio.
 	Handoffs Handoffs
+	// Health watches Redis: while it is down, requests get 503 at once.
+	Health Health
 	// Limiter rate limits callers; nil disables rate limits.
 	Limiter *redis_rate.Limiter
 }
@@ -132,6 +142,7 @@ func New(o Options) http.Handler {
 		s.handoffs = o.Handoffs
 	}
 	s.limiter = o.Limiter
+	s.health = o.Health
 	rl := s.cfg.RateLimits
 	s.webhookAccountLimit = redis_rate.PerSecond(rl.WebhookAccountPerSecond)
 	s.webhookCustomerLimit = redis_rate.PerMinute(rl.WebhookCustomerPerMinute)
@@ -146,6 +157,7 @@ func New(o Options) http.Handler {
 	e.GET("/readyz", s.ready)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
 
+	e.Use(s.redisGate)
 	webhooksAPI{s}.webhookRoutes(e)
 
 	agents, tasks, streams := agentsAPI{s}, tasksAPI{s}, streamsAPI{s}
@@ -176,6 +188,8 @@ func New(o Options) http.Handler {
 	v1.GET("/customers/:id/timeline", allow(staff...), reporting.customerTimeline)
 	v1.GET("/customers", allow(staff...), reporting.findCustomer)
 	v1.GET("/event-webhooks/:name/dead-letters", allow(), reporting.deadLetters)
+	v1.POST("/event-webhooks/:name/dead-letters/replay", allow(), reporting.replayDeadLetters)
+	v1.DELETE("/event-webhooks/:name/dead-letters", allow(), reporting.deleteDeadLetters)
 	v1.GET("/queues", allow(staff...), reporting.listQueues)
 	v1.GET("/queues/:id", allow(staff...), reporting.getQueue)
 	v1.POST("/staffing", allow(staff...), planning.staffing)
@@ -226,12 +240,40 @@ func (s *Server) limitBody(c *gin.Context) {
 	c.Next()
 }
 
+// redisGate turns requests away at once while Redis is known to be down,
+// rather than have each wait out its timeouts.
+func (s *Server) redisGate(c *gin.Context) {
+	if s.health != nil {
+		if st := s.health.State(); !st.Up {
+			unavailable(c, "the store (Redis) is unreachable since "+st.Since.UTC().Format(time.RFC3339)+": "+st.Err)
+			return
+		}
+	}
+	c.Next()
+}
+
+// ready answers within its own second: 503 at once while the health
+// monitor knows Redis is down, else from one ping bounded by that second,
+// with what the monitor knows (resets of the data).
 func (s *Server) ready(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	var st *health.State
+	if s.health != nil {
+		got := s.health.State()
+		if !got.Up {
+			unavailable(c, "redis is not reachable: "+got.Err)
+			return
+		}
+		st = &got
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), time.Second)
 	defer cancel()
 	if err := s.app.Ping(ctx); err != nil {
-		problem(c, http.StatusServiceUnavailable, "redis is not reachable: "+err.Error())
+		unavailable(c, "redis is not reachable: "+err.Error())
 		return
 	}
-	respond(c, http.StatusOK, gin.H{"status": "ready"})
+	out := gin.H{"status": "ready"}
+	if st != nil {
+		out["redis"] = st
+	}
+	respond(c, http.StatusOK, out)
 }

@@ -178,7 +178,10 @@ type Routing struct {
 	VoiceBlocks []string `yaml:"voice_blocks"`
 	// AgentStreamLength bounds each agent's event stream (entries kept for resume).
 	AgentStreamLength int `yaml:"agent_stream_length"`
-	// EventsLength bounds the workspace events stream.
+	// EventsLength is the ceiling of the workspace events stream: entries
+	// are trimmed once every consumer group acknowledged them, and beyond
+	// this many the oldest go whatever the lag (counted in
+	// switchboard_events_dropped_total and logged). Default 1,000,000.
 	EventsLength int `yaml:"events_length"`
 	// TimerPoll is the longest a replica waits before looking for due timers.
 	TimerPoll time.Duration `yaml:"timer_poll"`
@@ -288,7 +291,7 @@ func (c *Config) applyDefaults() {
 	r.ReofferDelay = cmp.Or(r.ReofferDelay, 10*time.Second)
 	r.IdempotencyTTL = cmp.Or(r.IdempotencyTTL, 24*time.Hour)
 	r.AgentStreamLength = cmp.Or(r.AgentStreamLength, 1000)
-	r.EventsLength = cmp.Or(r.EventsLength, 100000)
+	r.EventsLength = cmp.Or(r.EventsLength, 1000000)
 	r.TimerPoll = cmp.Or(r.TimerPoll, 250*time.Millisecond)
 	r.ServiceLevelWindow = cmp.Or(r.ServiceLevelWindow, time.Hour)
 	c.applyContactDefaults()

@@ -79,12 +79,22 @@ func (d *Deliverer) Subscribe(ctx context.Context) error {
 
 // Run delivers until ctx ends.
 func (d *Deliverer) Run(ctx context.Context) error {
-	if err := d.Subscribe(ctx); err != nil {
-		return err
-	}
 	block := d.Block
 	if block == 0 {
 		block = 2 * time.Second
+	}
+	// A replica that stops hands the subscriber over at once, not after
+	// the lease expires.
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = d.Store.Outbox().ReleaseLease(rctx, d.Clock.Now(), d.group(), d.Owner)
+	}()
+	if err := d.Subscribe(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	for ctx.Err() == nil {
 		held, err := d.Store.Outbox().Lease(ctx, d.Clock.Now(), d.group(), d.Owner, leaseTTL)
@@ -103,9 +113,13 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	return nil
 }
 
-// Drain delivers the events waiting (blocking up to block for the first) and
-// returns how many it acknowledged. The caller must hold the lease.
+// Drain delivers the dead letters handed back for replay, then the events
+// waiting (blocking up to block for the first), and returns how many events
+// it acknowledged. The caller must hold the lease.
 func (d *Deliverer) Drain(ctx context.Context, block time.Duration) (int, error) {
+	if err := d.replay(ctx); err != nil {
+		return 0, err
+	}
 	evs, err := d.Store.Outbox().ReadGroup(ctx, d.group(), "deliverer", 100, block)
 	if err != nil {
 		return 0, err
@@ -121,6 +135,31 @@ func (d *Deliverer) Drain(ctx context.Context, block time.Duration) (int, error)
 		}
 	}
 	return len(evs), nil
+}
+
+// replay delivers the dead letters handed back (POST .../dead-letters/replay);
+// one that fails again is dead-lettered again.
+func (d *Deliverer) replay(ctx context.Context) error {
+	for ctx.Err() == nil {
+		l, err := d.Store.Outbox().NextReplay(ctx, d.Sub.Name)
+		if err != nil || l == "" {
+			return err
+		}
+		var letter struct {
+			Event Payload `json:"event"`
+		}
+		if err := json.Unmarshal([]byte(l), &letter); err != nil || letter.Event.ID == "" {
+			d.Log.Warn("dead letter not replayable", "subscriber", d.Sub.Name, "letter", l)
+			continue
+		}
+		e := queues.Event{ID: letter.Event.ID, Type: letter.Event.Type, At: letter.Event.At, Fields: letter.Event.Data}
+		if err := d.deliver(ctx, e); err != nil {
+			// Interrupted (lease lost, shutdown): the letter stays a letter.
+			_ = d.Store.Outbox().DeadLetter(context.WithoutCancel(ctx), d.Sub.Name, []byte(l))
+			return err
+		}
+	}
+	return ctx.Err()
 }
 
 // deliver posts one event until it is taken, or puts it in the dead-letter

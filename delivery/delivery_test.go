@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -68,17 +69,19 @@ func setup(t *testing.T, failN, maxAttempts int) (*router.App, *delivery.Deliver
 		t.Fatal(err)
 	}
 	cfg.Workspace = redistest.Workspace(t)
+	rec := &receiver{attempts: map[string]int{}, failN: failN, got: make(chan struct{}, 1)}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	sub := config.EventWebhook{Name: "crm", URL: srv.URL, Secret: secret, MaxAttempts: maxAttempts,
+		Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, Timeout: time.Second,
+		Events: []string{"task.created", "task.assigned", "task.completed", "task.canceled", "agent.presence"}}
+	cfg.EventWebhooks = []config.EventWebhook{sub}
 	clk := clock.NewManual(time.Now())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := queues.New(redistest.Client(t), cfg.Workspace, router.SettingsFrom(cfg))
 	rt := router.New(cfg, store, clk, log)
-	rec := &receiver{attempts: map[string]int{}, failN: failN, got: make(chan struct{}, 1)}
-	srv := httptest.NewServer(rec)
-	t.Cleanup(srv.Close)
 	d := &delivery.Deliverer{
-		Sub: config.EventWebhook{Name: "crm", URL: srv.URL, Secret: secret, MaxAttempts: maxAttempts,
-			Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, Timeout: time.Second,
-			Events: []string{"task.created", "task.assigned", "task.completed", "task.canceled", "agent.presence"}},
+		Sub:   sub,
 		Store: store, Client: srv.Client(), Clock: clk, Log: log, Metrics: delivery.NewMetrics(prometheus.NewRegistry()),
 		Owner: "replica-1", Block: 50 * time.Millisecond,
 	}
@@ -207,5 +210,71 @@ func TestDeliveryDeadLetters(t *testing.T) {
 	// Another replica cannot deliver while the lease is held.
 	if held, _ := d.Store.Outbox().Lease(ctx, d.Clock.Now(), "webhook:crm", "replica-2", time.Minute); held {
 		t.Fatal("two replicas hold the lease")
+	}
+}
+
+// Dead letters handed back are delivered before new events once the
+// receiver works again; deleting one by event removes only it; a replica
+// that stops gives its lease up at once.
+func TestDeadLettersReplayAndDelete(t *testing.T) {
+	rt, d, rec := setup(t, -1, 2)
+	want := traffic(t, rt, d.Store)
+	ctx := context.Background()
+	out := d.Store.Outbox()
+	if held, err := out.Lease(ctx, d.Clock.Now(), "webhook:crm", d.Owner, time.Minute); err != nil || !held {
+		t.Fatalf("lease: %v %v", held, err)
+	}
+	for {
+		n, err := d.Drain(ctx, 10*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if dead, _ := out.DeadLetters(ctx, "crm"); len(dead) != len(want) {
+		t.Fatalf("%d dead letters, want %d", len(dead), len(want))
+	}
+	// The first is deleted, the rest replayed to a receiver that now works.
+	if n, err := rt.Reporting.DeleteDeadLetters(ctx, "crm", want[0]); err != nil || n != 1 {
+		t.Fatalf("delete: %d %v", n, err)
+	}
+	if _, err := rt.Reporting.ReplayDeadLetters(ctx, "nobody", ""); err == nil {
+		t.Fatal("replay for an unknown subscriber was accepted")
+	}
+	n, err := rt.Reporting.ReplayDeadLetters(ctx, "crm", "")
+	if err != nil || n != len(want)-1 {
+		t.Fatalf("replay: %d %v", n, err)
+	}
+	rec.mu.Lock()
+	rec.failN = 0
+	rec.mu.Unlock()
+	if _, err := d.Drain(ctx, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	var took []string
+	for _, p := range rec.took {
+		took = append(took, p.ID)
+	}
+	rec.mu.Unlock()
+	if !slices.Equal(took, want[1:]) {
+		t.Fatalf("replayed %v\nwant %v", took, want[1:])
+	}
+	if dead, _ := out.DeadLetters(ctx, "crm"); len(dead) != 0 {
+		t.Fatalf("%d dead letters left", len(dead))
+	}
+
+	// Run gives the lease up when it stops.
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- d.Run(runCtx) }()
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := out.Lease(ctx, d.Clock.Now(), "webhook:crm", "replica-2", time.Minute); !held {
+		t.Fatal("the lease was not released on shutdown")
 	}
 }

@@ -35,6 +35,7 @@ type Metrics struct {
 	sla               *prometheus.CounterVec
 	escalations       *prometheus.CounterVec
 	handoffs          *prometheus.CounterVec
+	redisResets       prometheus.Gauge
 }
 
 // New registers Switchboard's metrics with reg.
@@ -57,6 +58,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "switchboard_handoff_attempts_total",
 			Help: "Attempts of provider hand-offs (kind: connect, send) by result: done, retry, failed (final), stale, error.",
 		}, []string{"kind", "result"}),
+		redisResets: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_redis_resets",
+			Help: "Times this replica found Redis without the workspace's data (restarted empty, failed over to an empty replica).",
+		}),
 		scripts: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "switchboard_routing_script_duration_seconds",
 			Help:    "Duration of each routing script call, round trip included.",
@@ -97,7 +102,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		Name: "switchboard_escalations_total",
 		Help: "Escalation steps applied to waiting tasks.",
 	}, []string{"queue", "channel"})
-	reg.MustRegister(m.tasks, m.offers, m.wait, m.scripts, m.handoffs, m.HTTP, m.eventsRead, m.Webhooks, m.SignatureFailures,
+	reg.MustRegister(m.tasks, m.offers, m.wait, m.scripts, m.handoffs, m.redisResets, m.HTTP, m.eventsRead, m.Webhooks, m.SignatureFailures,
 		m.abandoned, m.messages, m.sla, m.escalations)
 	return m
 }
@@ -110,6 +115,12 @@ func (m *Metrics) ObserveScript(name string, d time.Duration) {
 // ObserveHandoff counts one attempt of a hand-off; pass it to handoff.Worker.
 func (m *Metrics) ObserveHandoff(kind, result string) {
 	m.handoffs.WithLabelValues(kind, result).Inc()
+}
+
+// ObserveRedis records the resets the health monitor found (the collector
+// reports switchboard_redis_up); pass it to health.Monitor.
+func (m *Metrics) ObserveRedis(_ bool, resets int) {
+	m.redisResets.Set(float64(resets))
 }
 
 // Observe counts one event.

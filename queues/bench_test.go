@@ -38,7 +38,7 @@ func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 // more queues, so each state change refreshes several sets) and `waiting`
 // voice tasks waiting in "q" behind calls that hold every agent's voice line.
 type benchCenter struct {
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	store   *queues.Store
 	trips   *roundTrips
 	now     time.Time

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/redistest"
 	"switchboard/queues"
 )
 
@@ -186,7 +187,7 @@ func TestServiceLevelBucketExpires(t *testing.T) {
 	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", "", false); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := f.rdb.Keys(f.ctx, queues.Prefix(f.ws)+"sl:q:*").Result()
+	keys, err := redistest.Keys(f.ctx, f.rdb, queues.Prefix(f.ws)+"sl:q:*")
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("buckets %v %v", keys, err)
 	}

@@ -3,6 +3,8 @@ package queues
 import (
 	"context"
 	"strconv"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Every Redis key Switchboard uses is built here (and, for scripts, by key() in
@@ -56,7 +58,8 @@ var Kinds = []Kind{
 	{"sl:<queue>:<bucket>", "hash", "service-level counters of a 15-minute bucket"},
 	{"forecast:<queue>:<channel>", "hash", "a stored forecast"},
 	{"lease:<name>", "string", "a named lease (one replica at a time does a job)"},
-	{"webhook:<subscriber>:dead", "list", "events a subscriber could not take"},
+	{"webhook:<subscriber>:dead", "list", "events a subscriber could not take (the newest 10,000, for 30 days)"},
+	{"webhook:<subscriber>:replay", "list", "dead letters handed back for redelivery"},
 	{"epoch", "string", "the mark of this life of the workspace's data: gone, the data is gone (Redis came back empty)"},
 	{"config-digest", "string", "the digest of the configuration agents' eligibility was last computed with"},
 	{"ratelimit:<scope>:<name>", "string (redis_rate)", "a caller's rate-limit allowance"},
@@ -108,6 +111,9 @@ func (ks keyspace) forecastKey(q, ch string) string { return ks.key("forecast", 
 func (ks keyspace) deadLettersKey(subscriber string) string {
 	return ks.key("webhook", subscriber, "dead")
 }
+func (ks keyspace) replayKey(subscriber string) string {
+	return ks.key("webhook", subscriber, "replay")
+}
 func (ks keyspace) customerKey(id string) string { return ks.key("customer", id) }
 func (ks keyspace) customerIdentitiesKey(id string) string {
 	return ks.key("customer", id, "identities")
@@ -121,19 +127,27 @@ func (ks keyspace) escalationsKey(task string) string    { return ks.key("task",
 // DropWorkspace deletes every key of the store's workspace (simulations and
 // benchmarks run in workspaces of their own and remove them afterwards).
 func (s *Store) DropWorkspace(ctx context.Context) error {
-	var cursor uint64
-	for {
-		keys, next, err := s.rdb.Scan(ctx, cursor, string(s.keys)+"*", 1000).Result()
-		if err != nil {
-			return err
-		}
-		if len(keys) > 0 {
-			if err := s.rdb.Del(ctx, keys...).Err(); err != nil {
+	drop := func(ctx context.Context, node redis.UniversalClient) error {
+		var cursor uint64
+		for {
+			keys, next, err := node.Scan(ctx, cursor, string(s.keys)+"*", 1000).Result()
+			if err != nil {
 				return err
 			}
-		}
-		if cursor = next; cursor == 0 {
-			return nil
+			if len(keys) > 0 {
+				if err := node.Del(ctx, keys...).Err(); err != nil {
+					return err
+				}
+			}
+			if cursor = next; cursor == 0 {
+				return nil
+			}
 		}
 	}
+	// On Cluster, SCAN sees one node: the workspace's slot is on one of the
+	// masters, so each is scanned.
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return drop(ctx, n) })
+	}
+	return drop(ctx, s.rdb)
 }

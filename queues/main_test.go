@@ -20,7 +20,7 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	store *queues.Store
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	ws    string
 	now   time.Time
 	seq   int

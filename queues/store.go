@@ -77,8 +77,12 @@ func (s *Store) Figures() *Figures { return s.figures }
 
 // core is the connection and settings every part of a Store uses.
 type core struct {
-	rdb  redis.UniversalClient
-	keys keyspace
+	// eventsCeiling is the most events the stream keeps whatever the lag of
+	// its consumers (Outbox.Retain); the scripts' own cap, a safety net for
+	// a workspace nobody trims, is twice that.
+	eventsCeiling int64
+	rdb           redis.UniversalClient
+	keys          keyspace
 	// env is the scripts' environment (ARGV[1]) without now: `"k":v,...}`.
 	env string
 	// streamMax is the length agent streams are trimmed to.
@@ -94,12 +98,13 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 		StreamMax int   `json:"stream_max"`
 		EventsMax int   `json:"events_max"`
 		History   int   `json:"history"`
-	}{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, s.EventsLength, s.TimelineInOffer})
+	}{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, 2 * s.EventsLength, s.TimelineInOffer})
 	c := &core{
-		rdb:       rdb,
-		keys:      keyspace(Prefix(workspace)),
-		env:       string(env[1:]),
-		streamMax: int64(s.AgentStreamLength),
+		eventsCeiling: int64(s.EventsLength),
+		rdb:           rdb,
+		keys:          keyspace(Prefix(workspace)),
+		env:           string(env[1:]),
+		streamMax:     int64(s.AgentStreamLength),
 	}
 	return &Store{core: c, outbox: &Outbox{c}, streams: &AgentStreams{c}, plans: &Plans{c}, figures: &Figures{c},
 		handoffs: &Handoffs{c}}
@@ -148,6 +153,7 @@ var (
 	desktopsScript      = load("desktops")
 	claimHandoffsScript = load("claim_handoffs")
 	finishHandoffScript = load("finish_handoff")
+	deadLettersScript   = load("dead_letters")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.

@@ -285,12 +285,8 @@ func (r *Contacts) CustomerByIdentity(ctx context.Context, identity string) (que
 
 // DeadLetters returns what an event webhook subscriber could not take.
 func (r *Reporting) DeadLetters(ctx context.Context, subscriber string) ([]json.RawMessage, error) {
-	known := false
-	for _, w := range r.cfg.EventWebhooks {
-		known = known || w.Name == subscriber
-	}
-	if !known {
-		return nil, validation.Errors{{Field: "name", Reason: "no event webhook named " + subscriber}}
+	if err := r.knownSubscriber(subscriber); err != nil {
+		return nil, err
 	}
 	raw, err := r.store.DeadLetters(ctx, subscriber)
 	if err != nil {
@@ -301,6 +297,34 @@ func (r *Reporting) DeadLetters(ctx context.Context, subscriber string) ([]json.
 		out[i] = json.RawMessage(e)
 	}
 	return out, nil
+}
+
+// ReplayDeadLetters hands a subscriber's dead letters (those of one event,
+// or all when event is "") back to its deliverer, which sends them before
+// new events; it returns how many.
+func (r *Reporting) ReplayDeadLetters(ctx context.Context, subscriber, event string) (int, error) {
+	if err := r.knownSubscriber(subscriber); err != nil {
+		return 0, err
+	}
+	return r.store.ReplayDeadLetters(ctx, r.clock.Now(), subscriber, event)
+}
+
+// DeleteDeadLetters removes a subscriber's dead letters (those of one event,
+// or all when event is ""); it returns how many.
+func (r *Reporting) DeleteDeadLetters(ctx context.Context, subscriber, event string) (int, error) {
+	if err := r.knownSubscriber(subscriber); err != nil {
+		return 0, err
+	}
+	return r.store.DeleteDeadLetters(ctx, r.clock.Now(), subscriber, event)
+}
+
+func (r *Reporting) knownSubscriber(name string) error {
+	for _, w := range r.cfg.EventWebhooks {
+		if w.Name == name {
+			return nil
+		}
+	}
+	return validation.Errors{{Field: "name", Reason: "no event webhook named " + name}}
 }
 
 // Customer returns a customer with their latest contacts.

@@ -66,6 +66,8 @@ type planningStore interface {
 type reportingStore interface {
 	BucketCounts(ctx context.Context, queue string, from, to time.Time) (map[time.Time]map[string]queues.Counts, error)
 	DeadLetters(ctx context.Context, subscriber string) ([]string, error)
+	ReplayDeadLetters(ctx context.Context, now time.Time, subscriber, event string) (int, error)
+	DeleteDeadLetters(ctx context.Context, now time.Time, subscriber, event string) (int, error)
 	EligibleAgents(ctx context.Context, qs []string) (map[string]int64, error)
 	PresenceCounts(ctx context.Context) (map[string]int64, error)
 	QueueStats(ctx context.Context, qs, channels []string) ([]queues.QueueStat, error)

@@ -177,7 +177,11 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 	}
 	// Escalation and SLA timers run as in production; a simulated agent never
 	// misses an offer, so offer timeouts do not occur.
-	store := queues.New(rdb, cfg.Workspace, router.SettingsFrom(&cfg))
+	settings := router.SettingsFrom(&cfg)
+	// The run reads its events as it goes and no consumer group follows
+	// them: a short stream suffices.
+	settings.EventsLength = 100000
+	store := queues.New(rdb, cfg.Workspace, settings)
 	defer func() { _ = store.DropWorkspace(context.WithoutCancel(ctx)) }()
 	clk := clock.NewManual(sc.Start)
 	rt := router.New(&cfg, store, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -12,6 +12,8 @@ import (
 	"switchboard/internal/redistest"
 	"switchboard/queues"
 	"switchboard/streams"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestMain(m *testing.M) { redistest.Main(m) }
@@ -139,8 +141,22 @@ func TestFeedReconnectAsksConnectionsToCatchUp(t *testing.T) {
 	f.toggle(1)
 	first := next(t, c)
 
+	// The feed's connection may be on any node of a cluster: kill it on each.
+	kill := func(ctx context.Context, n redis.UniversalClient) error {
+		return n.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err()
+	}
 	killer := redistest.Client(t)
-	if err := killer.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
+	if cc, ok := killer.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+			if err := kill(ctx, n); err != nil && !strings.Contains(err.Error(), "No such client") {
+				return err
+			}
+			return nil
+		})
+	} else {
+		err = kill(ctx, killer)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	f.toggle(3) // some of these may be published while the feed is down

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/alicebob/miniredis/v2"
@@ -22,8 +23,11 @@ import (
 	"switchboard/config"
 	"switchboard/delivery"
 	"switchboard/handoff"
+	"switchboard/health"
+	"switchboard/internal/redisconn"
 	"switchboard/langdetect"
 	"switchboard/metrics"
+	"switchboard/outbox"
 	"switchboard/queues"
 	"switchboard/router"
 	"switchboard/sim"
@@ -42,6 +46,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	// go-redis reports pool and connection trouble through its own logger:
+	// into the same JSON log.
+	redis.SetLogger(redisLog{log})
 	log.Info("configuration loaded", "source", source, "queues", len(cfg.Queues), "workspace", cfg.Workspace)
 
 	rdb, streamRdb, closeRedis, err := connect(cfg, log)
@@ -68,40 +75,58 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 // never wait behind them. Their connections are named after the replica
 // (CLIENT LIST shows who holds what).
 func connect(cfg *config.Config, log *slog.Logger) (rdb, streamRdb redis.UniversalClient, closeAll func(), err error) {
-	var opt *redis.Options
-	stop := func() {}
-	if cfg.RedisURL == "" {
+	url, stop := cfg.RedisURL, func() {}
+	if url == "" {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.Start(); err != nil {
 			return nil, nil, nil, fmt.Errorf("start embedded redis: %w", err)
 		}
 		log.Warn("REDIS_URL is not set: using an embedded in-memory Redis; all state is lost when the process stops and replicas cannot share it")
-		opt, stop = &redis.Options{Addr: mr.Addr()}, mr.Close
-	} else if opt, err = redis.ParseURL(cfg.RedisURL); err != nil {
+		url, stop = "redis://"+mr.Addr(), mr.Close
+	}
+	target, err := redisconn.Parse(url)
+	if err != nil {
+		stop()
 		return nil, nil, nil, fmt.Errorf("redis_url: %w", err)
 	}
 	rc := cfg.Redis
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = rc.DialTimeout, rc.ReadTimeout, rc.WriteTimeout, rc.PoolTimeout
 	host, _ := os.Hostname()
 	name := fmt.Sprintf("switchboard-%s-%d", host, os.Getpid())
-	// Pipelines share each pool (go-redis would add a pool of its own for
-	// them), so the pool sizes bound the connections.
-	opt.PipelinePoolSize = -1
-	apiOpt, streamOpt := *opt, *opt
-	apiOpt.PoolSize, apiOpt.ClientName = rc.PoolSize, name+"-api"
-	streamOpt.PoolSize, streamOpt.ClientName = rc.StreamPoolSize, name+"-streams"
-	a, st := redis.NewClient(&apiOpt), redis.NewClient(&streamOpt)
+	set := redisconn.Settings{DialTimeout: rc.DialTimeout, ReadTimeout: rc.ReadTimeout, WriteTimeout: rc.WriteTimeout,
+		PoolTimeout: rc.PoolTimeout}
+	apiSet, streamSet := set, set
+	apiSet.PoolSize, apiSet.Name = rc.PoolSize, name+"-api"
+	streamSet.PoolSize, streamSet.Name = rc.StreamPoolSize, name+"-streams"
+	a, err := redisconn.Open(url, apiSet)
+	if err != nil {
+		stop()
+		return nil, nil, nil, fmt.Errorf("redis_url: %w", err)
+	}
+	st, err := redisconn.Open(url, streamSet)
+	if err != nil {
+		_ = a.Close()
+		stop()
+		return nil, nil, nil, fmt.Errorf("redis_url: %w", err)
+	}
 	closeAll = func() { _ = a.Close(); _ = st.Close(); stop() }
 	if cfg.RedisURL != "" {
 		pctx, cancel := context.WithTimeout(context.Background(), rc.DialTimeout)
 		defer cancel()
 		if err := a.Ping(pctx).Err(); err != nil {
 			closeAll()
-			return nil, nil, nil, fmt.Errorf("redis at %s: %w", opt.Addr, err)
+			return nil, nil, nil, fmt.Errorf("redis at %s: %w", strings.Join(target.Addrs, ","), err)
 		}
-		log.Info("connected to redis", "addr", opt.Addr, "db", opt.DB, "pool_size", rc.PoolSize, "stream_pool_size", rc.StreamPoolSize)
+		log.Info("connected to redis", "kind", target.Kind, "addr", strings.Join(target.Addrs, ","), "master", target.Master,
+			"db", target.DB, "pool_size", rc.PoolSize, "stream_pool_size", rc.StreamPoolSize)
 	}
 	return a, st, closeAll, nil
+}
+
+// redisLog writes go-redis's messages as warnings of the service log.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
 }
 
 // loop is a background service that runs until its context ends.
@@ -136,10 +161,13 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 		Clock: clk, Log: log, Buffer: cfg.Streams.Buffer, Grace: cfg.Streams.Grace(), Reads: cfg.Redis.StreamPoolSize,
 		PerAgent: cfg.Streams.MaxPerAgent, Max: cfg.Streams.MaxConnections, Replica: consumer.Name})
 	reg.MustRegister(metrics.NewStreamsCollector(hub, map[string]metrics.PoolStater{"api": rdb, "streams": streamRdb}))
+	monitor := &health.Monitor{Store: store, Clock: clk, Log: log, Observe: m.ObserveRedis,
+		OnReset: func(ctx context.Context) error { _, err := rt.Agents.ResyncAgents(ctx); return err }}
 	stop := make(chan struct{})
-	h := api.New(api.Options{App: rt, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,
+	h := api.New(api.Options{App: rt, Health: monitor, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,
 		Handoffs: optional(handoffs), Limiter: redis_rate.NewLimiter(rdb)})
-	loops := []loop{rt.Run, consumer.Run, hub.Run}
+	keeper := &outbox.Keeper{Store: store.Outbox(), Clock: clk, Log: log, Owner: consumer.Name, Metrics: outbox.NewMetrics(reg)}
+	loops := []loop{monitor.Run, rt.Run, consumer.Run, hub.Run, keeper.Run}
 	if handoffs != nil {
 		loops = append(loops, handoffs.Run)
 	}

@@ -6,8 +6,9 @@
 -- ARGV[1]  the environment, JSON: now (Unix ms: scripts never call TIME),
 --          max_missed (consecutive missed offers before an agent is set away),
 --          reoffer_ms (a rejected task skips that agent this long), stream_max
---          (length of an agent's stream), events_max (length of the events
---          stream), history (earlier contacts of the customer an offer carries)
+--          (length of an agent's stream), events_max (a safety cap of the events
+--          stream: it is trimmed by what its consumers acknowledged, see
+--          Outbox.Retain), history (earlier contacts of the customer an offer carries)
 -- ARGV[2]  the script's own arguments, one JSON object (A below), as each
 --          script's header names them; its Go twin is a struct in queues.
 --
