@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -121,6 +122,11 @@ func (d *Deliverer) Drain(ctx context.Context, block time.Duration) (int, error)
 		return 0, err
 	}
 	evs, err := d.Store.Outbox().ReadGroup(ctx, d.group(), "deliverer", 100, block)
+	if err != nil && strings.Contains(err.Error(), "NOGROUP") {
+		// Redis came back without the stream (restarted empty): subscribe
+		// again, from what comes next.
+		return 0, d.Subscribe(ctx)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -278,3 +278,33 @@ func TestDeadLettersReplayAndDelete(t *testing.T) {
 		t.Fatal("the lease was not released on shutdown")
 	}
 }
+
+// A Redis that came back empty took the subscriber's group with it: the
+// deliverer subscribes again and delivers what comes next.
+func TestDeliveryResubscribesAfterRedisLostTheStream(t *testing.T) {
+	rt, d, rec := setup(t, 0, 3)
+	ctx := context.Background()
+	if err := redistest.Client(t).Del(ctx, queues.Prefix(rt.Config().Workspace)+"events").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Drain(ctx, 10*time.Millisecond); err != nil {
+		t.Fatalf("drain without the group: %v", err)
+	}
+	want := traffic(t, rt, d.Store)
+	total := 0
+	for total < len(want) {
+		n, err := d.Drain(ctx, 10*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		total += n
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.took) != len(want) {
+		t.Fatalf("delivered %d of %d events after the group was lost", len(rec.took), len(want))
+	}
+}

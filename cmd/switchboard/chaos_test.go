@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -85,8 +86,11 @@ func TestChaos(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	env := []string{"REDIS_URL=redis://" + srv.Addr + "/0", "SWITCHBOARD_CONFIG=../../examples/loadtest.yaml",
-		"SWITCHBOARD_LOG_LEVEL=warn"}
+	conf := filepath.Join(dir, "chaos.yaml")
+	if err := os.WriteFile(conf, []byte(chaosConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"REDIS_URL=redis://" + srv.Addr + "/0", "SWITCHBOARD_CONFIG=" + conf, "SWITCHBOARD_LOG_LEVEL=warn"}
 	var reps []*replica
 	for i := range 2 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -119,8 +123,33 @@ func TestChaos(t *testing.T) {
 		chaos <- "redis restarted (AOF)"
 		close(chaos)
 	}()
+	// Contacts nobody can take (no agent has billing): their SLA timers
+	// warn and breach while replicas and Redis go down and come back.
+	unanswered := make(chan []string, 1)
+	go func() {
+		var ids []string
+		for i := range 300 {
+			body := `{"channel":"chat","queue":"billing-en"}`
+			req, _ := http.NewRequest("POST", "http://"+reps[0].addr+"/v1/tasks", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer sb_admin_dev")
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "chaos-billing-"+strconv.Itoa(i))
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				var tk struct {
+					ID string `json:"id"`
+				}
+				_ = json.NewDecoder(res.Body).Decode(&tk)
+				res.Body.Close()
+				if res.StatusCode == http.StatusCreated {
+					ids = append(ids, tk.ID)
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		unanswered <- ids
+	}()
 	rep, err := loadtest.Run(ctx, loadtest.Options{URLs: []string{"http://" + reps[0].addr, "http://" + reps[1].addr},
-		Key: "sb_admin_dev", Agents: 40, Rate: 40, Duration: 52 * time.Second, Hold: 500 * time.Millisecond,
+		Key: "sb_admin_dev", Agents: 40, Rate: 45, Duration: 52 * time.Second, Hold: 500 * time.Millisecond,
 		Channel: "chat", Skill: "support", Language: "en", Prefix: "cx", Connect: 20, Log: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)
@@ -133,8 +162,38 @@ func TestChaos(t *testing.T) {
 	if rep.Contacts < 2000 {
 		t.Fatalf("only %d contacts were created", rep.Contacts)
 	}
-	audit(t, store, rdb, rep.Contacts)
+	billing := <-unanswered
+	// The last of them breaches 20s after it was created.
+	time.Sleep(22 * time.Second)
+	audit(t, store, rdb, rep.Contacts, billing)
 }
+
+// chaosConfig is the load test's chat queue, plus a billing queue no agent
+// serves, both with a 20s first-response target (warning at 80 %).
+const chaosConfig = `
+workspace: loadtest
+log_level: warn
+channels:
+  chat:
+    capacity: 1
+    offer_timeout: 30s
+    wrap_up: 15s
+    sla: {first_response: 20s, next_reply: 60s, warning: 0.8}
+skills: [support, billing]
+languages: [en]
+queues:
+  - {id: support-en, skill: support, language: en}
+  - {id: billing-en, skill: billing, language: en}
+rate_limits:
+  webhook_account_per_second: 200
+  webhook_customer_per_minute: 60
+  api_key_per_second: 100000
+auth:
+  api_keys:
+    - name: chaos-admin     # key: sb_admin_dev
+      sha256: 4054886f4d50e64954282809fdb10d2194ee8e2d325e7945599f95261f580d3a
+      role: admin
+`
 
 // testWriter sends the load generator's lines to the test log.
 type testWriter struct{ t *testing.T }
@@ -145,7 +204,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // audit replays the events stream and reads every task and agent.
-func audit(t *testing.T, store *queues.Store, rdb *redis.Client, created int64) {
+func audit(t *testing.T, store *queues.Store, rdb *redis.Client, created int64, unanswered []string) {
 	t.Helper()
 	ctx := context.Background()
 	type holder struct{ agent string }
@@ -259,9 +318,17 @@ func audit(t *testing.T, store *queues.Store, rdb *redis.Client, created int64) 
 			fail("agent %s above capacity: %d", a.ID, a.Load["chat"])
 		}
 	}
-	t.Logf("audit: %d events, %d tasks (%v), %d offers with one outcome each, %d SLA timers fired",
-		events, tasks, states, len(outcomes), len(sla))
-	if int64(tasks) < created {
+	// Each unanswered contact warned once and breached once.
+	for _, id := range unanswered {
+		for _, kind := range []string{"sla.warning", "sla.breached"} {
+			if n := sla[id+"|first_response|"+kind]; n != 1 {
+				fail("unanswered task %s: %s fired %d times", id, kind, n)
+			}
+		}
+	}
+	t.Logf("audit: %d events, %d tasks (%v), %d offers with one outcome each, %d SLA timers fired once each (%d unanswered contacts)",
+		events, tasks, states, len(outcomes), len(sla), len(unanswered))
+	if int64(tasks) < created+int64(len(unanswered)) {
 		fail("%d tasks stored, %d created", tasks, created)
 	}
 	for _, v := range violations {
