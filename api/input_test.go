@@ -212,7 +212,7 @@ func TestStaffingOverHTTP(t *testing.T) {
 		}
 	}
 	in.must(http.StatusOK, "POST", "/v1/staffing", "sb_planner_dev", body).decode(t, &resp)
-	if resp.Intervals[0].ErlangC.Agents != 14 || resp.Intervals[0].ErlangA.Agents != 12 || resp.Totals[0].ErlangC.Scheduled != 19 {
+	if resp.Intervals[0].ErlangC.Agents != 14 || resp.Intervals[0].ErlangA.Agents != 12 || resp.Totals[0].ErlangC.Scheduled != 20 {
 		t.Fatalf("staffing %+v", resp)
 	}
 	r := in.do("POST", "/v1/staffing", "sb_planner_dev", `{"target":{"service_level":2},"intervals":[]}`)

@@ -235,8 +235,16 @@ func (s *Server) recover(c *gin.Context) {
 	c.Next()
 }
 
+// staffingBodyBytes is the body limit of POST /v1/staffing: a week of
+// 15-minute intervals for 20 queues (13,440 intervals) is about 1.5 MB.
+const staffingBodyBytes = 8 << 20
+
 func (s *Server) limitBody(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.HTTP.MaxBodyBytes)
+	limit := s.cfg.HTTP.MaxBodyBytes
+	if c.FullPath() == "/v1/staffing" {
+		limit = max(limit, staffingBodyBytes)
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
 }
 

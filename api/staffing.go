@@ -15,7 +15,8 @@ func (s planningAPI) staffing(c *gin.Context) {
 	if !bind(c, &req, false) {
 		return
 	}
-	resp, err := workforce.Staff(req)
+	// The computation stops when the client goes away (its context ends).
+	resp, err := workforce.Staff(c.Request.Context(), req)
 	if err != nil {
 		fail(c, err)
 		return

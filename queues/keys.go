@@ -60,6 +60,8 @@ var Kinds = []Kind{
 	{"lease:<name>", "string", "a named lease (one replica at a time does a job)"},
 	{"webhook:<subscriber>:dead", "list", "events a subscriber could not take (the newest 10,000, for 30 days)"},
 	{"webhook:<subscriber>:replay", "list", "dead letters handed back for redelivery"},
+	{"job:<id>", "hash", "a background job: kind, state, progress, owner, input, result (kept a day)"},
+	{"jobs-running", "zset", "the running jobs by the expiry of their replica's lease"},
 	{"epoch", "string", "the mark of this life of the workspace's data: gone, the data is gone (Redis came back empty)"},
 	{"config-digest", "string", "the digest of the configuration agents' eligibility was last computed with"},
 	{"ratelimit:<scope>:<name>", "string (redis_rate)", "a caller's rate-limit allowance"},
@@ -99,6 +101,7 @@ func (ks keyspace) eventsKey() string               { return ks.key("events") }
 func (ks keyspace) handoffsKey() string             { return ks.key("handoffs") }
 func (ks keyspace) configDigestKey() string         { return ks.key("config-digest") }
 func (ks keyspace) epochKey() string                { return ks.key("epoch") }
+func (ks keyspace) jobKey(id string) string         { return ks.key("job", id) }
 func (ks keyspace) agentFeedChannel() string        { return ks.key("agent-feed") }
 func (ks keyspace) presenceLogKey(agent string) string {
 	return ks.key("agent", agent, "presence_log")

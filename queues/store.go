@@ -39,6 +39,7 @@ type Store struct {
 	plans    *Plans
 	figures  *Figures
 	handoffs *Handoffs
+	jobs     *Jobs
 }
 
 // Outbox is the events stream every transition writes (the outbox): its
@@ -68,6 +69,9 @@ func (s *Store) Streams() *AgentStreams { return s.streams }
 
 // Plans are the workspace's schedules and forecasts.
 func (s *Store) Plans() *Plans { return s.plans }
+
+// Jobs are the workspace's background jobs.
+func (s *Store) Jobs() *Jobs { return s.jobs }
 
 // Handoffs are the workspace's pending provider hand-offs.
 func (s *Store) Handoffs() *Handoffs { return s.handoffs }
@@ -107,7 +111,7 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 		streamMax:     int64(s.AgentStreamLength),
 	}
 	return &Store{core: c, outbox: &Outbox{c}, streams: &AgentStreams{c}, plans: &Plans{c}, figures: &Figures{c},
-		handoffs: &Handoffs{c}}
+		handoffs: &Handoffs{c}, jobs: &Jobs{c}}
 }
 
 // ObserveScripts registers f to receive the duration of every script call.
@@ -154,6 +158,7 @@ var (
 	claimHandoffsScript = load("claim_handoffs")
 	finishHandoffScript = load("finish_handoff")
 	deadLettersScript   = load("dead_letters")
+	jobsScript          = load("jobs")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.
@@ -163,6 +168,8 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrInvalid: the request cannot apply to what it names (a text reply to a call).
 	ErrInvalid = errors.New("invalid")
+	// ErrBusy: as many jobs run as the workspace allows.
+	ErrBusy = errors.New("busy")
 	// ErrUnavailable: the provider the work needs is not configured.
 	ErrUnavailable = errors.New("provider unavailable")
 )
@@ -178,7 +185,7 @@ func (e *Error) Error() string { return e.Code + ": " + e.Detail }
 // Unwrap classifies the code.
 func (e *Error) Unwrap() error {
 	switch e.Code {
-	case "agent_not_found", "task_not_found", "offer_not_found", "message_not_found", "customer_not_found", "queue_not_found", "schedule_not_found":
+	case "agent_not_found", "task_not_found", "offer_not_found", "message_not_found", "customer_not_found", "queue_not_found", "schedule_not_found", "job_not_found":
 		return ErrNotFound
 	case "voice_task":
 		return ErrInvalid
@@ -186,6 +193,8 @@ func (e *Error) Unwrap() error {
 		return ErrUnavailable
 	case "forbidden":
 		return ErrForbidden
+	case "too_many_jobs":
+		return ErrBusy
 	default:
 		return ErrConflict
 	}

@@ -61,7 +61,10 @@ func (r *Planning) Coverage(ctx context.Context, queue, channel string, from, to
 	for _, f := range fc {
 		row := CoverageRow{Start: f.Start, Contacts: f.Contacts}
 		if f.Contacts > 0 && f.AHTSeconds > 0 {
-			req := workforce.StaffErlangC(workforce.Load{Contacts: f.Contacts, Interval: size.Seconds(), AHT: f.AHTSeconds}, target)
+			req, err := workforce.StaffErlangC(ctx, workforce.Load{Contacts: f.Contacts, Interval: size.Seconds(), AHT: f.AHTSeconds}, target)
+			if err != nil {
+				return nil, err
+			}
 			row.Required = req.Fractional / (1 - shrinkage)
 		}
 		for _, w := range workers {

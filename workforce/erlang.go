@@ -1,6 +1,7 @@
 package workforce
 
 import (
+	"context"
 	"errors"
 	"math"
 )
@@ -85,8 +86,8 @@ func (t Target) Validate() error {
 		return errors.New("answer_within must be positive with a service level")
 	case t.ASA < 0:
 		return errors.New("asa must not be negative")
-	case t.MaxOccupancy < 0 || t.MaxOccupancy > 1:
-		return errors.New("max_occupancy must be a share up to 1")
+	case t.MaxOccupancy != 0 && (t.MaxOccupancy < 0.1 || t.MaxOccupancy > 1):
+		return errors.New("max_occupancy must be a share between 0.1 and 1")
 	case t.MaxAbandon < 0 || t.MaxAbandon >= 1:
 		return errors.New("max_abandon must be a share below 1")
 	case t.ServiceLevel == 0 && t.ASA == 0 && t.MaxOccupancy == 0 && t.MaxAbandon == 0:
@@ -116,21 +117,29 @@ type Requirement struct {
 // StaffErlangC finds the fewest agents that meet the target. The search
 // starts at the first stable staffing (more agents than Erlangs) and walks
 // up: every measure improves with each agent, so the first that meets all
-// targets is the minimum.
-func StaffErlangC(l Load, t Target) Requirement {
+// targets is the minimum. It stops when ctx ends.
+func StaffErlangC(ctx context.Context, l Load, t Target) (Requirement, error) {
 	a := l.Erlangs()
 	if a <= 0 {
-		return Requirement{}
+		return Requirement{}, nil
 	}
 	n := int(math.Floor(a)) + 1
+	if t.MaxOccupancy > 0 {
+		// Occupancy is a/n: fewer than a/max agents cannot meet it.
+		n = max(n, int(math.Ceil(a/t.MaxOccupancy-1e-9)))
+	}
 	prev := ErlangCPerformance(l, n-1, t.AnswerWithin)
-	for ; ; n++ {
+	for ; n <= maxAgents; n++ {
+		if err := ctx.Err(); err != nil {
+			return Requirement{}, err
+		}
 		p := ErlangCPerformance(l, n, t.AnswerWithin)
 		if t.met(p) {
-			return Requirement{Agents: n, Performance: p, Fractional: float64(n-1) + t.reach(prev, p, a, n)}
+			return Requirement{Agents: n, Performance: p, Fractional: float64(n-1) + t.reach(prev, p, a, n)}, nil
 		}
 		prev = p
 	}
+	return Requirement{}, ErrUnreachable
 }
 
 // reach is how far between n-1 and n agents the binding target is met (0..1).

@@ -1,6 +1,7 @@
 package workforce
 
 import (
+	"context"
 	"math"
 	"testing"
 )
@@ -54,7 +55,7 @@ func TestStaffErlangCFindsTheMinimum(t *testing.T) {
 		{Target{ServiceLevel: 0.8, AnswerWithin: 20, MaxOccupancy: 0.7}, 15},
 	}
 	for _, c := range cases {
-		r := StaffErlangC(classic, c.target)
+		r, _ := StaffErlangC(context.Background(), classic, c.target)
 		if r.Agents != c.agents {
 			t.Errorf("%+v: %d agents, want %d", c.target, r.Agents, c.agents)
 		}
@@ -67,7 +68,7 @@ func TestStaffErlangCFindsTheMinimum(t *testing.T) {
 		}
 	}
 	// Occupancy is exact: 10 Erlangs at 70 % need 14.2857 agents.
-	if r := StaffErlangC(classic, Target{MaxOccupancy: 0.7}); math.Abs(r.Fractional-10/0.7) > 1e-9 {
+	if r, _ := StaffErlangC(context.Background(), classic, Target{MaxOccupancy: 0.7}); math.Abs(r.Fractional-10/0.7) > 1e-9 {
 		t.Errorf("fractional %.6f, want %.6f", r.Fractional, 10/0.7)
 	}
 }

@@ -1,12 +1,32 @@
 package workforce
 
-import "math"
+import (
+	"context"
+	"errors"
+	"math"
+)
 
 // Erlang A (M/M/n+M): Erlang C with customers who abandon after an
-// exponential patience of mean Patience seconds. Computed from the
-// birth-death chain itself: states k = 0, 1, ... contacts in the system,
-// births λ, deaths kμ up to n and nμ + (k−n)θ above, with θ = 1/Patience.
-// The stationary distribution is summed until its terms no longer matter.
+// exponential patience of mean Patience seconds (Palm; Mandelbaum & Zeltyn,
+// "Service engineering in action: the Palm/Erlang-A queue").
+//
+// The stationary distribution of the birth-death chain (births λ, deaths
+// kμ up to n agents busy, nμ + jθ with j waiting) is summed in one pass in
+// linear space with running rescaling, until its terms no longer matter.
+//
+// The waiting time, for an arrival that finds j waiting ahead: its offered
+// wait V (until an agent would take it, were it infinitely patient) is j+1
+// stages of rates nμ + iθ, i = j … 0: the (j+1)-th order statistic of
+// x + j exponential lifetimes of rate θ, with x = nμ/θ. With its own
+// patience τ ~ Exp(θ), the probability it is answered within t is
+//
+//	P(V ≤ t, τ > V) = x/(x+j+1) · I_{1−e^{−θt}}(j+1, x+1)
+//
+// (I the regularised incomplete beta), exact for every t; and given it is
+// answered, its mean wait is Σ_{i=1}^{j+1} 1/(nμ + iθ). I is summed as
+// 1 − Σ_{i≤j} NegBin(i; x+1, 1−e^{−θt}), a running sum of positive terms.
+// Each evaluation is O(n + queue length): no quadratic term, no
+// uniformization whose length grows with the target.
 
 // ErlangAPerformance is what n agents achieve against a load when customers
 // have a mean patience (seconds).
@@ -14,9 +34,15 @@ type ErlangAPerformance struct {
 	Performance
 	// AverageWait is the mean wait of all contacts, answered or not.
 	AverageWait float64 `json:"average_wait_seconds"`
+	// ServiceLevelAnswered is the share of the answered contacts answered
+	// within the target (abandoned contacts left out); ServiceLevel counts
+	// them as missed.
+	ServiceLevelAnswered float64 `json:"service_level_of_answered"`
 }
 
-const tailEpsilon = 1e-15
+// maxChain bounds the states one evaluation sums (agents plus waiting):
+// staffing refuses loads whose queue could grow beyond it (see Staff).
+const maxChain = 2000000
 
 // ErlangA computes the performance of n agents; answerWithin is the service
 // level's target answer time. ServiceLevel is the share of all contacts
@@ -24,144 +50,171 @@ const tailEpsilon = 1e-15
 // wait of the answered contacts.
 func ErlangA(l Load, n int, answerWithin, patience float64) ErlangAPerformance {
 	lambda, mu, theta := l.Contacts/l.Interval, 1/l.AHT, 1/patience
-	// Unnormalised π_k, scaled as we go to avoid overflow.
-	pi := []float64{1}
-	for k := 1; ; k++ {
-		death := float64(min(k, n)) * mu
-		if k > n {
-			death += float64(k-n) * theta
+	a, nmu := lambda/mu, float64(n)*mu
+	const big, small = 1e200, 1e-200
+	// Sums over the chain, all scaled by the same running factor.
+	var total, busy, waiting, queue float64
+	w := 1.0
+	for k := 1; k <= n; k++ {
+		busy += float64(k-1) * w
+		total += w
+		w *= a / float64(k)
+		if w > big {
+			w, total, busy = w*small, total*small, busy*small
 		}
-		next := pi[k-1] * lambda / death
-		pi = append(pi, next)
-		if next > 1e250 {
-			for i := range pi {
-				pi[i] *= 1e-250
-			}
-		}
-		if k > n && pi[k] < tailEpsilon*pi[n] && death > lambda {
+	}
+	// w is state n now; states n+j follow.
+	// Waiting-time terms for the arrivals that find j waiting.
+	t := math.Max(answerWithin, 0)
+	logU := -theta * t                     // log e^{-θt}
+	z := -math.Expm1(logU)                 // 1 − e^{-θt}
+	logNB0 := (nmu + theta) * logU / theta // (x+1)·log u, computed without x
+	var nbScaled, nbSum, nbLog float64 = 1, 0, 0
+	cdone := z == 0 // I = 0 for every j: nothing is answered "within 0" after waiting
+	var served, within, servedWait, harmonic float64
+	for j := 0; ; j++ {
+		k := n + j
+		if k > maxChain {
 			break
 		}
-	}
-	var total float64
-	for _, v := range pi {
-		total += v
-	}
-	var wait, queue, busy, served, within, servedWait float64
-	for k, v := range pi {
-		p := v / total
-		if k < n {
-			busy += float64(k) * p
-			continue
+		total += w
+		busy += float64(n) * w
+		waiting += w
+		queue += float64(j) * w
+		// This arrival: answered with probability x/(x+j+1).
+		rate := nmu + float64(j+1)*theta // nμ + (j+1)θ
+		pass := nmu / rate
+		harmonic += 1 / rate
+		var inT float64
+		if !cdone {
+			// C_j = Σ_{i≤j} NB(i); NB(i) = NB(i−1)·z·(x+i)/i.
+			if j > 0 {
+				nbScaled *= z * (nmu + float64(j)*theta) / (float64(j) * theta)
+			}
+			nbSum += nbScaled
+			if nbSum > big {
+				nbScaled, nbSum, nbLog = nbScaled*small, nbSum*small, nbLog-math.Log(small)
+			}
+			c := math.Exp(logNB0 + nbLog + math.Log(nbSum))
+			if c >= 1 {
+				cdone = true
+			} else {
+				inT = 1 - c
+			}
 		}
-		busy += float64(n) * p
-		wait += p
-		queue += float64(k-n) * p
-	}
-	// An arrival that finds j waiting ahead reaches an agent after j+1
-	// stages of rates nμ + iθ (i = j … 0), unless its own patience runs
-	// out first. Killing at rate θ makes the stages Exp(nμ + (i+1)θ), each
-	// passed with probability (nμ + iθ)/(nμ + (i+1)θ).
-	for k := n; k < len(pi); k++ {
-		p := pi[k] / total
-		if p < tailEpsilon {
-			continue
+		served += w * pass
+		within += w * pass * inT
+		servedWait += w * pass * harmonic
+		// The next state.
+		death := nmu + float64(j+1)*theta
+		next := w * lambda / death
+		if death > lambda && next < 1e-18*total {
+			break
 		}
-		j := k - n
-		pass, rates := 1.0, make([]float64, j+1)
-		for i := 0; i <= j; i++ {
-			r := float64(n)*mu + float64(i)*theta
-			pass *= r / (r + theta)
-			rates[i] = r + theta
+		w = next
+		if w > big {
+			w, total, busy, waiting, queue = w*small, total*small, busy*small, waiting*small, queue*small
+			served, within, servedWait = served*small, within*small, servedWait*small
 		}
-		served += p * pass
-		within += p * pass * hypoexpCDF(rates, answerWithin)
-		servedWait += p * pass * hypoexpMean(rates)
 	}
-	notWaiting := 1 - wait
+	pWait := waiting / total
 	perf := ErlangAPerformance{
-		Performance: Performance{Agents: n, PWait: wait, Occupancy: busy / float64(n), Abandon: theta * queue / lambda},
-		AverageWait: queue / lambda,
+		Performance: Performance{Agents: n, PWait: pWait, Occupancy: busy / total / float64(n),
+			Abandon: theta * (queue / total) / lambda},
+		AverageWait: queue / total / lambda,
 	}
-	perf.ServiceLevel = notWaiting + within
-	if answered := notWaiting + served; answered > 0 {
-		perf.ASA = servedWait / answered
+	noWait := 1 - pWait
+	answered := noWait + served/total
+	perf.ServiceLevel = noWait + within/total
+	if answered > 0 {
+		perf.ASA = servedWait / total / answered
+		perf.ServiceLevelAnswered = perf.ServiceLevel / answered
 	}
 	return perf
 }
 
-func hypoexpMean(rates []float64) float64 {
-	m := 0.0
-	for _, r := range rates {
-		m += 1 / r
-	}
-	return m
-}
+// maxAgents bounds a staffing search: beyond it the target is out of reach.
+const maxAgents = 100000
 
-// hypoexpCDF is P(Σ Exp(rates[i]) ≤ t), by uniformization: a Poisson number
-// of jumps at the largest rate, each moving to the next stage with
-// probability rate/Λ; stable where the closed form cancels badly.
-func hypoexpCDF(rates []float64, t float64) float64 {
-	if t <= 0 {
-		return 0
-	}
-	big := 0.0
-	for _, r := range rates {
-		big = math.Max(big, r)
-	}
-	lt := big * t
-	stage := make([]float64, len(rates)+1) // probability of being in each stage; last is done
-	stage[0] = 1
-	weight := math.Exp(-lt) // Poisson(0; Λt)
-	if weight == 0 {
-		return 1 - hypoexpTail(rates, t)
-	}
-	cdf := 0.0
-	mass := 0.0
-	for k := 0; ; k++ {
-		cdf += weight * stage[len(rates)]
-		mass += weight
-		if 1-mass < tailEpsilon || k > 100000 {
-			break
-		}
-		next := make([]float64, len(stage))
-		next[len(rates)] = stage[len(rates)]
-		for i, r := range rates {
-			move := r / big
-			next[i] += stage[i] * (1 - move)
-			next[i+1] += stage[i] * move
-		}
-		stage = next
-		weight *= lt / float64(k+1)
-	}
-	return cdf
-}
-
-// hypoexpTail handles Λt so large that e^{-Λt} underflows: the stages are
-// then almost surely done, up to the mean's scale.
-func hypoexpTail(rates []float64, t float64) float64 {
-	if hypoexpMean(rates) < t/10 {
-		return 0
-	}
-	return 1
-}
+// ErrUnreachable says no staffing up to maxAgents meets the target.
+var ErrUnreachable = errors.New("no staffing up to 100,000 agents meets the target")
 
 // StaffErlangA finds the fewest agents that meet the target with
-// abandonment. It searches from one agent up, not from the offered load:
-// with impatient customers the minimum can be below the load.
-func StaffErlangA(l Load, t Target, patience float64) (int, ErlangAPerformance, float64) {
+// abandonment, and the fractional requirement. Every measure improves with
+// each agent, so the search gallops from the offered load (down when it is
+// met there: with impatient customers the minimum can be below the load;
+// up when it is not) and bisects. It stops when ctx ends.
+func StaffErlangA(ctx context.Context, l Load, t Target, patience float64) (int, ErlangAPerformance, float64, error) {
 	if l.Erlangs() <= 0 {
-		return 0, ErlangAPerformance{}, 0
+		return 0, ErlangAPerformance{}, 0, nil
 	}
-	prev := ErlangAPerformance{Performance: Performance{ASA: math.Inf(1), Abandon: 1}}
-	for n := 1; ; n++ {
-		p := ErlangA(l, n, t.AnswerWithin, patience)
-		if t.met(p.Performance) {
-			frac := float64(n)
-			if n > 1 {
-				frac = float64(n-1) + t.reach(prev.Performance, p.Performance, l.Erlangs(), n)
-			}
-			return n, p, frac
+	eval := func(n int) (ErlangAPerformance, error) {
+		if err := ctx.Err(); err != nil {
+			return ErlangAPerformance{}, err
 		}
-		prev = p
+		return ErlangA(l, n, t.AnswerWithin, patience), nil
 	}
+	// Find lo (not met, or 0) and hi (met).
+	start := max(1, int(math.Ceil(l.Erlangs())))
+	p, err := eval(start)
+	if err != nil {
+		return 0, ErlangAPerformance{}, 0, err
+	}
+	lo, hi, hiPerf := 0, 0, ErlangAPerformance{}
+	if t.met(p.Performance) {
+		hi, hiPerf = start, p
+		for step := 1; ; step *= 2 {
+			n := hi - step
+			if n < 1 {
+				break
+			}
+			q, err := eval(n)
+			if err != nil {
+				return 0, ErlangAPerformance{}, 0, err
+			}
+			if !t.met(q.Performance) {
+				lo = n
+				break
+			}
+			hi, hiPerf = n, q
+		}
+	} else {
+		lo = start
+		for step := 1; ; step *= 2 {
+			n := lo + step
+			if n > maxAgents {
+				return 0, ErlangAPerformance{}, 0, ErrUnreachable
+			}
+			q, err := eval(n)
+			if err != nil {
+				return 0, ErlangAPerformance{}, 0, err
+			}
+			if t.met(q.Performance) {
+				hi, hiPerf = n, q
+				break
+			}
+			lo = n
+		}
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		q, err := eval(mid)
+		if err != nil {
+			return 0, ErlangAPerformance{}, 0, err
+		}
+		if t.met(q.Performance) {
+			hi, hiPerf = mid, q
+		} else {
+			lo = mid
+		}
+	}
+	frac := float64(hi)
+	if hi > 1 {
+		prev, err := eval(hi - 1)
+		if err != nil {
+			return 0, ErlangAPerformance{}, 0, err
+		}
+		frac = float64(hi-1) + t.reach(prev.Performance, hiPerf.Performance, l.Erlangs(), hi)
+	}
+	return hi, hiPerf, frac, nil
 }

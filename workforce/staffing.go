@@ -1,6 +1,8 @@
 package workforce
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -42,12 +44,29 @@ type StaffingInterval struct {
 
 // Staffed is the answer for one model (Erlang C or Erlang A).
 type Staffed struct {
-	Agents      int         `json:"agents"`
-	Fractional  float64     `json:"fractional_agents"`
-	Performance Performance `json:"performance"`
-	// Scheduled counts shrinkage: the fractional need, then rounded up.
+	Agents      int      `json:"agents"`
+	Fractional  float64  `json:"fractional_agents"`
+	Performance Measures `json:"performance"`
+	// Scheduled is the planners' convention: the required agents divided
+	// by (1 − shrinkage), rounded up; ScheduledFractional divides the
+	// fractional need, for reference.
 	ScheduledFractional float64 `json:"scheduled_fractional"`
 	Scheduled           int     `json:"scheduled_agents"`
+}
+
+// Measures are what the staffing achieves, as planners read them.
+type Measures struct {
+	Agents int     `json:"agents"`
+	PWait  float64 `json:"probability_of_waiting"`
+	// ServiceLevel counts abandoned contacts as missed; ServiceLevelAnswered
+	// is the share of the answered ones answered within the target.
+	ServiceLevel         float64 `json:"service_level"`
+	ServiceLevelAnswered float64 `json:"service_level_of_answered"`
+	// ASA is the mean wait of answered contacts, AverageWait of all.
+	ASA         float64 `json:"asa_seconds"`
+	AverageWait float64 `json:"average_wait_seconds"`
+	Occupancy   float64 `json:"occupancy"`
+	Abandon     float64 `json:"abandon_rate"`
 }
 
 // StaffingRow is the staffing of one queue in one interval.
@@ -58,20 +77,30 @@ type StaffingRow struct {
 	ErlangA *Staffed `json:"erlang_a,omitempty"`
 }
 
-// StaffingTotal sums one interval over the queues before rounding: summing
-// rounded per-queue numbers overstates the need.
+// StaffingTotal is one interval over all queues. Separate queues do not
+// pool their agents, so Agents and Scheduled add the queues' own
+// requirements (never fewer than the queues need one by one); Fractional
+// adds the fractional needs, for reference. What a pool of multi-skilled
+// agents needs is for the simulation (GET /v1/coverage?method=simulation).
 type StaffingTotal struct {
 	Start   time.Time `json:"start"`
 	ErlangC Total     `json:"erlang_c"`
 	ErlangA *Total    `json:"erlang_a,omitempty"`
 }
 
-// Total is a sum of fractional requirements, then rounded up.
+// Total adds the queues' requirements of one interval.
 type Total struct {
 	Fractional          float64 `json:"fractional_agents"`
 	Agents              int     `json:"agents"`
 	ScheduledFractional float64 `json:"scheduled_fractional"`
 	Scheduled           int     `json:"scheduled_agents"`
+}
+
+func (t *Total) add(s *Staffed) {
+	t.Fractional += s.Fractional
+	t.Agents += s.Agents
+	t.ScheduledFractional += s.ScheduledFractional
+	t.Scheduled += s.Scheduled
 }
 
 // StaffingResponse lists each interval's staffing and the totals per interval.
@@ -80,10 +109,20 @@ type StaffingResponse struct {
 	Totals []StaffingTotal `json:"totals"`
 }
 
-const maxIntervals = 20000
+// Limits that match what a request computes in time: a week of 15-minute
+// intervals for 20 queues is 13,440.
+const (
+	maxIntervals = 20000
+	maxErlangs   = 5000
+	// maxPatience bounds the customers' mean patience (a day).
+	maxPatience = 86400
+	// maxQueue bounds λ × patience, about the longest queue Erlang A sums.
+	maxQueue = 1000000
+)
 
-// Staff answers a staffing request; every invalid field is named.
-func Staff(req StaffingRequest) (StaffingResponse, error) {
+// Staff answers a staffing request; every invalid field is named. It stops
+// with ctx's error when ctx ends.
+func Staff(ctx context.Context, req StaffingRequest) (StaffingResponse, error) {
 	var errs validation.Errors
 	t := Target{ServiceLevel: req.Target.ServiceLevel, AnswerWithin: req.Target.AnswerWithinSeconds,
 		ASA: req.Target.ASASeconds, MaxOccupancy: req.Target.MaxOccupancy, MaxAbandon: req.Target.MaxAbandon}
@@ -96,8 +135,8 @@ func Staff(req StaffingRequest) (StaffingResponse, error) {
 	if req.Shrinkage < 0 || req.Shrinkage >= 1 {
 		errs.Add("shrinkage", "must be a share below 1, such as 0.3")
 	}
-	if req.PatienceSeconds < 0 {
-		errs.Add("patience_seconds", "must not be negative")
+	if req.PatienceSeconds < 0 || req.PatienceSeconds > maxPatience || math.IsNaN(req.PatienceSeconds) {
+		errs.Add("patience_seconds", "must be between 0 (no Erlang A) and %d seconds", maxPatience)
 	}
 	if len(req.Intervals) == 0 || len(req.Intervals) > maxIntervals {
 		errs.Add("intervals", "give between 1 and %d intervals", maxIntervals)
@@ -113,63 +152,83 @@ func Staff(req StaffingRequest) (StaffingResponse, error) {
 		if in.Contacts < 0 || math.IsNaN(in.Contacts) || in.Contacts > 1e6 {
 			errs.Add(p+".contacts", "must be between 0 and 1000000")
 		}
-		if in.AHTSeconds <= 0 || in.AHTSeconds > 86400 {
+		if in.AHTSeconds <= 0 || in.AHTSeconds > 86400 || math.IsNaN(in.AHTSeconds) {
 			errs.Add(p+".aht_seconds", "must be between 0 and 86400 seconds")
 		}
 		if in.Start.IsZero() {
 			errs.Add(p+".start", "is required (RFC 3339)")
 		}
-		if in.Contacts/float64(max(in.Minutes, 1))/60*in.AHTSeconds > 5000 {
-			errs.Add(p+".contacts", "more than 5000 Erlangs in one queue: split the queue")
+		rate := in.Contacts / float64(max(in.Minutes, 1)) / 60
+		if rate*in.AHTSeconds > maxErlangs {
+			errs.Add(p+".contacts", "more than %d Erlangs in one queue: split the queue", maxErlangs)
+		} else if rate*req.PatienceSeconds > maxQueue {
+			errs.Add(p+".contacts", "arrivals × patience_seconds over %d: the Erlang A queue is too long to sum; shorten the interval's load or the patience", maxQueue)
 		}
 	}
 	if len(errs) > 0 {
 		return StaffingResponse{}, errs
 	}
 	keep := 1 - req.Shrinkage
-	staffed := func(n int, frac float64, p Performance) *Staffed {
-		return &Staffed{Agents: n, Fractional: frac, Performance: p,
-			ScheduledFractional: frac / keep, Scheduled: int(math.Ceil(frac/keep - 1e-9))}
+	staffed := func(n int, frac float64, m Measures) *Staffed {
+		return &Staffed{Agents: n, Fractional: frac, Performance: m,
+			ScheduledFractional: frac / keep, Scheduled: int(math.Ceil(float64(n)/keep - 1e-9))}
 	}
-	var resp StaffingResponse
-	totals := map[time.Time]*StaffingTotal{}
-	for _, in := range req.Intervals {
+	resp := StaffingResponse{Rows: make([]StaffingRow, len(req.Intervals))}
+	for i, in := range req.Intervals {
 		l := Load{Contacts: in.Contacts, Interval: float64(in.Minutes) * 60, AHT: in.AHTSeconds}
 		row := StaffingRow{StaffingInterval: in, Erlangs: l.Erlangs()}
 		tc := t
 		tc.MaxAbandon = 0 // Erlang C has no abandonment
-		r := StaffErlangC(l, tc)
-		row.ErlangC = staffed(r.Agents, r.Fractional, r.Performance)
-		if req.PatienceSeconds > 0 {
-			n, p, frac := StaffErlangA(l, t, req.PatienceSeconds)
-			row.ErlangA = staffed(n, frac, p.Performance)
+		r, err := StaffErlangC(ctx, l, tc)
+		if err != nil {
+			return StaffingResponse{}, staffErr(i, "erlang C", err)
 		}
-		resp.Rows = append(resp.Rows, row)
-		tot := totals[in.Start]
+		row.ErlangC = staffed(r.Agents, r.Fractional, measuresC(r.Performance))
+		if req.PatienceSeconds > 0 {
+			n, p, frac, err := StaffErlangA(ctx, l, t, req.PatienceSeconds)
+			if err != nil {
+				return StaffingResponse{}, staffErr(i, "erlang A", err)
+			}
+			row.ErlangA = staffed(n, frac, Measures{Agents: p.Agents, PWait: p.PWait, ServiceLevel: p.ServiceLevel,
+				ServiceLevelAnswered: p.ServiceLevelAnswered, ASA: p.ASA, AverageWait: p.AverageWait,
+				Occupancy: p.Occupancy, Abandon: p.Abandon})
+		}
+		resp.Rows[i] = row
+	}
+	totals := map[time.Time]*StaffingTotal{}
+	for _, row := range resp.Rows {
+		tot := totals[row.Start]
 		if tot == nil {
-			tot = &StaffingTotal{Start: in.Start}
+			tot = &StaffingTotal{Start: row.Start}
 			if req.PatienceSeconds > 0 {
 				tot.ErlangA = &Total{}
 			}
-			totals[in.Start] = tot
+			totals[row.Start] = tot
 		}
-		tot.ErlangC.Fractional += row.ErlangC.Fractional
+		tot.ErlangC.add(row.ErlangC)
 		if row.ErlangA != nil {
-			tot.ErlangA.Fractional += row.ErlangA.Fractional
+			tot.ErlangA.add(row.ErlangA)
 		}
-	}
-	round := func(t *Total) {
-		t.Agents = int(math.Ceil(t.Fractional - 1e-9))
-		t.ScheduledFractional = t.Fractional / keep
-		t.Scheduled = int(math.Ceil(t.ScheduledFractional - 1e-9))
 	}
 	for _, tot := range totals {
-		round(&tot.ErlangC)
-		if tot.ErlangA != nil {
-			round(tot.ErlangA)
-		}
 		resp.Totals = append(resp.Totals, *tot)
 	}
 	sort.Slice(resp.Totals, func(i, j int) bool { return resp.Totals[i].Start.Before(resp.Totals[j].Start) })
 	return resp, nil
+}
+
+// staffErr names the interval a search gave up on; a context's end passes
+// through as it is.
+func staffErr(i int, model string, err error) error {
+	if errors.Is(err, ErrUnreachable) {
+		return validation.Errors{{Field: fmt.Sprintf("intervals[%d]", i), Reason: model + ": " + err.Error()}}
+	}
+	return err
+}
+
+// measuresC reads Erlang C's performance as planners' measures: nobody
+// abandons, so every contact is answered.
+func measuresC(p Performance) Measures {
+	return Measures{Agents: p.Agents, PWait: p.PWait, ServiceLevel: p.ServiceLevel, ServiceLevelAnswered: p.ServiceLevel,
+		ASA: p.ASA, AverageWait: p.ASA, Occupancy: p.Occupancy}
 }

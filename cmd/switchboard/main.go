@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
 	case "staffing":
-		return staffing(args, os.Stdin, stdout, stderr)
+		return staffing(ctx, args, os.Stdin, stdout, stderr)
 	case "simulate":
 		return simulate(ctx, args, os.Stdin, stdout, stderr)
 	case "bench":

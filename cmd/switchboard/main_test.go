@@ -187,7 +187,8 @@ func TestPlanningCommands(t *testing.T) {
 	if err := run(ctx, []string{"staffing", "--csv", "../../examples/staffing.json"}, &out, &errOut); err != nil {
 		t.Fatalf("staffing: %v %s", err, errOut.String())
 	}
-	if !strings.Contains(out.String(), "support-en,2026-03-02T14:00:00Z,30,100.0000,180.0000,10.0000,13.0475,14,19,0.8884") {
+	if !strings.Contains(out.String(), "support-en,2026-03-02T14:00:00Z,30,100.0000,180.0000,10.0000,13.0475,14,18.6393,20,0.1741,0.8884") ||
+		!strings.Contains(out.String(), "(total),2026-03-02T14:00:00Z,,,,,23.9882,25,34.2688,36,") {
 		t.Fatalf("staffing:\n%s", out.String())
 	}
 	out.Reset()
