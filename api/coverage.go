@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/csv"
 	"net/http"
 	"strconv"
@@ -34,17 +35,22 @@ func (s planningAPI) coverage(c *gin.Context) {
 		return
 	}
 	// method=simulation counts multi-skill agents by the share of their time
-	// a simulation of every queue's forecast shows them spending here.
+	// a simulation of every queue's forecast shows them spending here: a
+	// background job (202), whose result is the rows.
 	if c.Query("method") == "simulation" {
-		eff, err := s.simulator.EffectiveAgents(c.Request.Context(), q.queue, q.channel, q.from, q.to, q.minutes)
-		if err != nil {
-			fail(c, err)
-			return
-		}
-		for i := range rows {
-			rows[i].Scheduled = eff[rows[i].Start]
-			rows[i].Gap = rows[i].Scheduled - rows[i].Required
-		}
+		s.startJob(c, "coverage", gin.H{"queue": q.queue, "channel": q.channel, "from": q.from, "to": q.to, "minutes": q.minutes},
+			func(ctx context.Context, progress func(float64)) (any, error) {
+				eff, err := s.simulator.EffectiveAgents(ctx, q.queue, q.channel, q.from, q.to, q.minutes, progress)
+				if err != nil {
+					return nil, err
+				}
+				for i := range rows {
+					rows[i].Scheduled = eff[rows[i].Start]
+					rows[i].Gap = rows[i].Scheduled - rows[i].Required
+				}
+				return gin.H{"queue": q.queue, "channel": q.channel, "rows": rows}, nil
+			})
+		return
 	}
 	switch c.DefaultQuery("format", "json") {
 	case "svg":

@@ -322,7 +322,7 @@ func TestSimulationOverHTTP(t *testing.T) {
 			Answered int
 		}
 	}
-	in.must(http.StatusOK, "POST", "/v1/simulations", "sb_planner_dev", body).decode(t, &rep)
+	in.jobResult(t, "POST", "/v1/simulations", "sb_planner_dev", body, &rep)
 	if rep.Contacts < 20 || len(rep.Totals) != 1 || rep.Totals[0].Answered != rep.Totals[0].Offered {
 		t.Fatalf("report %+v", rep)
 	}
@@ -396,7 +396,7 @@ func TestCoverageBySimulation(t *testing.T) {
 	}
 	q := "/v1/coverage?queue=support-en&channel=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&interval=60"
 	in.must(http.StatusOK, "GET", q, "sb_planner_dev", "").decode(t, &even)
-	in.must(http.StatusOK, "GET", q+"&method=simulation", "sb_planner_dev", "").decode(t, &simulated)
+	in.jobResult(t, "GET", q+"&method=simulation", "sb_planner_dev", "", &simulated)
 	if len(even.Rows) != 1 || even.Rows[0].Scheduled != 1.5 || simulated.Rows[0].Scheduled <= 1.5 || simulated.Rows[0].Scheduled > 2 {
 		t.Fatalf("even %+v, simulated %+v", even.Rows, simulated.Rows)
 	}
@@ -468,8 +468,8 @@ func TestSimulateTheCenter(t *testing.T) {
 		Contacts int
 		Totals   []struct{ Queue string }
 	}
-	in.must(http.StatusOK, "POST", "/v1/simulations?center=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&interval=60",
-		"sb_planner_dev", `{"seed":9,"answer_within_seconds":30}`).decode(t, &rep)
+	in.jobResult(t, "POST", "/v1/simulations?center=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&interval=60",
+		"sb_planner_dev", `{"seed":9,"answer_within_seconds":30}`, &rep)
 	if rep.Contacts == 0 || len(rep.Totals) != 1 || rep.Totals[0].Queue != "support-en" {
 		t.Fatalf("report %+v", rep)
 	}
@@ -492,6 +492,6 @@ func TestDeadLettersOverHTTP(t *testing.T) {
 	if len(got.DeadLetters) != 1 || got.DeadLetters[0].Error != "status 500" {
 		t.Fatalf("%+v", got)
 	}
-	in.must(http.StatusUnprocessableEntity, "GET", "/v1/event-webhooks/nope/dead-letters", adminKey, "")
+	in.must(http.StatusNotFound, "GET", "/v1/event-webhooks/nope/dead-letters", adminKey, "")
 	in.must(http.StatusForbidden, "GET", "/v1/event-webhooks/crm/dead-letters", "sb_supervisor_dev", "")
 }

@@ -23,6 +23,7 @@ import (
 	"switchboard/config"
 	"switchboard/handoff"
 	"switchboard/internal/redistest"
+	"switchboard/jobs"
 	"switchboard/langdetect"
 	"switchboard/metrics"
 	"switchboard/queues"
@@ -137,8 +138,10 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); _ = hub.Run(hubCtx) }()
+	runner := &jobs.Runner{Store: store.Jobs(), Clock: clk, Log: log, Owner: "test", Report: 20 * time.Millisecond}
+	t.Cleanup(runner.Close)
 	stop := make(chan struct{})
-	h := api.New(api.Options{App: rt, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, StreamKeepAlive: 200 * time.Millisecond,
+	h := api.New(api.Options{App: rt, Jobs: runner, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, StreamKeepAlive: 200 * time.Millisecond,
 		Hub: hub, Handoffs: handoffs, Limiter: redis_rate.NewLimiter(rdb)})
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { close(stop); srv.Close(); stopHub(); <-hubDone })

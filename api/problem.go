@@ -39,7 +39,7 @@ func fail(c *gin.Context, err error) {
 	switch {
 	case queues.Unavailable(err):
 		_ = c.Error(err)
-		unavailable(c, "the store (Redis) did not answer in time; retry shortly")
+		unavailable(c, "the store (Redis) is unavailable ("+err.Error()+"); retry shortly")
 	case errors.As(err, &uerr):
 		_ = c.Error(err)
 		problem(c, http.StatusBadGateway, "the provider refused or failed: "+uerr.Error())
@@ -86,6 +86,10 @@ func describe(e *queues.Error) string {
 		return fmt.Sprintf("agent %q cannot take this task now (presence or capacity)", e.Detail)
 	case "customer_not_found":
 		return fmt.Sprintf("no customer for %q", e.Detail)
+	case "webhook_not_found":
+		return fmt.Sprintf("no event webhook named %q", e.Detail)
+	case "job_not_found":
+		return fmt.Sprintf("job %q does not exist (results are kept a day)", e.Detail)
 	case "schedule_not_found":
 		return fmt.Sprintf("agent %q has no schedule", e.Detail)
 	case "queue_not_found":

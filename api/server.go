@@ -19,6 +19,7 @@ import (
 	"switchboard/handoff"
 	"switchboard/health"
 	"switchboard/internal/hangup"
+	"switchboard/jobs"
 	"switchboard/metrics"
 	"switchboard/router"
 	"switchboard/sim"
@@ -50,7 +51,9 @@ type Server struct {
 	// handoffs makes the first attempt of a hand-off a request committed.
 	handoffs Handoffs
 	// health says whether Redis answers (nil: not watched).
-	health  Health
+	health Health
+	// jobs runs heavy work in the background.
+	jobs    *jobs.Runner
 	limiter *redis_rate.Limiter
 
 	webhookAccountLimit, webhookCustomerLimit, apiKeyLimit redis_rate.Limit
@@ -86,8 +89,9 @@ type Health interface {
 
 // Simulator runs what-if simulations (package sim).
 type Simulator interface {
+	Check(sc sim.Scenario) error
 	Run(ctx context.Context, sc sim.Scenario) (sim.Report, error)
-	EffectiveAgents(ctx context.Context, queue, channel string, from, to time.Time, minutes int) (map[time.Time]float64, error)
+	EffectiveAgents(ctx context.Context, queue, channel string, from, to time.Time, minutes int, progress func(float64)) (map[time.Time]float64, error)
 	FromCenter(ctx context.Context, channel string, from, to time.Time, minutes int) (sim.Scenario, error)
 }
 
@@ -109,6 +113,8 @@ type Options struct {
 	Handoffs Handoffs
 	// Health watches Redis: while it is down, requests get 503 at once.
 	Health Health
+	// Jobs runs simulations and simulated coverage in the background.
+	Jobs *jobs.Runner
 	// Limiter rate limits callers; nil disables rate limits.
 	Limiter *redis_rate.Limiter
 }
@@ -143,6 +149,7 @@ func New(o Options) http.Handler {
 	}
 	s.limiter = o.Limiter
 	s.health = o.Health
+	s.jobs = o.Jobs
 	rl := s.cfg.RateLimits
 	s.webhookAccountLimit = redis_rate.PerSecond(rl.WebhookAccountPerSecond)
 	s.webhookCustomerLimit = redis_rate.PerMinute(rl.WebhookCustomerPerMinute)
@@ -202,6 +209,9 @@ func New(o Options) http.Handler {
 	v1.PUT("/forecast", allow(config.RolePlanner), planning.putForecast)
 	v1.GET("/coverage", allow(staff...), planning.coverage)
 	v1.POST("/simulations", allow(config.RolePlanner), planning.simulation)
+	v1.GET("/jobs/:id", allow(staff...), planning.getJob)
+	v1.GET("/jobs/:id/events", allow(staff...), planning.jobEvents)
+	v1.DELETE("/jobs/:id", allow(config.RolePlanner), planning.cancelJob)
 	return e
 }
 
@@ -217,7 +227,11 @@ func (s *Server) observe(c *gin.Context) {
 	if s.metrics != nil {
 		s.metrics.HTTP.WithLabelValues(route, c.Request.Method, strconv.Itoa(code)).Observe(time.Since(start).Seconds())
 	}
-	if code >= 500 {
+	switch {
+	case code == http.StatusServiceUnavailable:
+		// Redis is away: the health monitor logs that once, not per request.
+		s.log.Debug("request turned away", "method", c.Request.Method, "route", route, "err", c.Errors.String())
+	case code >= 500:
 		s.log.Error("request failed", "method", c.Request.Method, "route", route, "code", code, "err", c.Errors.String())
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -9,12 +10,13 @@ import (
 	"switchboard/validation"
 )
 
-// maxSimulatedContacts bounds a simulation run inside a request; larger runs
-// belong to the switchboard simulate command.
+// maxSimulatedContacts bounds a simulation the API runs; larger runs belong
+// to the switchboard simulate command.
 const maxSimulatedContacts = 50000
 
-// simulation runs a what-if scenario on the real engine, in a workspace of
-// its own, and answers with its report.
+// simulation starts a what-if scenario on the real engine, in a workspace
+// of its own, as a background job: 202 with the job, whose result (GET
+// /v1/jobs/{id}, or its events) is the report.
 //
 // With ?center=voice&from=&to= it simulates the center as it stands instead:
 // the stored forecasts and the scheduled agents, overridden by any scenario
@@ -46,15 +48,18 @@ func (s planningAPI) simulation(c *gin.Context) {
 			expected += n
 		}
 	}
-	if expected > maxSimulatedContacts {
+	if expected*float64(max(sc.Replications, 1)) > maxSimulatedContacts {
 		problem(c, http.StatusUnprocessableEntity, "too many contacts for a request: use switchboard simulate",
-			validation.Error{Field: "demand", Reason: "more than 50000 expected contacts"})
+			validation.Error{Field: "demand", Reason: "more than 50000 expected contacts (over all replications)"})
 		return
 	}
-	rep, err := s.simulator.Run(c.Request.Context(), sc)
-	if err != nil {
+	// A scenario with invalid fields is refused now, not in the job.
+	if err := s.simulator.Check(sc); err != nil {
 		fail(c, err)
 		return
 	}
-	respond(c, http.StatusOK, rep)
+	s.startJob(c, "simulation", sc, func(ctx context.Context, progress func(float64)) (any, error) {
+		sc.Progress = progress
+		return s.simulator.Run(ctx, sc)
+	})
 }

@@ -205,6 +205,13 @@ func (s *Outbox) Claim(ctx context.Context, group, consumer string, minIdle time
 	return toEvents(msgs), nil
 }
 
+// Forget removes the events before id: for a reader that keeps its own
+// place and follows the stream alone (a simulation), so that the stream
+// holds only what it has not read.
+func (s *Outbox) Forget(ctx context.Context, id string) error {
+	return s.rdb.XTrimMinID(ctx, s.keys.eventsKey(), id).Err()
+}
+
 // GroupState is how far one consumer group of the events stream is.
 type GroupState struct {
 	Group     string

@@ -185,7 +185,7 @@ func (e *Error) Error() string { return e.Code + ": " + e.Detail }
 // Unwrap classifies the code.
 func (e *Error) Unwrap() error {
 	switch e.Code {
-	case "agent_not_found", "task_not_found", "offer_not_found", "message_not_found", "customer_not_found", "queue_not_found", "schedule_not_found", "job_not_found":
+	case "agent_not_found", "task_not_found", "offer_not_found", "message_not_found", "customer_not_found", "queue_not_found", "schedule_not_found", "job_not_found", "webhook_not_found":
 		return ErrNotFound
 	case "voice_task":
 		return ErrInvalid

@@ -324,7 +324,7 @@ func (r *Reporting) knownSubscriber(name string) error {
 			return nil
 		}
 	}
-	return validation.Errors{{Field: "name", Reason: "no event webhook named " + name}}
+	return &queues.Error{Code: "webhook_not_found", Detail: name}
 }
 
 // Customer returns a customer with their latest contacts.

@@ -58,11 +58,12 @@ func FromCenter(ctx context.Context, rt *router.App, cfg *config.Config, channel
 // multi-skill agents count for the share of their time the simulation shows
 // them spending there.
 func EffectiveAgents(ctx context.Context, rt *router.App, rdb redis.UniversalClient, cfg *config.Config,
-	queue, channel string, from, to time.Time, minutes int) (map[time.Time]float64, error) {
+	queue, channel string, from, to time.Time, minutes int, progress func(float64)) (map[time.Time]float64, error) {
 	sc, err := FromCenter(ctx, rt, cfg, channel, from, to, minutes)
 	if err != nil {
 		return nil, err
 	}
+	sc.Progress = progress
 	out := map[time.Time]float64{}
 	if len(sc.Demand) == 0 || len(sc.Agents) == 0 {
 		return out, nil
@@ -92,15 +93,19 @@ func NewSimulator(rdb redis.UniversalClient, cfg *config.Config, app *router.App
 	return &Simulator{rdb: rdb, cfg: cfg, app: app}
 }
 
+// Check names every invalid field of a scenario, before it is run.
+func (s *Simulator) Check(sc Scenario) error { return sc.validate(s.cfg) }
+
 // Run simulates the scenario (see Run).
 func (s *Simulator) Run(ctx context.Context, sc Scenario) (Report, error) {
 	return Run(ctx, s.rdb, s.cfg, sc)
 }
 
 // EffectiveAgents simulates the stored forecasts with the scheduled agents
-// (see EffectiveAgents).
-func (s *Simulator) EffectiveAgents(ctx context.Context, queue, channel string, from, to time.Time, minutes int) (map[time.Time]float64, error) {
-	return EffectiveAgents(ctx, s.app, s.rdb, s.cfg, queue, channel, from, to, minutes)
+// (see EffectiveAgents); progress (may be nil) hears how far it is.
+func (s *Simulator) EffectiveAgents(ctx context.Context, queue, channel string, from, to time.Time, minutes int,
+	progress func(float64)) (map[time.Time]float64, error) {
+	return EffectiveAgents(ctx, s.app, s.rdb, s.cfg, queue, channel, from, to, minutes, progress)
 }
 
 // FromCenter is the scenario of the center as it stands (see FromCenter).

@@ -12,12 +12,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	mrand "math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,6 +51,30 @@ type Scenario struct {
 	// WrapUpSeconds replaces the channels' wrap-up (nil: the configuration's).
 	WrapUpSeconds *float64 `json:"wrap_up_seconds"`
 	Seed          uint64   `json:"seed"`
+	// Replications runs the scenario this many times side by side, with
+	// seeds Seed, Seed+1, …, and reports 95 % confidence intervals of each
+	// queue's figures and of the occupancy (default 1; at most 10). The
+	// detailed rows are the first replication's.
+	Replications int `json:"replications"`
+	// Progress, when set, hears how far the run is (0..1 of its simulated time).
+	Progress func(float64) `json:"-"`
+}
+
+// Interval is a mean with the half-width of its 95 % confidence interval
+// (Student's t over the replications).
+type Interval struct {
+	Mean     float64 `json:"mean"`
+	HalfWide float64 `json:"half_width"`
+	Low      float64 `json:"low"`
+	High     float64 `json:"high"`
+}
+
+// QueueConfidence is one queue's figures over the replications.
+type QueueConfidence struct {
+	Queue        string   `json:"queue"`
+	ServiceLevel Interval `json:"service_level"`
+	ASASeconds   Interval `json:"asa_seconds"`
+	AbandonRate  Interval `json:"abandon_rate"`
 }
 
 // Demand is one stream of contacts.
@@ -108,6 +134,11 @@ type Report struct {
 	// time it spent on each (evenly among its queues when it was idle).
 	Effective []Effective `json:"effective_agents"`
 	Contacts  int         `json:"contacts"`
+	// Replications, Confidence and OccupancyCI summarise the runs when the
+	// scenario asked for more than one.
+	Replications int               `json:"replications"`
+	Confidence   []QueueConfidence `json:"confidence,omitempty"`
+	OccupancyCI  *Interval         `json:"occupancy_interval,omitempty"`
 	// Wall is how long the simulation took, and ContactsPerSecond its speed.
 	Wall              time.Duration `json:"wall_ns"`
 	ContactsPerSecond float64       `json:"contacts_per_second"`
@@ -156,11 +187,111 @@ type contact struct {
 }
 
 // Run simulates the scenario against Redis in a workspace of its own, which
-// it removes afterwards.
+// it removes afterwards; with Replications, that many runs side by side.
 func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc Scenario) (Report, error) {
 	if err := sc.validate(base); err != nil {
 		return Report{}, err
 	}
+	r := max(sc.Replications, 1)
+	if r == 1 {
+		rep, err := runOnce(ctx, rdb, base, sc)
+		rep.Replications = 1
+		return rep, err
+	}
+	started := time.Now()
+	reps := make([]Report, r)
+	errs := make([]error, r)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := make([]float64, r)
+	for i := range r {
+		one := sc
+		one.Seed = sc.Seed + uint64(i)
+		// Saving an agent normalises its profile in place: each run gets
+		// its own copy of the agents.
+		raw, err := json.Marshal(sc.Agents)
+		if err != nil {
+			return Report{}, err
+		}
+		one.Agents = nil
+		if err := json.Unmarshal(raw, &one.Agents); err != nil {
+			return Report{}, err
+		}
+		if sc.Progress != nil {
+			one.Progress = func(p float64) {
+				mu.Lock()
+				done[i] = p
+				sum := 0.0
+				for _, d := range done {
+					sum += d
+				}
+				mu.Unlock()
+				sc.Progress(sum / float64(r))
+			}
+		}
+		wg.Go(func() { reps[i], errs[i] = runOnce(ctx, rdb, base, one) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return Report{}, err
+		}
+	}
+	out := reps[0]
+	out.Replications = r
+	out.Contacts = 0
+	occ := make([]float64, r)
+	byQueue := map[string][][3]float64{}
+	for i, rep := range reps {
+		out.Contacts += rep.Contacts
+		occ[i] = rep.Occupancy
+		for _, t := range rep.Totals {
+			byQueue[t.Queue] = append(byQueue[t.Queue], [3]float64{t.ServiceLevel, t.ASASeconds, t.AbandonRate})
+		}
+	}
+	o := interval(occ)
+	out.OccupancyCI = &o
+	for _, t := range reps[0].Totals {
+		v := byQueue[t.Queue]
+		col := func(j int) []float64 {
+			xs := make([]float64, len(v))
+			for i := range v {
+				xs[i] = v[i][j]
+			}
+			return xs
+		}
+		out.Confidence = append(out.Confidence, QueueConfidence{Queue: t.Queue, ServiceLevel: interval(col(0)),
+			ASASeconds: interval(col(1)), AbandonRate: interval(col(2))})
+	}
+	out.Wall = time.Since(started)
+	out.ContactsPerSecond = float64(out.Contacts) / out.Wall.Seconds()
+	return out, nil
+}
+
+// tQuantile is Student's t at 97.5 % for 1 … 9 degrees of freedom.
+var tQuantile = []float64{12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262}
+
+// interval is the mean of xs with its 95 % confidence interval.
+func interval(xs []float64) Interval {
+	n := float64(len(xs))
+	var sum float64
+	for _, x := range xs {
+		sum += x
+	}
+	mean := sum / n
+	if len(xs) < 2 {
+		return Interval{Mean: mean, Low: mean, High: mean}
+	}
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	hw := tQuantile[min(len(xs)-2, len(tQuantile)-1)] * math.Sqrt(ss/(n-1)) / math.Sqrt(n)
+	return Interval{Mean: mean, HalfWide: hw, Low: mean - hw, High: mean + hw}
+}
+
+// runOnce is one replication.
+func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc Scenario) (Report, error) {
 	started := time.Now()
 	cfg := *base
 	b := make([]byte, 6)
@@ -237,6 +368,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 		}
 		after = evs[len(evs)-1].ID
 	}
+	read := 0
 	// offers reads what the engine did since the last look and lets the
 	// simulated agents accept at once; each acceptance schedules a completion.
 	offers := func(now time.Time) error {
@@ -249,6 +381,15 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 				return nil
 			}
 			after = evs[len(evs)-1].ID
+			// Only this run reads the stream: what it has read goes, every
+			// few hundred events, so each read stays short however long the
+			// run (the embedded Redis scans a stream from its start).
+			if read += len(evs); read >= 500 {
+				if err := store.Outbox().Forget(ctx, after); err != nil {
+					return err
+				}
+				read = 0
+			}
 			more := len(evs) == 1000
 			for _, e := range evs {
 				if e.Type != "offer.created" {
@@ -294,6 +435,7 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 	if err := refreshTimer(); err != nil {
 		return Report{}, err
 	}
+	steps := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return Report{}, err
@@ -313,6 +455,9 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 			continue
 		}
 		e := heap.Pop(&q).(event)
+		if steps++; sc.Progress != nil && steps%500 == 0 && end.After(sc.Start) {
+			sc.Progress(float64(e.at.Sub(sc.Start)) / float64(end.Sub(sc.Start)))
+		}
 		if err := fire(e.at); err != nil {
 			return Report{}, err
 		}
@@ -333,7 +478,10 @@ func Run(ctx context.Context, rdb redis.UniversalClient, base *config.Config, sc
 			}
 		case complete:
 			c := contacts[e.idx]
-			spans = append(spans, span{from: busy[c.taskID], to: e.at, agent: c.agent, queue: sc.Demand[c.demand].Queue})
+			// The agent is busy through the wrap-up too (staffing counts it
+			// in the handle time).
+			dm := sc.Demand[c.demand]
+			spans = append(spans, span{from: busy[c.taskID], to: e.at.Add(cfg.Channels[dm.Channel].WrapUp), agent: c.agent, queue: dm.Queue})
 			if _, err := rt.Tasks.Complete(ctx, c.taskID, "", "simulated"); err != nil {
 				return Report{}, err
 			}
@@ -441,6 +589,9 @@ func (sc Scenario) validate(cfg *config.Config) error {
 	}
 	if len(sc.Agents) == 0 {
 		errs.Add("agents", "at least one agent is required")
+	}
+	if sc.Replications < 0 || sc.Replications > 10 {
+		errs.Add("replications", "must be between 1 and 10 (0: one)")
 	}
 	if sc.HandleTime != "" && sc.HandleTime != "exponential" && sc.HandleTime != "lognormal" {
 		errs.Add("handle_time", "must be exponential or lognormal")

@@ -182,3 +182,75 @@ func TestEffectiveAgentsSplitBilinguals(t *testing.T) {
 		}
 	}
 }
+
+// Replications side by side give intervals: the 95 % intervals of the
+// service level, the abandonment and the occupancy contain Erlang C's and
+// Erlang A's values; with a wrap-up, the occupancy counts it as staffing
+// does (in the handle time). Seeds are fixed: the run is the same every time.
+func TestReplicationIntervalsContainTheory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long simulation")
+	}
+	cfg, err := config.Parse(config.Example, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const perInterval, n, intervals = 100.0, 14, 12
+	demand := make([]float64, intervals)
+	for i := range demand {
+		demand[i] = perInterval
+	}
+	for _, c := range []struct {
+		name          string
+		aht, wrap     float64
+		patience      float64
+		serviceLevels bool // exponential handle times: the service level is Erlang's too
+	}{
+		{"Erlang C", 180, 0, 0, true},
+		{"Erlang A", 180, 0, 180, true},
+		{"wrap-up in occupancy", 150, 30, 0, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wrap := c.wrap
+			// Staffing counts wrap-up in the handle time: 180 s in all.
+			load := workforce.Load{Contacts: perInterval, Interval: 1800, AHT: c.aht + c.wrap}
+			perf := workforce.ErlangAPerformance{Performance: workforce.ErlangCPerformance(load, n, 20)}
+			if c.patience > 0 {
+				perf = workforce.ErlangA(load, n, 20, c.patience)
+			}
+			rep, err := sim.Run(context.Background(), redistest.Client(t), cfg, sim.Scenario{
+				Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Minutes: 30,
+				Demand:              []sim.Demand{{Queue: "support-en", Channel: "voice", AHTSeconds: c.aht, Contacts: demand}},
+				Agents:              agents(n, map[string]int{"support": 3}, "en"),
+				PatienceSeconds:     c.patience,
+				AnswerWithinSeconds: 20,
+				WrapUpSeconds:       &wrap,
+				Seed:                7,
+				Replications:        4,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Replications != 4 || len(rep.Confidence) != 1 || rep.OccupancyCI == nil {
+				t.Fatalf("report without intervals: %+v", rep)
+			}
+			ci := rep.Confidence[0]
+			occ := load.Erlangs() * (1 - perf.Abandon) / n
+			t.Logf("%d contacts in %s: service level %.4f ± %.4f (theory %.4f), abandonment %.4f ± %.4f (theory %.4f), occupancy %.4f ± %.4f (theory %.4f)",
+				rep.Contacts, rep.Wall.Round(time.Millisecond), ci.ServiceLevel.Mean, ci.ServiceLevel.HalfWide, perf.ServiceLevel,
+				ci.AbandonRate.Mean, ci.AbandonRate.HalfWide, perf.Abandon, rep.OccupancyCI.Mean, rep.OccupancyCI.HalfWide, occ)
+			within := func(what string, v float64, in sim.Interval) {
+				if v < in.Low || v > in.High {
+					t.Errorf("%s: theory %.4f outside [%.4f, %.4f]", what, v, in.Low, in.High)
+				}
+			}
+			within("occupancy", occ, *rep.OccupancyCI)
+			if c.serviceLevels {
+				within("service level", perf.ServiceLevel, ci.ServiceLevel)
+			}
+			if c.patience > 0 {
+				within("abandonment", perf.Abandon, ci.AbandonRate)
+			}
+		})
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"switchboard/handoff"
 	"switchboard/health"
 	"switchboard/internal/redisconn"
+	"switchboard/jobs"
 	"switchboard/langdetect"
 	"switchboard/metrics"
 	"switchboard/outbox"
@@ -126,7 +127,7 @@ func connect(cfg *config.Config, log *slog.Logger) (rdb, streamRdb redis.Univers
 type redisLog struct{ log *slog.Logger }
 
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
+	l.log.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
 }
 
 // loop is a background service that runs until its context ends.
@@ -163,11 +164,14 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 	reg.MustRegister(metrics.NewStreamsCollector(hub, map[string]metrics.PoolStater{"api": rdb, "streams": streamRdb}))
 	monitor := &health.Monitor{Store: store, Clock: clk, Log: log, Observe: m.ObserveRedis,
 		OnReset: func(ctx context.Context) error { _, err := rt.Agents.ResyncAgents(ctx); return err }}
+	runner := &jobs.Runner{Store: store.Jobs(), Clock: clk, Log: log, Owner: consumer.Name}
 	stop := make(chan struct{})
-	h := api.New(api.Options{App: rt, Health: monitor, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,
+	h := api.New(api.Options{App: rt, Health: monitor, Jobs: runner, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,
 		Handoffs: optional(handoffs), Limiter: redis_rate.NewLimiter(rdb)})
 	keeper := &outbox.Keeper{Store: store.Outbox(), Clock: clk, Log: log, Owner: consumer.Name, Metrics: outbox.NewMetrics(reg)}
-	loops := []loop{monitor.Run, rt.Run, consumer.Run, hub.Run, keeper.Run}
+	// Background jobs end with the replica (canceled, recorded as such).
+	jobsLoop := func(ctx context.Context) error { <-ctx.Done(); runner.Close(); return nil }
+	loops := []loop{monitor.Run, rt.Run, consumer.Run, hub.Run, keeper.Run, jobsLoop}
 	if handoffs != nil {
 		loops = append(loops, handoffs.Run)
 	}

@@ -13,6 +13,7 @@ package redisconn
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -61,6 +62,11 @@ func split(rawURL string) (kind, u string, err error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return "", "", fmt.Errorf("%q is not a URL (redis://host:6379/0)", rawURL)
+	}
+	// go-redis reads an empty host as localhost:6379: say so instead of
+	// connecting to whatever listens there.
+	if u, err := url.Parse("redis://" + rest); err != nil || u.Hostname() == "" {
+		return "", "", fmt.Errorf("%q names no host (redis://host:6379/0)", rawURL)
 	}
 	base, mode, _ := strings.Cut(scheme, "-")
 	if base != "redis" && base != "rediss" {

@@ -33,6 +33,10 @@ func TestParse(t *testing.T) {
 		{url: "http://r:6379", err: true},
 		{url: "redis-mesh://r:6379", err: true},
 		{url: "r:6379", err: true},
+		{url: "redis:///0", err: true},
+		{url: "redis://:secret@/0", err: true},
+		{url: "redis-cluster://", err: true},
+		{url: "redis-sentinel://?master_name=m", err: true},
 	}
 	for _, c := range cases {
 		got, err := redisconn.Parse(c.url)
