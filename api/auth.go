@@ -57,12 +57,20 @@ func (s *Server) authenticate(c *gin.Context) {
 	h := c.GetHeader("Authorization")
 	secret, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || secret == "" {
+		if !s.limit(c, "failed-auth", c.ClientIP(), s.failedAuthLimit) {
+			return
+		}
 		c.Header("WWW-Authenticate", `Bearer realm="switchboard"`)
 		problem(c, http.StatusUnauthorized, "an API key is required: Authorization: Bearer <key>")
 		return
 	}
 	p, ok := s.keys.lookup(secret)
 	if !ok {
+		// Each wrong key costs the client address an allowance: guessing
+		// keys is slowed to a crawl.
+		if !s.limit(c, "failed-auth", c.ClientIP(), s.failedAuthLimit) {
+			return
+		}
 		c.Header("WWW-Authenticate", `Bearer realm="switchboard", error="invalid_token"`)
 		problem(c, http.StatusUnauthorized, "the API key is not valid")
 		return

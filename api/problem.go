@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -105,9 +106,19 @@ func describe(e *queues.Error) string {
 // returns false when the body is missing, malformed, too large or has unknown
 // or mistyped fields. An empty body is accepted when optional is true.
 func bind(c *gin.Context, v any, optional bool) bool {
-	dec := json.NewDecoder(c.Request.Body)
+	body, err := io.ReadAll(c.Request.Body)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		problem(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", maxErr.Limit), validation.Error{Field: "body", Reason: "too large"})
+		return false
+	}
+	if field, reason, bad := badText(body); bad {
+		problem(c, http.StatusUnprocessableEntity, "the request has invalid text", validation.Error{Field: field, Reason: reason})
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if dec.More() {
 			problem(c, http.StatusBadRequest, "the body holds more than one JSON value", validation.Error{Field: "body", Reason: "trailing data after the JSON object"})
@@ -119,7 +130,6 @@ func bind(c *gin.Context, v any, optional bool) bool {
 		}
 		return true
 	}
-	var maxErr *http.MaxBytesError
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {

@@ -56,7 +56,7 @@ type Server struct {
 	jobs    *jobs.Runner
 	limiter *redis_rate.Limiter
 
-	webhookAccountLimit, webhookCustomerLimit, apiKeyLimit redis_rate.Limit
+	webhookAccountLimit, webhookCustomerLimit, apiKeyLimit, failedAuthLimit redis_rate.Limit
 }
 
 // The handlers, one type per area of the API, share the Server's settings
@@ -154,6 +154,7 @@ func New(o Options) http.Handler {
 	s.webhookAccountLimit = redis_rate.PerSecond(rl.WebhookAccountPerSecond)
 	s.webhookCustomerLimit = redis_rate.PerMinute(rl.WebhookCustomerPerMinute)
 	s.apiKeyLimit = redis_rate.PerSecond(rl.APIKeyPerSecond)
+	s.failedAuthLimit = redis_rate.PerMinute(rl.FailedAuthPerMinute)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "no such route") })

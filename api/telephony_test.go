@@ -242,11 +242,21 @@ func TestVoiceThenWhatsAppEndToEnd(t *testing.T) {
 	if len(conv.Messages) != 3 || conv.Messages[1]["direction"] != "out" {
 		t.Fatalf("conversation %+v", conv.Messages)
 	}
-	// The delivery of the reply failed: recorded and shown to ana.
-	in.twilioPost("/webhooks/twilio/messaging/status", url.Values{"MessageSid": {msg.Sid}, "AccountSid": {accountSID},
-		"MessageStatus": {"undelivered"}, "ErrorCode": {"63016"}})
+	// The delivery of the reply failed: recorded and shown to ana, once
+	// however often Twilio reports it.
+	for range 2 {
+		in.twilioPost("/webhooks/twilio/messaging/status", url.Values{"MessageSid": {msg.Sid}, "AccountSid": {accountSID},
+			"MessageStatus": {"undelivered"}, "ErrorCode": {"63016"}})
+	}
 	if f := st.next(t, "message.failed"); !strings.Contains(f.Data, "63016") {
 		t.Fatalf("failure event %s", f.Data)
+	}
+	var failed struct {
+		DeliveryFailures int `json:"delivery_failures"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/tasks/"+wa.TaskID, anaKey, "").decode(t, &failed)
+	if failed.DeliveryFailures != 1 {
+		t.Fatalf("a repeated status report counted %d failures", failed.DeliveryFailures)
 	}
 
 	// The timeline holds both contacts, newest first.

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/text/language"
 
 	"switchboard/calendar"
+	"switchboard/internal/redisconn"
 	"switchboard/validation"
 )
 
@@ -52,8 +53,10 @@ const (
 
 // Config is the whole configuration.
 type Config struct {
-	Listen    string             `yaml:"listen"`
-	RedisURL  string             `yaml:"redis_url"`
+	Listen   string `yaml:"listen"`
+	RedisURL string `yaml:"redis_url"`
+	// EnvUsed names the environment variables that overrode the file.
+	EnvUsed   []string           `yaml:"-" json:"-"`
 	Workspace string             `yaml:"workspace"`
 	LogLevel  string             `yaml:"log_level"`
 	HTTP      HTTP               `yaml:"http"`
@@ -215,7 +218,7 @@ func Parse(data []byte, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("parse configuration: %w", err)
 	}
 	if getenv != nil {
-		c.applyEnv(getenv)
+		c.EnvUsed = c.applyEnv(getenv)
 	}
 	c.applyDefaults()
 	if err := c.Validate().Err(); err != nil {
@@ -231,23 +234,6 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}
 	return Parse(data, getenv)
-}
-
-func (c *Config) applyEnv(getenv func(string) string) {
-	if v := getenv("REDIS_URL"); v != "" {
-		c.RedisURL = v
-	}
-	if v := getenv("SWITCHBOARD_LISTEN"); v != "" {
-		c.Listen = v
-	}
-	if v := getenv("SWITCHBOARD_WORKSPACE"); v != "" {
-		c.Workspace = v
-	}
-	if v := getenv("SWITCHBOARD_LOG_LEVEL"); v != "" {
-		c.LogLevel = v
-	}
-	c.applyContactEnv(getenv)
-	c.applyWebhookEnv(getenv)
 }
 
 func (c *Config) applyDefaults() {
@@ -305,6 +291,11 @@ func (c *Config) Validate() validation.Errors {
 	}
 	if c.HTTP.MaxBodyBytes < 0 {
 		errs.Add("http.max_body_bytes", "must be positive")
+	}
+	if c.RedisURL != "" {
+		if _, err := redisconn.Parse(c.RedisURL); err != nil {
+			errs.Add("redis_url", "%v", err)
+		}
 	}
 	positive := func(field string, d time.Duration) {
 		if d < 0 {

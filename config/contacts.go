@@ -103,6 +103,9 @@ type RateLimits struct {
 	WebhookAccountPerSecond  int `yaml:"webhook_account_per_second"`
 	WebhookCustomerPerMinute int `yaml:"webhook_customer_per_minute"`
 	APIKeyPerSecond          int `yaml:"api_key_per_second"`
+	// FailedAuthPerMinute bounds the requests with no or a wrong API key
+	// from one client address (guessing keys costs time).
+	FailedAuthPerMinute int `yaml:"failed_auth_per_minute"`
 }
 
 var (
@@ -110,24 +113,6 @@ var (
 	regionRe    = regexp.MustCompile(`^[A-Z]{2}$`)
 	digitRe     = regexp.MustCompile(`^[0-9]$`)
 )
-
-func (c *Config) applyContactEnv(getenv func(string) string) {
-	if v := getenv("SWITCHBOARD_PUBLIC_BASE_URL"); v != "" {
-		c.PublicBaseURL = v
-	}
-	if v := getenv("TWILIO_ACCOUNT_SID"); v != "" {
-		c.Twilio.AccountSID = v
-	}
-	if v := getenv("TWILIO_AUTH_TOKEN"); v != "" {
-		c.Twilio.AuthToken = v
-	}
-	for i := range c.Sources {
-		name := strings.ToUpper(strings.NewReplacer("-", "_").Replace(c.Sources[i].Name))
-		if v := getenv("SWITCHBOARD_SOURCE_" + name + "_SECRET"); v != "" {
-			c.Sources[i].Secret = v
-		}
-	}
-}
 
 func (c *Config) applyContactDefaults() {
 	cu := &c.Customers
@@ -149,6 +134,7 @@ func (c *Config) applyContactDefaults() {
 	r.WebhookAccountPerSecond = cmp.Or(r.WebhookAccountPerSecond, 200)
 	r.WebhookCustomerPerMinute = cmp.Or(r.WebhookCustomerPerMinute, 60)
 	r.APIKeyPerSecond = cmp.Or(r.APIKeyPerSecond, 100)
+	r.FailedAuthPerMinute = cmp.Or(r.FailedAuthPerMinute, 30)
 }
 
 func (c *Config) validateContacts(errs *validation.Errors) {
@@ -318,15 +304,6 @@ type EventWebhook struct {
 // EventTypes are the events a webhook can subscribe to.
 var EventTypes = []string{"task.created", "task.assigned", "task.completed", "task.canceled", "task.transferred",
 	"task.escalated", "sla.warning", "sla.breached", "sla.met", "agent.presence", "message.received", "message.sent", "message.failed"}
-
-func (c *Config) applyWebhookEnv(getenv func(string) string) {
-	for i := range c.EventWebhooks {
-		name := strings.ToUpper(strings.NewReplacer("-", "_").Replace(c.EventWebhooks[i].Name))
-		if v := getenv("SWITCHBOARD_WEBHOOK_" + name + "_SECRET"); v != "" {
-			c.EventWebhooks[i].Secret = v
-		}
-	}
-}
 
 func (c *Config) validateWebhooks(errs *validation.Errors) {
 	names := map[string]bool{}

@@ -24,7 +24,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	waiting := fs.Int("waiting", 10000, "calls waiting in the queue")
 	n := fs.Int("n", 2000, "decisions to time of each kind")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return parseErr(err)
 	}
 	if *agents < 1 || *waiting < 0 || *n < 1 {
 		fmt.Fprintln(stderr, "bench: -agents and -n must be positive, -waiting not negative")

@@ -32,7 +32,7 @@ func loadTest(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	redisURL := fs.String("redis", os.Getenv("REDIS_URL"), "Redis the replicas use, read for its CPU time and clients (empty: skip)")
 	keep := fs.Bool("keep", false, "keep the agents afterwards")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return parseErr(err)
 	}
 	o := loadtest.Options{URLs: strings.Split(*urls, ","), Key: *key, Agents: *agents, Rate: *rate, Duration: *duration,
 		Hold: *hold, Channel: *channel, Skill: *skill, Language: *lang, Prefix: *prefix, Connect: *connect,

@@ -14,7 +14,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
@@ -59,6 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return nil
+	case "version":
+		fmt.Fprintln(stdout, "switchboard", version())
+		return nil
 	default:
 		usage(stderr)
 		return errUsage
@@ -69,6 +74,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   switchboard [serve] [--config FILE]   run the service (config: --config, SWITCHBOARD_CONFIG, or the built-in example)
   switchboard check-config FILE          check a configuration file and list every error
+  switchboard version                    print the version
   switchboard staffing [FILE]            agents needed per queue and interval (Erlang C and A); JSON request from FILE or stdin
   switchboard simulate [FILE]            what-if simulation on the real engine (REDIS_URL or embedded); JSON scenario from FILE or stdin
   switchboard bench [-agents N] [-waiting N] [-n N]   time routing decisions on REDIS_URL (or embedded), in a workspace removed afterwards
@@ -91,11 +97,16 @@ func loadConfig(path string) (*config.Config, string, error) {
 }
 
 func checkConfig(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && slices.Contains([]string{"-h", "-help", "--help"}, args[0]) {
+		fmt.Fprintln(stdout, "usage: switchboard check-config FILE\n\nChecks a configuration file as the service would load it (with the environment overrides) and lists every error.")
+		return nil
+	}
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, "usage: switchboard check-config FILE")
 		return errUsage
 	}
-	_, err := config.Load(args[0], nil)
+	// The environment the service would apply, applied here too.
+	cfg, err := config.Load(args[0], os.Getenv)
 	var errs validation.Errors
 	switch {
 	case errors.As(err, &errs):
@@ -105,6 +116,10 @@ func checkConfig(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: %d error(s)", args[0], len(errs))
 	case err != nil:
 		return err
+	}
+	if len(cfg.EnvUsed) > 0 {
+		fmt.Fprintf(stdout, "%s: ok (with %s from the environment)\n", args[0], strings.Join(cfg.EnvUsed, ", "))
+		return nil
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", args[0])
 	return nil
@@ -116,6 +131,33 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// parseErr is what a subcommand returns when its flags do not parse:
+// nothing for --help (its usage is printed; exit 0), else a usage error.
+func parseErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return errUsage
+}
+
+// version is the module's version, or the commit it was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			v += " " + s.Value[:min(12, len(s.Value))]
+		}
+		if s.Key == "vcs.modified" && s.Value == "true" {
+			v += " (modified)"
+		}
+	}
+	return v + " " + bi.GoVersion
 }
 
 func flags(name string, stderr io.Writer) *flag.FlagSet {

@@ -48,6 +48,24 @@ func TestCheckConfig(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, errOut.String())
 		}
 	}
+	// A file that keeps the Twilio token in the environment, as the README
+	// advises, checks as the service would run it.
+	tw := filepath.Join(dir, "twilio.yaml")
+	text = strings.Replace(string(config.Example), "# twilio:", "twilio:\n  account_sid: AC"+strings.Repeat("0", 32)+"\n# twilio-was:", 1)
+	if err := os.WriteFile(tw, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TWILIO_AUTH_TOKEN", "from-the-environment")
+	out.Reset()
+	errOut.Reset()
+	if err := run(context.Background(), []string{"check-config", tw}, &out, &errOut); err != nil || !strings.Contains(out.String(), "with TWILIO_AUTH_TOKEN from the environment") {
+		t.Fatalf("token in the environment: %v %s %s", err, out.String(), errOut.String())
+	}
+	t.Setenv("REDIS_URL", "http://127.0.0.1:6379")
+	errOut.Reset()
+	if err := run(context.Background(), []string{"check-config", good}, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "redis_url:") {
+		t.Fatalf("a bad REDIS_URL passed: %v %s", err, errOut.String())
+	}
 }
 
 // serveUntilStopped starts the service with env, checks that it answers, then
@@ -227,10 +245,24 @@ func TestHelpListsTheCommands(t *testing.T) {
 		if err := run(context.Background(), []string{arg}, &out, &errOut); err != nil {
 			t.Fatalf("%s: %v %s", arg, err, errOut.String())
 		}
-		for _, cmd := range []string{"check-config", "staffing", "simulate", "bench", "loadtest"} {
+		for _, cmd := range []string{"check-config", "staffing", "simulate", "bench", "loadtest", "version"} {
 			if !strings.Contains(out.String(), "switchboard "+cmd) {
 				t.Errorf("%s: usage lacks %s:\n%s", arg, cmd, out.String())
 			}
 		}
+	}
+	// Every subcommand's --help prints its usage and succeeds.
+	for _, cmd := range []string{"serve", "check-config", "staffing", "simulate", "bench", "loadtest"} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), []string{cmd, "--help"}, &out, &errOut); err != nil {
+			t.Errorf("%s --help: %v", cmd, err)
+		}
+		if !strings.Contains(out.String()+errOut.String(), "sage") {
+			t.Errorf("%s --help printed no usage: %q %q", cmd, out.String(), errOut.String())
+		}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, &out, &out); err != nil || !strings.HasPrefix(out.String(), "switchboard ") {
+		t.Fatalf("version: %v %q", err, out.String())
 	}
 }

@@ -40,7 +40,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flags("serve", stderr)
 	path := fs.String("config", "", "configuration file (default: $SWITCHBOARD_CONFIG, else the built-in example)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return parseErr(err)
 	}
 	cfg, source, err := loadConfig(*path)
 	if err != nil {

@@ -15,7 +15,7 @@ func simulate(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs := flags("simulate", stderr)
 	path := fs.String("config", "", "configuration file (default: $SWITCHBOARD_CONFIG, else the built-in example)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return parseErr(err)
 	}
 	var sc sim.Scenario
 	if err := readJSON(fs, stdin, "scenario", &sc); err != nil {

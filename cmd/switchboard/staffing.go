@@ -20,7 +20,7 @@ func staffing(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	fs := flags("staffing", stderr)
 	asCSV := fs.Bool("csv", false, "print one CSV row per queue and interval instead of JSON")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return parseErr(err)
 	}
 	var req workforce.StaffingRequest
 	if err := readJSON(fs, stdin, "staffing request", &req); err != nil {

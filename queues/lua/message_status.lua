@@ -1,5 +1,5 @@
 -- message_status: a provider reports an outbound message failed; record it on
--- the task and tell its agent.
+-- the task and tell its agent, once per message and report.
 -- A: provider_id (the provider's message id), status, error_code
 -- Returns {"ok", task id} or {"message_not_found"}.
 local mid, status, code = A.provider_id, A.status, A.error_code
@@ -8,7 +8,12 @@ local t = load_task(tid)
 if not t then
   return {'message_not_found', mid}
 end
-redis.call('HSET', key('task', t.id, 'delivery'), mid, status .. ' ' .. code)
+-- Providers resend status callbacks: the same report twice counts once.
+local report = status .. ' ' .. code
+if redis.call('HGET', key('task', t.id, 'delivery'), mid) == report then
+  return reply({task = t.id})
+end
+redis.call('HSET', key('task', t.id, 'delivery'), mid, report)
 redis.call('HINCRBY', key('task', t.id), 'delivery_failures', 1)
 if t.agent and t.agent ~= '' then
   notify(t.agent, 'message.failed', {task_id = t.id, message_id = mid, status = status, error_code = code})
