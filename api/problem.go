@@ -40,7 +40,7 @@ func fail(c *gin.Context, err error) {
 	switch {
 	case queues.Unavailable(err):
 		_ = c.Error(err)
-		unavailable(c, "the store (Redis) is unavailable ("+err.Error()+"); retry shortly")
+		unavailable(c, "the store (Redis) is unavailable; retry shortly")
 	case errors.As(err, &uerr):
 		_ = c.Error(err)
 		problem(c, http.StatusBadGateway, "the provider refused or failed: "+uerr.Error())

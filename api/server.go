@@ -5,9 +5,11 @@ package api
 import (
 	"cmp"
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -163,7 +165,7 @@ func New(o Options) http.Handler {
 
 	e.GET("/healthz", func(c *gin.Context) { respond(c, http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
+	e.GET("/metrics", s.metricsToken, gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
 
 	e.Use(s.redisGate)
 	webhooksAPI{s}.webhookRoutes(e)
@@ -263,12 +265,25 @@ func (s *Server) limitBody(c *gin.Context) {
 	c.Next()
 }
 
+// metricsToken requires http.metrics_token on /metrics when it is set.
+func (s *Server) metricsToken(c *gin.Context) {
+	want := s.cfg.HTTP.MetricsToken
+	got, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		c.Header("WWW-Authenticate", `Bearer realm="switchboard-metrics"`)
+		problem(c, http.StatusUnauthorized, "/metrics requires the metrics token: Authorization: Bearer <http.metrics_token>")
+		return
+	}
+	c.Next()
+}
+
 // redisGate turns requests away at once while Redis is known to be down,
 // rather than have each wait out its timeouts.
 func (s *Server) redisGate(c *gin.Context) {
 	if s.health != nil {
 		if st := s.health.State(); !st.Up {
-			unavailable(c, "the store (Redis) is unreachable since "+st.Since.UTC().Format(time.RFC3339)+": "+st.Err)
+			// Details (addresses) stay in the log: the health monitor wrote them.
+			unavailable(c, "the store (Redis) is unreachable since "+st.Since.UTC().Format(time.RFC3339)+"; retry shortly")
 			return
 		}
 	}
@@ -283,7 +298,7 @@ func (s *Server) ready(c *gin.Context) {
 	if s.health != nil {
 		got := s.health.State()
 		if !got.Up {
-			unavailable(c, "redis is not reachable: "+got.Err)
+			unavailable(c, "redis is not reachable since "+got.Since.UTC().Format(time.RFC3339))
 			return
 		}
 		st = &got
@@ -291,7 +306,8 @@ func (s *Server) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), time.Second)
 	defer cancel()
 	if err := s.app.Ping(ctx); err != nil {
-		unavailable(c, "redis is not reachable: "+err.Error())
+		s.log.Warn("readiness: redis did not answer", "err", err)
+		unavailable(c, "redis is not reachable")
 		return
 	}
 	out := gin.H{"status": "ready"}

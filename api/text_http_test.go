@@ -48,3 +48,46 @@ func TestFailedAuthenticationIsRateLimited(t *testing.T) {
 	}
 	in.must(http.StatusOK, "GET", "/v1/agents", adminKey, "")
 }
+
+// An idempotency key replays the same request and refuses another one; REST
+// keys never collide with providers' event ids.
+func TestIdempotencyKeys(t *testing.T) {
+	in := newInstance(t, "", nil)
+	body := `{"channel":"chat","queue":"support-en","customer":{"name":"Ana"}}`
+	first := in.request("POST", "/v1/tasks", body, "Authorization", "Bearer sb_supervisor_dev", "Idempotency-Key", "order-7")
+	again := in.request("POST", "/v1/tasks", body, "Authorization", "Bearer sb_supervisor_dev", "Idempotency-Key", "order-7")
+	if first.status != http.StatusCreated || again.status != http.StatusOK || first.header.Get("Location") != again.header.Get("Location") {
+		t.Fatalf("replay: %d %d %s %s", first.status, again.status, first.header.Get("Location"), again.header.Get("Location"))
+	}
+	before := in.snapshot()
+	other := in.request("POST", "/v1/tasks", `{"channel":"chat","queue":"support-es","customer":{"name":"Ana"}}`,
+		"Authorization", "Bearer sb_supervisor_dev", "Idempotency-Key", "order-7")
+	if other.status != http.StatusUnprocessableEntity || !strings.Contains(string(other.body), `"field":"idempotency_key"`) {
+		t.Fatalf("the same key for another request: %d %s", other.status, other.body)
+	}
+	if !maps.Equal(before, in.snapshot()) {
+		t.Fatal("the refused request wrote")
+	}
+	// A REST key spelled like a provider's event id does not swallow the
+	// provider's contact.
+	in.request("POST", "/v1/tasks", body, "Authorization", "Bearer sb_supervisor_dev", "Idempotency-Key", "webchat:e1")
+	msg := []byte(`{"id":"e1","customer":{"id":"v1"},"text":"hi"}`)
+	r := in.generic("/webhooks/generic/webchat", string(msg), "dev-webchat-secret-change-me", in.clock.Now())
+	if r.status != http.StatusCreated || strings.Contains(string(r.body), `"duplicate":true`) {
+		t.Fatalf("the provider's event was taken for the REST task: %s", r.body)
+	}
+}
+
+// With a metrics token, /metrics needs it.
+func TestMetricsToken(t *testing.T) {
+	in := newInstance(t, "", nil, func(c *config.Config) { c.HTTP.MetricsToken = "scrape-secret" })
+	if r := in.request("GET", "/metrics", ""); r.status != http.StatusUnauthorized {
+		t.Fatalf("without the token: %d", r.status)
+	}
+	if r := in.request("GET", "/metrics", "", "Authorization", "Bearer wrong"); r.status != http.StatusUnauthorized {
+		t.Fatalf("a wrong token: %d", r.status)
+	}
+	if r := in.request("GET", "/metrics", "", "Authorization", "Bearer scrape-secret"); r.status != http.StatusOK || !strings.Contains(string(r.body), "switchboard_") {
+		t.Fatalf("with the token: %d", r.status)
+	}
+}

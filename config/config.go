@@ -68,6 +68,9 @@ type Config struct {
 	Queues    []Queue            `yaml:"queues"`
 	Routing   Routing            `yaml:"routing"`
 	Auth      Auth               `yaml:"auth"`
+	// Development accepts the example's published API keys on a shared
+	// Redis (they are always accepted on the embedded one).
+	Development bool `yaml:"development"`
 
 	// PublicBaseURL is the URL providers call us at; webhook signatures are
 	// checked against it, so behind a proxy it must be the outside URL.
@@ -100,6 +103,9 @@ type HTTP struct {
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// IdleTimeout closes keep-alive connections idle this long.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (Prometheus: authorization.credentials). Prefer SWITCHBOARD_METRICS_TOKEN.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // Redis tunes the Redis clients of a replica: one pool for requests, timers,

@@ -144,6 +144,27 @@ func TestPreferredAgentWaitsThenQueueAtLarge(t *testing.T) {
 	}
 }
 
+// A preferred agent who is offline cannot come free: the returning
+// customer goes to the queue at large at once.
+func TestPreferredAgentOfflineIsNotWaitedFor(t *testing.T) {
+	f := newFixture(t)
+	f.agent("ana", map[string]int{"chat": 1}, el("q", 3))
+	f.agent("bob", map[string]int{"chat": 1}, el("q", 3))
+	f.presence("ana", queues.Available)
+	f.contact("c1", "chat", "web:v1", "hi", true)
+	if _, err := f.store.AcceptOffer(f.ctx, f.now, "c1.1", "", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CancelTask(f.ctx, f.now, "c1", "ended"); err != nil {
+		t.Fatal(err)
+	}
+	f.presence("ana", queues.Offline)
+	f.presence("bob", queues.Available)
+	if second := f.contact("c2", "chat", "web:v1", "back again", true); second.Agent != "bob" {
+		t.Fatalf("waited for an offline agent: %+v", second)
+	}
+}
+
 func TestAbandonRecordsWait(t *testing.T) {
 	f := newFixture(t)
 	f.contact("v1", "voice", "phone:+14158675309", "", false)

@@ -25,14 +25,18 @@ type NewTask struct {
 	ID             string
 	IdempotencyKey string
 	IdempotencyTTL time.Duration
-	Channel        string
-	Queue          string
-	Priority       int
-	DueAt          time.Time
-	OfferTimeout   time.Duration
-	WrapUp         time.Duration
-	Customer       json.RawMessage
-	Attributes     json.RawMessage
+	// RequestDigest identifies the caller's request: the same idempotency
+	// key with another request is refused (ErrConflict, code
+	// idempotency_conflict). Empty for providers' events.
+	RequestDigest string
+	Channel       string
+	Queue         string
+	Priority      int
+	DueAt         time.Time
+	OfferTimeout  time.Duration
+	WrapUp        time.Duration
+	Customer      json.RawMessage
+	Attributes    json.RawMessage
 
 	// IdentityKeys link the task to the customer any of them belongs to (one
 	// is created, with id NewCustomerID, when none is known); the first is
@@ -133,7 +137,7 @@ type Task struct {
 func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Created, error) {
 	steps, _ := json.Marshal(nonNil(t.Escalation))
 	args := createArgs{
-		ID: t.ID, IdempotencyKey: t.IdempotencyKey, IdempotencyTTLMS: t.IdempotencyTTL.Milliseconds(),
+		ID: t.ID, IdempotencyKey: t.IdempotencyKey, IdempotencyTTLMS: t.IdempotencyTTL.Milliseconds(), RequestDigest: t.RequestDigest,
 		Channel: t.Channel, Queue: t.Queue, Priority: t.Priority, DueAt: t.DueAt.UnixMilli(),
 		OfferMS: t.OfferTimeout.Milliseconds(), WrapMS: t.WrapUp.Milliseconds(),
 		Customer: string(t.Customer), Attributes: string(t.Attributes), Identities: nonNil(t.IdentityKeys),
@@ -163,6 +167,7 @@ type createArgs struct {
 	ID                string   `json:"id"`
 	IdempotencyKey    string   `json:"idempotency_key"`
 	IdempotencyTTLMS  int64    `json:"idempotency_ttl_ms"`
+	RequestDigest     string   `json:"request_digest"`
 	Channel           string   `json:"channel"`
 	Queue             string   `json:"queue"`
 	Priority          int      `json:"priority"`

@@ -10,7 +10,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -198,8 +200,21 @@ func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, 
 	}
 	now := r.clock.Now()
 	nt := r.newTask(q, req.Channel, req.Priority, now)
-	nt.IdempotencyKey, nt.Customer, nt.Attributes = req.IdempotencyKey, customer, attrs
+	nt.Customer, nt.Attributes = customer, attrs
+	if req.IdempotencyKey != "" {
+		// REST keys live apart from providers' event ids ("<source>:<id>"):
+		// a caller's key can never match, or abandon, a provider's contact.
+		nt.IdempotencyKey = "rest:" + req.IdempotencyKey
+		d, _ := json.Marshal([]any{req.Channel, q.ID, req.Priority, json.RawMessage(customer), json.RawMessage(attrs)})
+		sum := sha256.Sum256(d)
+		nt.RequestDigest = hex.EncodeToString(sum[:])
+	}
 	cr, err := r.store.CreateTask(ctx, now, nt)
+	var qe *queues.Error
+	if errors.As(err, &qe) && qe.Code == "idempotency_conflict" {
+		return queues.Task{}, false, validation.Errors{{Field: "idempotency_key",
+			Reason: "was used for a different request (task " + qe.Detail + "): use a new key for a new task"}}
+	}
 	if err != nil {
 		return queues.Task{}, false, err
 	}

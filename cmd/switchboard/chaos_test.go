@@ -90,7 +90,8 @@ func TestChaos(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(chaosConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"REDIS_URL=redis://" + srv.Addr + "/0", "SWITCHBOARD_CONFIG=" + conf, "SWITCHBOARD_LOG_LEVEL=warn"}
+	env := []string{"REDIS_URL=redis://" + srv.Addr + "/0", "SWITCHBOARD_CONFIG=" + conf, "SWITCHBOARD_LOG_LEVEL=warn",
+		"SWITCHBOARD_DEVELOPMENT=1"}
 	var reps []*replica
 	for i := range 2 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

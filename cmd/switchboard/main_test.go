@@ -87,6 +87,8 @@ func startServe(t *testing.T, env map[string]string) (addr string, stop func() s
 	l.Close()
 	t.Setenv("SWITCHBOARD_LISTEN", addr)
 	t.Setenv("SWITCHBOARD_CONFIG", "")
+	// The example's keys on a real Redis: this is development.
+	t.Setenv("SWITCHBOARD_DEVELOPMENT", "1")
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
@@ -186,9 +188,21 @@ func TestServeRealRedis(t *testing.T) {
 	}
 }
 
+// The example's published keys on a shared Redis: refused, saying what to do.
+func TestServeRefusesTheDevelopmentKeys(t *testing.T) {
+	t.Setenv("REDIS_URL", fmt.Sprintf("redis://%s/3", redistest.Addr()))
+	t.Setenv("SWITCHBOARD_CONFIG", "")
+	var logs bytes.Buffer
+	err := run(context.Background(), []string{"serve"}, &logs, &logs)
+	if err == nil || !strings.Contains(err.Error(), "sb_admin_dev") || !strings.Contains(err.Error(), "SWITCHBOARD_DEVELOPMENT=1") {
+		t.Fatalf("error %v", err)
+	}
+}
+
 func TestServeRefusesUnreachableRedis(t *testing.T) {
 	t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0")
 	t.Setenv("SWITCHBOARD_CONFIG", "")
+	t.Setenv("SWITCHBOARD_DEVELOPMENT", "1")
 	var logs bytes.Buffer
 	err := run(context.Background(), []string{"serve"}, &logs, &logs)
 	if err == nil || !strings.Contains(err.Error(), "redis at 127.0.0.1:1") {

@@ -46,6 +46,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	if keys := cfg.PublishedKeys(); len(keys) > 0 && cfg.RedisURL != "" && !cfg.Development {
+		return fmt.Errorf("the configuration accepts the example's development API keys (%s), which the README publishes: "+
+			"set your own under auth.api_keys (sha256 of each key: printf %%s 'the-key' | sha256sum), "+
+			"or set SWITCHBOARD_DEVELOPMENT=1 to run with them", strings.Join(keys, ", "))
+	}
 	log := newLogger(stderr, cfg.LogLevel)
 	// go-redis reports pool and connection trouble through its own logger:
 	// into the same JSON log.

@@ -3,7 +3,9 @@
 -- identity, or created), joins the customer's open conversation on the same
 -- channel instead of making a task when join is 1, goes first to the agent
 -- who served the customer last (within the window), and enters the timeline.
--- A: id, idempotency_key ('' for none), idempotency_ttl_ms, channel, queue,
+-- A: id, idempotency_key ('' for none), idempotency_ttl_ms, request_digest
+--   (of the caller's request: the same key with another digest is refused
+--   with idempotency_conflict; '' for providers' event ids), channel, queue,
 --   priority (0-100), due_at (ms), offer_ms (offer timeout), wrap_ms (wrap-up),
 --   customer and attributes (JSON text, stored as given), identities (keys; the
 --   first is the primary), new_customer (the customer id to use if no identity
@@ -18,6 +20,10 @@ local channel = A.channel
 if idem ~= '' then
   local existing = redis.call('GET', key('idem', idem))
   if existing then
+    -- The same key for another request is a mistake to report, not a replay.
+    if A.request_digest ~= '' and redis.call('HGET', key('task', existing), 'request_digest') ~= A.request_digest then
+      return {'idempotency_conflict', existing}
+    end
     return {'duplicate', existing}
   end
 end
@@ -75,7 +81,7 @@ tset(t, 'id', id, 'idempotency_key', idem, 'channel', channel, 'queue', A.queue,
   'offer_ms', n2s(A.offer_ms), 'wrap_ms', n2s(A.wrap_ms),
   'customer', A.customer, 'attributes', A.attributes,
   'state', 'queued', 'created_at', n2s(NOW), 'offer_seq', 0, 'customer_id', cid,
-  'bucket', n2s(math.floor(NOW / BUCKET_MS)), 'esc', A.escalation)
+  'bucket', n2s(math.floor(NOW / BUCKET_MS)), 'esc', A.escalation, 'request_digest', A.request_digest)
 if cust then
   redis.call('ZADD', key('customer', cid, 'timeline'), n2s(NOW), id)
   if A.join then

@@ -537,8 +537,15 @@ end
 -- it to the best agent who can take it now, or leave it waiting.
 local function route_task(t)
   local avail = key('q', t.queue, t.channel, 'avail')
-  -- A returning customer waits a little for the agent who served them last.
+  -- A returning customer waits a little for the agent who served them last,
+  -- if that agent is logged in and so could come free: not for one offline
+  -- (or gone).
   if t.pref and t.pref ~= '' and NOW < tonumber(t.pref_until or '0') then
+    local p = redis.call('HGET', key('agent', t.pref), 'presence')
+    if not p or p == 'offline' then
+      tset(t, 'pref', '', 'pref_until', '')
+      return route_task(t)
+    end
     if redis.call('ZSCORE', avail, t.pref) and skipped_until(t.skip, t.pref) <= NOW then
       local a = load_agent(t.pref)
       if a and can_take(a, t.channel, entry(a, t.queue)) then
