@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -256,4 +257,40 @@ func TestRepliesAreRetriedAndFailuresShow(t *testing.T) {
 		t.Fatalf("send failures %d", ct.SendFailures)
 	}
 	st.next(t, "message.failed")
+}
+
+// The caller hangs up while talking to ana: she is told (call.ended), once,
+// and the task stays hers to complete.
+func TestCallerHangsUpDuringTheCall(t *testing.T) {
+	tw := newFakeTwilio(t)
+	in, st := handoffInstance(t, tw)
+	call := sid("CA", 9)
+	offer, task := ringAna(t, in, st, call)
+	in.must(http.StatusOK, "POST", "/v1/offers/"+offer+"/accept", anaKey, "")
+	form := url.Values{"CallSid": {call}, "AccountSid": {accountSID}, "CallStatus": {"completed"}}
+	for range 2 { // Twilio may report it twice
+		if r := in.twilioPost("/webhooks/twilio/voice/status", form); r.status != http.StatusNoContent {
+			t.Fatalf("status: %d %s", r.status, r.body)
+		}
+	}
+	if ev := st.next(t, "call.ended"); !strings.Contains(ev.Data, task) {
+		t.Fatalf("ana was told %s", ev.Data)
+	}
+	if got := in.callTask(task); got.State != queues.Assigned || got.Agent != "ana" {
+		t.Fatalf("after the hang-up: %+v", got)
+	}
+	in.must(http.StatusOK, "POST", "/v1/tasks/"+task+"/complete", anaKey, `{"disposition":"caller hung up"}`)
+	n := 0
+	evs, err := in.store.Outbox().Events(context.Background(), "0", 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Type == "call.ended" && e.Fields["task"] == task {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("call.ended %d times", n)
+	}
 }

@@ -261,3 +261,30 @@ func TestTransfer(t *testing.T) {
 		t.Fatalf("after transfer: %+v", tk)
 	}
 }
+
+// A task transferred to a queue the agent also serves is not offered
+// straight back to that agent: another takes it, or it waits the reoffer
+// delay. Another agent's transfer is refused before its state is told.
+func TestTransferNotBackToTheSameAgent(t *testing.T) {
+	f := newFixture(t)
+	f.agent("ana", map[string]int{"chat": 2}, el("support-en", 4), el("billing-en", 4))
+	f.agent("bob", map[string]int{"chat": 1}, el("billing-en", 3))
+	f.presence("ana", queues.Available)
+	id, _ := f.task("support-en", "chat", 0)
+	if _, err := f.store.AcceptOffer(f.ctx, f.now, id+".1", "ana", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.TransferTask(f.ctx, f.now, id, "", "", "bob"); !errors.Is(err, queues.ErrForbidden) {
+		t.Fatalf("bob transferring ana's task: %v", err)
+	}
+	if got, err := f.store.TransferTask(f.ctx, f.now, id, "billing-en", "", "ana"); err != nil || got != "" {
+		t.Fatalf("transfer to billing: %q %v (offered straight back?)", got, err)
+	}
+	if tk := f.getTask(id); tk.State != queues.Queued {
+		t.Fatalf("after the transfer: %+v", tk)
+	}
+	f.presence("bob", queues.Available)
+	if tk := f.getTask(id); tk.Agent != "bob" {
+		t.Fatalf("bob free: %+v", tk)
+	}
+}

@@ -159,6 +159,7 @@ var (
 	finishHandoffScript = load("finish_handoff")
 	deadLettersScript   = load("dead_letters")
 	jobsScript          = load("jobs")
+	callEndedScript     = load("call_ended")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.

@@ -245,7 +245,13 @@ func taskFromHash(id string, h map[string]string) Task {
 			continue
 		}
 		clk := Clock{Name: c.name, State: h[c.field+"_state"], DueAt: ms(h[c.field+"_due"]), WarnAt: ms(h[c.field+"_warn"]),
-			MetAt: optMS(h[c.field+"_met_at"]), BreachedAt: optMS(h[c.field+"_breached_at"])}
+			BreachedAt: optMS(h[c.field+"_breached_at"])}
+		// A breached clock was answered late, never met.
+		if clk.State == "breached" {
+			clk.AnsweredAt = optMS(h[c.field+"_met_at"])
+		} else {
+			clk.MetAt = optMS(h[c.field+"_met_at"])
+		}
 		if late, err := strconv.ParseInt(h[c.field+"_late_ms"], 10, 64); err == nil {
 			clk.LateBy = (time.Duration(late) * time.Millisecond).String()
 		}
@@ -280,6 +286,8 @@ type Clock struct {
 	WarnAt     time.Time  `json:"warn_at"`
 	MetAt      *time.Time `json:"met_at,omitempty"`
 	BreachedAt *time.Time `json:"breached_at,omitempty"`
+	// AnsweredAt is when a breached clock's response came (late).
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
 	LateBy     string     `json:"late_by,omitempty"` // how late the response came, when it did
 }
 
@@ -380,6 +388,20 @@ func (s *Store) cancel(ctx context.Context, now time.Time, id, reason string, wa
 		return fmt.Errorf("cancel task %s: %w", id, err)
 	}
 	return nil
+}
+
+// CallEnded records that the caller of a call an agent holds hung up and
+// tells the agent (once); it reports whether it did.
+func (s *Store) CallEnded(ctx context.Context, now time.Time, id string) (bool, error) {
+	var r struct {
+		Told bool `json:"told"`
+	}
+	if err := s.run(ctx, callEndedScript, now, struct {
+		Task string `json:"task"`
+	}{id}, &r); err != nil {
+		return false, fmt.Errorf("call ended %s: %w", id, err)
+	}
+	return r.Told, nil
 }
 
 // TransferTask moves a task to another queue, or offers it to one agent.

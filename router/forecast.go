@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -30,7 +31,10 @@ type ForecastRow struct {
 func (r *Planning) Forecast(ctx context.Context, queue, channel string, from, to time.Time, minutes, weeks int) ([]ForecastRow, error) {
 	var errs validation.Errors
 	q, ok := r.cfg.Queue(queue)
-	if !ok {
+	switch {
+	case queue == "":
+		errs.Add("queue", "is required")
+	case !ok:
 		errs.Add("queue", "unknown queue %q", queue)
 	}
 	if _, ok := r.cfg.Channels[channel]; !ok {
@@ -63,11 +67,12 @@ func (r *Planning) Forecast(ctx context.Context, queue, channel string, from, to
 	if err != nil {
 		return nil, err
 	}
+	up := byStart(uploaded)
 	var rows []ForecastRow
 	for s := from.Truncate(size); s.Before(to); s = s.Add(size) {
-		if u, ok := uploaded[s.UTC()]; ok {
+		if c, aht, ok := up.over(s, s.Add(size)); ok {
 			rows = append(rows, ForecastRow{Queue: queue, Channel: channel, Start: s, Minutes: minutes,
-				Contacts: u.Contacts * float64(minutes) / float64(max(u.Minutes, 1)), AHTSeconds: u.AHTSeconds, Source: "uploaded"})
+				Contacts: c, AHTSeconds: aht, Source: "uploaded"})
 			continue
 		}
 		// A week without contacts counts as zero: the average is over all weeks.
@@ -131,4 +136,61 @@ func (r *Planning) UploadForecast(ctx context.Context, rows []ForecastRow) error
 		}
 	}
 	return nil
+}
+
+// uploadedRows are uploaded forecast entries by start.
+type uploadedRows []queues.ForecastEntry
+
+func byStart(m map[time.Time]queues.ForecastEntry) uploadedRows {
+	out := make(uploadedRows, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b queues.ForecastEntry) int { return a.Start.Compare(b.Start) })
+	return out
+}
+
+// over re-buckets the uploaded entries into [from, to): each entry gives
+// the share of its contacts its overlap with the interval holds (contacts
+// spread evenly over its length), whatever the two lengths; the AHT is
+// weighted by those contacts. ok is false when no entry overlaps.
+func (u uploadedRows) over(from, to time.Time) (contacts, aht float64, ok bool) {
+	// Entries are at most a day long: start a day before.
+	i, _ := slices.BinarySearchFunc(u, from.Add(-24*time.Hour), func(e queues.ForecastEntry, t time.Time) int { return e.Start.Compare(t) })
+	var weighted, firstAHT float64
+	for ; i < len(u) && u[i].Start.Before(to); i++ {
+		e := u[i]
+		end := e.Start.Add(time.Duration(max(e.Minutes, 1)) * time.Minute)
+		lo, hi := maxTime(e.Start, from), minTime(end, to)
+		if !hi.After(lo) {
+			continue
+		}
+		share := hi.Sub(lo).Seconds() / end.Sub(e.Start).Seconds()
+		c := e.Contacts * share
+		contacts += c
+		weighted += c * e.AHTSeconds
+		if !ok {
+			firstAHT = e.AHTSeconds
+		}
+		ok = true
+	}
+	aht = firstAHT
+	if contacts > 0 {
+		aht = weighted / contacts
+	}
+	return contacts, aht, ok
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

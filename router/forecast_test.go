@@ -1,6 +1,8 @@
 package router_test
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +77,46 @@ func TestUploadedForecastAndCoverage(t *testing.T) {
 	svg := router.CoverageSVG("support-es voice", rows)
 	if !strings.HasPrefix(svg, "<svg") || strings.Count(svg, "<rect") != 2 || !strings.Contains(svg, "#fb6a4a") {
 		t.Fatalf("svg %s", svg)
+	}
+}
+
+// An uploaded forecast read at another interval length is re-bucketed by
+// overlap, both ways; a missing queue is named.
+func TestUploadedForecastRebucketed(t *testing.T) {
+	e := newEnv(t)
+	at := time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)
+	if err := e.rt.Planning.UploadForecast(e.ctx, []router.ForecastRow{
+		{Queue: "support-es", Channel: "voice", Start: at, Minutes: 30, Contacts: 120, AHTSeconds: 180},
+		{Queue: "support-es", Channel: "voice", Start: at.Add(30 * time.Minute), Minutes: 30, Contacts: 90, AHTSeconds: 240},
+		{Queue: "support-es", Channel: "voice", Start: at.Add(time.Hour), Minutes: 60, Contacts: 100, AHTSeconds: 200},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(minutes int) []float64 {
+		rows, err := e.rt.Planning.Forecast(e.ctx, "support-es", "voice", at, at.Add(2*time.Hour), minutes, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []float64
+		for _, r := range rows {
+			out = append(out, r.Contacts)
+		}
+		return out
+	}
+	if got := read(60); fmt.Sprint(got) != "[210 100]" {
+		t.Errorf("hourly: %v, want [210 100]", got)
+	}
+	if got := read(15); fmt.Sprint(got) != "[60 60 45 45 25 25 25 25]" {
+		t.Errorf("quarter-hourly: %v", got)
+	}
+	if got := read(30); fmt.Sprint(got) != "[120 90 50 50]" {
+		t.Errorf("half-hourly: %v", got)
+	}
+	rows, _ := e.rt.Planning.Forecast(e.ctx, "support-es", "voice", at, at.Add(time.Hour), 60, 4)
+	if want := (120.0*180 + 90*240) / 210; math.Abs(rows[0].AHTSeconds-want) > 1e-9 {
+		t.Errorf("AHT %v, want %v (weighted by contacts)", rows[0].AHTSeconds, want)
+	}
+	if _, err := e.rt.Planning.Forecast(e.ctx, "", "voice", at, at.Add(time.Hour), 60, 4); err == nil || !strings.Contains(err.Error(), "queue: is required") {
+		t.Errorf("no queue: %v", err)
 	}
 }

@@ -333,7 +333,8 @@ func (r *Contacts) Customer(ctx context.Context, id string) (queues.Customer, er
 }
 
 // Abandon ends a task whose customer left (a caller hung up while waiting).
-// Tasks already with an agent are left to the agent.
+// A task already with an agent is left to the agent, who is told the
+// caller is gone (call.ended).
 func (r *Contacts) Abandon(ctx context.Context, source, eventID string) (queues.Task, bool, error) {
 	id, err := r.store.TaskByIdempotencyKey(ctx, source+":"+eventID)
 	if err != nil {
@@ -341,7 +342,11 @@ func (r *Contacts) Abandon(ctx context.Context, source, eventID string) (queues.
 	}
 	err = r.store.CancelWaiting(ctx, r.clock.Now(), id, "abandoned")
 	abandoned := err == nil
-	if err != nil && !errors.Is(err, queues.ErrConflict) {
+	if errors.Is(err, queues.ErrConflict) {
+		if _, err := r.store.CallEnded(ctx, r.clock.Now(), id); err != nil {
+			return queues.Task{}, false, err
+		}
+	} else if err != nil {
 		return queues.Task{}, false, err
 	}
 	t, err := r.store.GetTask(ctx, id)

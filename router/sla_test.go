@@ -113,6 +113,7 @@ func TestSocialSLA(t *testing.T) {
 		warning int
 	}{
 		{"answered at 1h59", 119 * time.Minute, "met", "", 0, 1},
+		// A breached clock is answered late: sla.answered_late, never sla.met.
 		{"answered at 2h01", 121 * time.Minute, "breached", "1m0s", 1, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -137,7 +138,8 @@ func TestSocialSLA(t *testing.T) {
 			e.reply(task, "Yes, it is!")
 			e.at(time.Hour)
 			ev := e.events(task)
-			if ev["sla.warning:first_response"] != c.warning || ev["sla.breached:first_response"] != c.breach || ev["sla.met:first_response"] != 1 {
+			if ev["sla.warning:first_response"] != c.warning || ev["sla.breached:first_response"] != c.breach ||
+				ev["sla.met:first_response"] != 1-c.breach || ev["sla.answered_late:first_response"] != c.breach {
 				t.Fatalf("events %v", ev)
 			}
 			fr := e.clockOf(task, "first_response")
@@ -154,7 +156,8 @@ func TestSocialSLA(t *testing.T) {
 			e.reply(task, "Sure.")
 			e.at(time.Hour)
 			ev = e.events(task)
-			if ev["sla.warning:next_reply"] != c.warning || ev["sla.breached:next_reply"] != c.breach || ev["sla.met:next_reply"] != 1 {
+			if ev["sla.warning:next_reply"] != c.warning || ev["sla.breached:next_reply"] != c.breach ||
+				ev["sla.met:next_reply"] != 1-c.breach || ev["sla.answered_late:next_reply"] != c.breach {
 				t.Fatalf("events %v", ev)
 			}
 			nr := e.clockOf(task, "next_reply")

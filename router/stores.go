@@ -41,6 +41,7 @@ type agentStore interface {
 type contactStore interface {
 	AddReply(ctx context.Context, now time.Time, taskID, asAgent, text string, provider bool) (queues.Reply, error)
 	CancelWaiting(ctx context.Context, now time.Time, id, reason string) error
+	CallEnded(ctx context.Context, now time.Time, id string) (bool, error)
 	CreateTask(ctx context.Context, now time.Time, t queues.NewTask) (queues.Created, error)
 	CustomerByIdentity(ctx context.Context, identity string) (string, error)
 	GetCustomer(ctx context.Context, id string, limit int64) (queues.Customer, error)

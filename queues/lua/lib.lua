@@ -61,7 +61,8 @@
 --                          the tasks created in a 15-minute bucket (NOW / 900000)
 --
 -- SLA clocks of a task: fr (first response) and nr (next reply), with fields
--- <c>_due, <c>_warn, <c>_state (running, met, breached, stopped), <c>_met_at,
+-- <c>_due, <c>_warn, <c>_state (running, met, breached, stopped), <c>_met_at (when
+-- the response came, met or late),
 -- <c>_late_ms; their timers are sla|<task>|<c>|warn and sla|<task>|<c>|breach.
 
 local P = KEYS[1]
@@ -371,7 +372,12 @@ local function meet_clock(t, c)
       sl_count(t, 'in_target')
     end
   end
-  emit('sla.met', with(task_fields(t), 'clock', CLOCK_NAME[c], 'within', within, 'late_ms', late))
+  -- A clock that breached was not met: its late answer is an event of its own.
+  local typ = 'sla.met'
+  if final == 'breached' then
+    typ = 'sla.answered_late'
+  end
+  emit(typ, with(task_fields(t), 'clock', CLOCK_NAME[c], 'within', within, 'late_ms', late))
 end
 
 -- clear_escalations removes the escalation timers a task may still have.

@@ -9,11 +9,12 @@ if not t then
   return {'task_not_found', A.task}
 end
 local to_queue, to_agent, expect = A.to_queue, A.to_agent, A.as_agent
-if t.state ~= 'queued' and t.state ~= 'reserved' and t.state ~= 'assigned' then
-  return {'task_state', t.state}
-end
+-- Ownership first: another agent's task is refused without telling its state.
 if expect ~= '' and expect ~= t.agent then
   return {'forbidden', 'the task is assigned to another agent'}
+end
+if t.state ~= 'queued' and t.state ~= 'reserved' and t.state ~= 'assigned' then
+  return {'task_state', t.state}
 end
 local target
 if to_agent ~= '' then
@@ -45,8 +46,14 @@ local from_queue, from_agent = t.queue, t.agent or ''
 if to_queue ~= '' then
   t.queue = to_queue
 end
+-- The agent who passed the task on is not offered it back at once (for the
+-- reoffer delay), though it may still be the best one for the queue.
+local skip = ''
+if from_agent ~= '' then
+  skip = add_skip('', from_agent, NOW + REOFFER_MS)
+end
 tset(t, 'queue', t.queue, 'state', 'queued', 'agent', '', 'offer', '', 'deadline', '',
-  'skip', '', 'overflow', '')
+  'skip', skip, 'overflow', '')
 emit('task.transferred', with(task_fields(t), 'from_queue', from_queue, 'from_agent', from_agent, 'to_agent', to_agent))
 enqueue(t)
 local offered = ''
