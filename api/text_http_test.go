@@ -91,3 +91,32 @@ func TestMetricsToken(t *testing.T) {
 		t.Fatalf("with the token: %d", r.status)
 	}
 }
+
+// A REST contact with an e-mail address is linked to its customer as a
+// webhook's is; a malformed address is refused naming the field.
+func TestRESTContactsLinkTheCustomer(t *testing.T) {
+	in := newInstance(t, "", nil)
+	var task struct {
+		ID         string `json:"id"`
+		CustomerID string `json:"customer_id"`
+	}
+	in.must(http.StatusCreated, "POST", "/v1/tasks", "sb_supervisor_dev",
+		`{"channel":"email","queue":"support-en","customer":{"name":"Lucía","email":"Lucia@Example.com"}}`).decode(t, &task)
+	if task.CustomerID == "" {
+		t.Fatalf("no customer: %+v", task)
+	}
+	var found struct {
+		ID       string `json:"id"`
+		Timeline []struct {
+			ID string `json:"id"`
+		} `json:"timeline"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/customers?email=lucia@example.com", "sb_supervisor_dev", "").decode(t, &found)
+	if found.ID != task.CustomerID || len(found.Timeline) != 1 || found.Timeline[0].ID != task.ID {
+		t.Fatalf("by e-mail: %+v", found)
+	}
+	r := in.do("POST", "/v1/tasks", "sb_supervisor_dev", `{"channel":"email","queue":"support-en","customer":{"email":"not-an-email"}}`)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"customer.email"`) {
+		t.Fatalf("bad e-mail: %d %s", r.status, r.body)
+	}
+}

@@ -22,6 +22,7 @@ import (
 
 	"switchboard/config"
 	"switchboard/queues"
+	"switchboard/telephony"
 	"switchboard/validation"
 	"switchboard/workforce"
 )
@@ -191,6 +192,7 @@ func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, 
 	if err != nil {
 		errs.Add("customer", "%s", err)
 	}
+	ids, name := r.customerIdentities(customer, &errs)
 	attrs, err := object(req.Attributes)
 	if err != nil {
 		errs.Add("attributes", "%s", err)
@@ -201,6 +203,11 @@ func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, 
 	now := r.clock.Now()
 	nt := r.newTask(q, req.Channel, req.Priority, now)
 	nt.Customer, nt.Attributes = customer, attrs
+	// Linked to the customer as webhooks are: found by GET /v1/customers
+	// and in the customer's timeline.
+	if len(ids) > 0 {
+		nt.IdentityKeys, nt.NewCustomerID, nt.CustomerName = ids, NewID("cus"), name
+	}
 	if req.IdempotencyKey != "" {
 		// REST keys live apart from providers' event ids ("<source>:<id>"):
 		// a caller's key can never match, or abandon, a provider's contact.
@@ -517,4 +524,32 @@ type Resync struct {
 	// Applied agents were rewritten; Skipped ones had changed (or were
 	// deleted) since they were read, and were left as they are.
 	Applied, Skipped int
+}
+
+// customerIdentities reads the identities a REST caller gives in customer
+// (email, phone), normalised as the webhooks do; a malformed one is named.
+func (r *Router) customerIdentities(customer []byte, errs *validation.Errors) (ids []string, name string) {
+	var c struct {
+		Name  string `json:"name"`
+		Email string `json:"email"`
+		Phone string `json:"phone"`
+	}
+	if json.Unmarshal(customer, &c) != nil {
+		return nil, ""
+	}
+	if c.Email != "" {
+		if id, err := telephony.EmailIdentity(c.Email); err != nil {
+			errs.Add("customer.email", "%v", err)
+		} else {
+			ids = append(ids, id.Key())
+		}
+	}
+	if c.Phone != "" {
+		if id, err := telephony.PhoneIdentity(c.Phone, r.cfg.Customers.DefaultRegion); err != nil {
+			errs.Add("customer.phone", "%v", err)
+		} else {
+			ids = append(ids, id.Key())
+		}
+	}
+	return ids, c.Name
 }
