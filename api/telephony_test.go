@@ -473,6 +473,33 @@ func TestIVRChoosesLanguageThenSkill(t *testing.T) {
 	}
 }
 
+// A caller who presses nothing has made no choice: the number's country
+// decides the language (Spain: Spanish), the rule the skill.
+func TestIVRWithoutAKeyIsNoChoice(t *testing.T) {
+	tw := newFakeTwilio(t)
+	in := newInstance(t, "", nil, withTwilio(tw), func(c *config.Config) {
+		ex, _ := config.Parse(config.Example, nil)
+		c.Voice.IVR = ex.Voice.IVR
+	})
+	call := sid("CA", 22)
+	form := callForm(call) // from +34: Spain
+	in.twilioPost("/webhooks/twilio/voice", form)
+	r := in.twilioPost("/webhooks/twilio/voice/ivr?step=language", form) // no Digits
+	if !strings.Contains(string(r.body), `action="/webhooks/twilio/voice/ivr?step=skill&amp;language="`) ||
+		!strings.Contains(string(r.body), `language="es-ES"`) {
+		t.Fatalf("skill menu after no choice: %s", r.body)
+	}
+	in.twilioPost("/webhooks/twilio/voice/ivr?step=skill&language=", form) // nothing again
+	id, err := in.store.TaskByIdempotencyKey(t.Context(), "twilio:"+call)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _ := in.store.GetTask(t.Context(), id)
+	if !strings.HasSuffix(task.Queue, "-es") || !strings.Contains(string(task.Attributes), `"language_from":"country"`) {
+		t.Fatalf("task %s %s", task.Queue, task.Attributes)
+	}
+}
+
 func TestWebhookBadInputChangesNothing(t *testing.T) {
 	tw := newFakeTwilio(t)
 	in := newInstance(t, "", nil, withTwilio(tw))

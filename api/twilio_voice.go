@@ -44,15 +44,22 @@ func (s webhooksAPI) twilioIVR(c *gin.Context, form url.Values) {
 	digit := form.Get("Digits")
 	switch c.Query("step") {
 	case "language":
+		// No key (or one the menu does not offer) is no choice: the other
+		// clues decide the language (the number's country, the rule, the
+		// default), and the skill menu speaks the one they give.
 		lang := ivr.Languages[digit]
-		if lang == "" {
-			lang = s.cfg.Customers.DefaultLanguage
-		}
 		if len(ivr.Skills) == 0 {
 			s.queueCall(c, ct, router.IVRChoice{Language: lang})
 			return
 		}
-		twimlResponse(c, telephony.Menu(ivr.SkillPrompt[lang], lang, "/webhooks/twilio/voice/ivr?step=skill&language="+url.QueryEscape(lang)))
+		speak := lang
+		if speak == "" {
+			speak = s.cfg.Customers.DefaultLanguage
+			if d, err := s.app.Contacts.Resolve(inbound(ct)); err == nil {
+				speak = d.Language
+			}
+		}
+		twimlResponse(c, telephony.Menu(ivr.SkillPrompt[speak], speak, "/webhooks/twilio/voice/ivr?step=skill&language="+url.QueryEscape(lang)))
 	case "skill":
 		s.queueCall(c, ct, router.IVRChoice{Language: c.Query("language"), Skill: ivr.Skills[digit]})
 	default:
