@@ -47,7 +47,7 @@ func (s tasksAPI) postMessage(c *gin.Context) {
 	// Recorded; the first attempt to send is made now, retries follow.
 	res, err := s.handoffs.Try(ctx, rep.Handoff)
 	if err != nil {
-		s.log.Error("send reply", "task", rep.Message, "err", err)
+		s.log.Error("send reply", "task", c.Param("id"), "message", rep.Message, "err", err)
 	}
 	switch res.Outcome {
 	case "done":

@@ -36,14 +36,10 @@ func problem(c *gin.Context, status int, detail string, errs ...validation.Error
 func fail(c *gin.Context, err error) {
 	var verrs validation.Errors
 	var serr *queues.Error
-	var uerr *upstreamError
 	switch {
 	case queues.Unavailable(err):
 		_ = c.Error(err)
 		unavailable(c, "the store (Redis) is unavailable; retry shortly")
-	case errors.As(err, &uerr):
-		_ = c.Error(err)
-		problem(c, http.StatusBadGateway, "the provider refused or failed: "+uerr.Error())
 	case errors.As(err, &verrs):
 		problem(c, http.StatusUnprocessableEntity, "the request has invalid fields", verrs...)
 	case errors.As(err, &serr):

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -121,24 +120,4 @@ func inbound(ct telephony.Contact) router.Inbound {
 		Identity: ct.From.Key(), Region: ct.From.Region, Name: ct.Name, Text: ct.Text, Media: ct.Media,
 		Language: ct.Language, Skill: ct.Skill, Attributes: ct.Attributes,
 	}
-}
-
-// Agent replies, conversations and customers --------------------------------
-
-// upstreamError is a provider's failure: 502 for our caller.
-type upstreamError struct{ err error }
-
-func (e *upstreamError) Error() string { return e.err.Error() }
-func (e *upstreamError) Unwrap() error { return e.err }
-
-func stringAttributes(raw json.RawMessage) map[string]string {
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	out := map[string]string{}
-	for k, v := range m {
-		if s, ok := v.(string); ok {
-			out[k] = s
-		}
-	}
-	return out
 }

@@ -184,17 +184,7 @@ func TestDeliveryDeadLetters(t *testing.T) {
 	if held, err := d.Store.Outbox().Lease(ctx, d.Clock.Now(), "webhook:crm", d.Owner, time.Minute); err != nil || !held {
 		t.Fatalf("lease: %v %v", held, err)
 	}
-	total := 0
-	for total < len(want) {
-		n, err := d.Drain(ctx, 10*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-		total += n
-	}
+	drainAll(t, d, len(want))
 	dead, err := d.Store.Outbox().DeadLetters(ctx, "crm")
 	if err != nil {
 		t.Fatal(err)
@@ -224,15 +214,7 @@ func TestDeadLettersReplayAndDelete(t *testing.T) {
 	if held, err := out.Lease(ctx, d.Clock.Now(), "webhook:crm", d.Owner, time.Minute); err != nil || !held {
 		t.Fatalf("lease: %v %v", held, err)
 	}
-	for {
-		n, err := d.Drain(ctx, 10*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-	}
+	drainAll(t, d, len(want))
 	if dead, _ := out.DeadLetters(ctx, "crm"); len(dead) != len(want) {
 		t.Fatalf("%d dead letters, want %d", len(dead), len(want))
 	}
@@ -291,9 +273,20 @@ func TestDeliveryResubscribesAfterRedisLostTheStream(t *testing.T) {
 		t.Fatalf("drain without the group: %v", err)
 	}
 	want := traffic(t, rt, d.Store)
+	drainAll(t, d, len(want))
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.took) != len(want) {
+		t.Fatalf("delivered %d of %d events after the group was lost", len(rec.took), len(want))
+	}
+}
+
+// drainAll delivers until want events are acknowledged or none is left.
+func drainAll(t *testing.T, d *delivery.Deliverer, want int) int {
+	t.Helper()
 	total := 0
-	for total < len(want) {
-		n, err := d.Drain(ctx, 10*time.Millisecond)
+	for total < want {
+		n, err := d.Drain(context.Background(), 10*time.Millisecond)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,9 +295,5 @@ func TestDeliveryResubscribesAfterRedisLostTheStream(t *testing.T) {
 		}
 		total += n
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if len(rec.took) != len(want) {
-		t.Fatalf("delivered %d of %d events after the group was lost", len(rec.took), len(want))
-	}
+	return total
 }

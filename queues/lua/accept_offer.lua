@@ -17,8 +17,9 @@ redis.call('ZREM', key('timers'), 'offer|' .. offer)
 tset(t, 'state', 'assigned', 'assigned_at', n2s(NOW), 'deadline', '')
 redis.call('HSET', key('agent', t.agent), 'missed', 0)
 local handoff, wait = '', NOW - tonumber(t.created_at)
-local call = attributes(t).call_sid
-if A.connect and t.channel == 'voice' and call and call ~= '' then
+-- Only a provider's call needs its attributes read (the hot path of chats does not).
+local call = A.connect and t.channel == 'voice' and attributes(t).call_sid
+if call and call ~= '' then
   handoff = 'connect.' .. offer
   new_handoff(handoff, 'connect', t, 'call_sid', call)
   tset(t, 'handoff', handoff, 'handoff_state', 'pending')
