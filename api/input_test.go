@@ -348,12 +348,24 @@ func TestBulkAgentsCSV(t *testing.T) {
 		t.Fatalf("import: %d %s", r.status, r.body)
 	}
 	export := string(in.must(http.StatusOK, "GET", "/v1/agents?format=csv", "sb_planner_dev", "").body)
-	want := "id,name,time_zone,languages,skills,capacity,voice_blocks,contact\n" +
-		"ana,Ana Silva,Europe/Madrid,en;es,billing:2;support:4,chat:3;email:2;sms:5;social:5;voice:1;whatsapp:5,chat;sms;whatsapp;social;email,client:ana\n" +
-		"kenji,Kenji Sato,Asia/Tokyo,en,sales:5,chat:3;email:2;sms:5;social:5;voice:1;whatsapp:5,none,sip:kenji@pbx.example.com\n"
+	want := "id,name,time_zone,languages,skills,capacity,voice_blocks,contact,auto_answer\n" +
+		"ana,Ana Silva,Europe/Madrid,en;es,billing:2;support:4,chat:3;email:2;sms:5;social:5;voice:1;whatsapp:5,chat;sms;whatsapp;social;email,client:ana,false\n" +
+		"kenji,Kenji Sato,Asia/Tokyo,en,sales:5,chat:3;email:2;sms:5;social:5;voice:1;whatsapp:5,none,sip:kenji@pbx.example.com,false\n"
 	if export != want {
 		t.Fatalf("export:\n%s\nwant:\n%s", export, want)
 	}
+	// auto_answer travels with the file; a bad value is named.
+	if r := put("text/csv", strings.Replace(export, "pbx.example.com,false", "pbx.example.com,true", 1)); r.status != http.StatusOK {
+		t.Fatalf("auto_answer import: %d %s", r.status, r.body)
+	}
+	if body := string(in.must(http.StatusOK, "GET", "/v1/agents/kenji", "sb_planner_dev", "").body); !strings.Contains(body, `"auto_answer":true`) {
+		t.Fatalf("kenji after import: %s", body)
+	}
+	if r := put("text/csv", strings.Replace(export, "pbx.example.com,false", "pbx.example.com,yes", 1)); r.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(r.body), `"field":"rows[1].auto_answer"`) {
+		t.Fatalf("bad auto_answer: %d %s", r.status, r.body)
+	}
+	export = strings.Replace(export, "pbx.example.com,false", "pbx.example.com,true", 1)
 	// The export imports back unchanged: updates, nothing created.
 	if r := put("text/csv", export); r.status != http.StatusOK || !strings.Contains(string(r.body), `"updated":2`) {
 		t.Fatalf("re-import: %d %s", r.status, r.body)

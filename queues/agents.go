@@ -44,6 +44,9 @@ type AgentSpec struct {
 	Queues      []Eligibility
 	Capacity    map[string]int
 	VoiceBlocks []string
+	// AutoAnswer: offers to the agent are accepted at once (an agent on a
+	// headset who wants calls put straight through).
+	AutoAnswer bool
 	// Expect, when set, makes the write conditional: it applies only if the
 	// agent exists and its stored profile is still exactly Expect (a resync
 	// never reverts a change made since it read, nor revives a deleted agent).
@@ -75,6 +78,7 @@ type agentArgs struct {
 	Queues  string  `json:"queues"`
 	Caps    string  `json:"caps"`
 	Blocks  string  `json:"blocks"`
+	Auto    bool    `json:"auto"`
 	Expect  *string `json:"expect,omitempty"`
 }
 
@@ -86,7 +90,7 @@ func (a AgentSpec) args() agentArgs {
 	}
 	capsJSON, _ := json.Marshal(caps)
 	blocks, _ := json.Marshal(nonNil(a.VoiceBlocks))
-	args := agentArgs{ID: a.ID, Profile: string(a.Profile), Queues: string(queues), Caps: string(capsJSON), Blocks: string(blocks)}
+	args := agentArgs{ID: a.ID, Profile: string(a.Profile), Queues: string(queues), Caps: string(capsJSON), Blocks: string(blocks), Auto: a.AutoAnswer}
 	if a.Expect != nil {
 		e := string(a.Expect)
 		args.Expect = &e

@@ -44,6 +44,7 @@ var Kinds = []Kind{
 	{"q:<queue>:<channel>:avail", "zset", "agents able to take the channel now, in strategy order"},
 	{"q:<queue>:<channel>:avail:<level>", "zset", "the same, for agents below the queue's minimum proficiency"},
 	{"q:<queue>:agents", "set", "the agents eligible for a queue"},
+	{"waiting", "hash", "how many tasks wait in each queue and channel (field <queue>:<channel>)"},
 	{"timers", "zset", "every timed transition by due time"},
 	{"idem:<key>", "string", "the task of an idempotency key"},
 	{"events", "stream", "every transition (the outbox)"},

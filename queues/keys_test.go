@@ -55,7 +55,7 @@ func luaKeyCalls(src string) [][]string {
 			}
 		}
 		args := src[start : end-1]
-		if args == "..." {
+		if strings.HasSuffix(src[:loc[1]], "local function key(") {
 			continue // the definition
 		}
 		var parts []string

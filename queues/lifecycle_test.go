@@ -41,9 +41,9 @@ func TestLifecycleQueuedReservedAssignedWrappingCompleted(t *testing.T) {
 	if acc.Wait != 8*time.Second || acc.TaskID != id || acc.Queue != "support-en" || acc.Channel != "chat" {
 		t.Fatalf("accepted %+v", acc)
 	}
-	state, err := f.store.CompleteTask(f.ctx, f.now, id, "ana", "resolved")
-	if err != nil || state != queues.Wrapping {
-		t.Fatalf("complete: %s %v", state, err)
+	done, err := f.store.CompleteTask(f.ctx, f.now, id, "ana", "resolved")
+	if err != nil || done.State != queues.Wrapping {
+		t.Fatalf("complete: %+v %v", done, err)
 	}
 	if a := f.getAgent("ana"); a.Load["chat"] != 1 {
 		t.Fatalf("wrap-up must hold capacity: %+v", a.Load)

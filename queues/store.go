@@ -5,18 +5,15 @@ package queues
 
 import (
 	"context"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
-
-//go:embed lua/*.lua
-var luaFiles embed.FS
 
 // Settings are the routing settings every script receives.
 type Settings struct {
@@ -26,6 +23,13 @@ type Settings struct {
 	EventsLength      int
 	// TimelineInOffer is how many earlier contacts of the customer an offer carries.
 	TimelineInOffer int
+	// Connect: calls from the provider are put through to the agent who
+	// accepts them (a hand-off), also when an agent answers automatically.
+	Connect bool
+	// ReportNextTimer makes every transition report the earliest timer's
+	// due time (Routed.NextTimer), sparing a caller that steps a clock
+	// (the simulator) a read after each one.
+	ReportNextTimer bool
 }
 
 // Store runs Switchboard's scripts and reads against one Redis workspace:
@@ -92,6 +96,8 @@ type core struct {
 	// streamMax is the length agent streams are trimmed to.
 	streamMax int64
 	observe   func(script string, d time.Duration)
+	// evalOnly is set once the server turned out to have no Functions.
+	evalOnly atomic.Bool
 }
 
 // New returns a Store for workspace.
@@ -102,7 +108,10 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 		StreamMax int   `json:"stream_max"`
 		EventsMax int   `json:"events_max"`
 		History   int   `json:"history"`
-	}{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, 2 * s.EventsLength, s.TimelineInOffer})
+		Connect   bool  `json:"connect"`
+		NextTimer bool  `json:"next_timer"`
+	}{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, 2 * s.EventsLength, s.TimelineInOffer,
+		s.Connect, s.ReportNextTimer})
 	c := &core{
 		eventsCeiling: int64(s.EventsLength),
 		rdb:           rdb,
@@ -119,23 +128,6 @@ func (s *Store) ObserveScripts(f func(script string, d time.Duration)) { s.obser
 
 // Ping checks that Redis answers.
 func (s *core) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
-
-type script struct {
-	name string
-	*redis.Script
-}
-
-func load(name string) script {
-	lib, err := luaFiles.ReadFile("lua/lib.lua")
-	if err != nil {
-		panic(err)
-	}
-	body, err := luaFiles.ReadFile("lua/" + name + ".lua")
-	if err != nil {
-		panic(err)
-	}
-	return script{name: name, Script: redis.NewScript(string(lib) + "\n" + string(body))}
-}
 
 var (
 	upsertAgentScript   = load("upsert_agent")
@@ -211,7 +203,7 @@ func (s *core) run(ctx context.Context, sc script, now time.Time, args, out any)
 	}
 	env := `{"now":` + strconv.FormatInt(now.UnixMilli(), 10) + "," + s.env
 	start := time.Now()
-	res, err := sc.Run(ctx, s.rdb, []string{string(s.keys)}, env, string(doc)).Slice()
+	res, err := s.call(ctx, sc, env, string(doc)).Slice()
 	if s.observe != nil {
 		s.observe(sc.name, time.Since(start))
 	}

@@ -89,6 +89,38 @@ type Created struct {
 	CustomerID string
 	Joined     bool // the message joined an open conversation
 	Duplicate  bool // the idempotency key was seen: nothing was written
+	Routed
+}
+
+// Offer is an offer a transition made; Assigned when the agent answers
+// automatically (the task is theirs at once).
+type Offer struct {
+	ID       string `json:"offer"`
+	Task     string `json:"task"`
+	Agent    string `json:"agent"`
+	Assigned bool   `json:"assigned"`
+}
+
+// Routed is what a transition did to routing besides its own result: the
+// offers it made and, with Settings.ReportNextTimer, when the earliest timer
+// is due (zero: none).
+type Routed struct {
+	Made      []Offer
+	NextTimer time.Time
+}
+
+// routedReply is the part of every script reply that Routed decodes.
+type routedReply struct {
+	Made      []Offer `json:"made"`
+	NextTimer int64   `json:"next_timer,string"`
+}
+
+func (r routedReply) routed() Routed {
+	out := Routed{Made: r.Made}
+	if r.NextTimer > 0 {
+		out.NextTimer = time.UnixMilli(r.NextTimer).UTC()
+	}
+	return out
 }
 
 // Task is a task as stored.
@@ -151,6 +183,7 @@ func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Creat
 		Agent    string `json:"agent"`
 		Customer string `json:"customer"`
 		Joined   bool   `json:"joined"`
+		routedReply
 	}
 	err := s.run(ctx, createTaskScript, now, args, &r)
 	if e, ok := err.(*Error); ok && e.Code == "duplicate" {
@@ -159,7 +192,7 @@ func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Creat
 	if err != nil {
 		return Created{}, fmt.Errorf("create task %s: %w", t.ID, err)
 	}
-	return Created{TaskID: r.Task, Agent: r.Agent, CustomerID: r.Customer, Joined: r.Joined}, nil
+	return Created{TaskID: r.Task, Agent: r.Agent, CustomerID: r.Customer, Joined: r.Joined, Routed: r.routed()}, nil
 }
 
 // createArgs is what create_task takes (see its header).
@@ -342,20 +375,27 @@ func (s *Store) RejectOffer(ctx context.Context, now time.Time, offer, asAgent s
 	return nil
 }
 
-// CompleteTask ends an assigned task with a disposition and returns the new
-// state: wrapping (capacity held for wrap-up) or completed.
-func (s *Store) CompleteTask(ctx context.Context, now time.Time, id, asAgent, disposition string) (string, error) {
+// Completion is what completing a task did: the task's new state (wrapping:
+// capacity held for wrap-up; or completed) and the offers its freed agent got.
+type Completion struct {
+	State string
+	Routed
+}
+
+// CompleteTask ends an assigned task with a disposition.
+func (s *Store) CompleteTask(ctx context.Context, now time.Time, id, asAgent, disposition string) (Completion, error) {
 	args := struct {
 		taskArgs
 		Disposition string `json:"disposition"`
 	}{taskArgs{id, asAgent}, disposition}
 	var r struct {
 		State string `json:"state"`
+		routedReply
 	}
 	if err := s.run(ctx, completeTaskScript, now, args, &r); err != nil {
-		return "", fmt.Errorf("complete task %s: %w", id, err)
+		return Completion{}, fmt.Errorf("complete task %s: %w", id, err)
 	}
-	return r.State, nil
+	return Completion{State: r.State, Routed: r.routed()}, nil
 }
 
 // EndWrapUp ends a task's wrap-up early: the agent is ready for more work.
@@ -368,26 +408,28 @@ func (s *Store) EndWrapUp(ctx context.Context, now time.Time, id, asAgent string
 
 // CancelTask ends an unfinished task with a reason.
 func (s *Store) CancelTask(ctx context.Context, now time.Time, id, reason string) error {
-	return s.cancel(ctx, now, id, reason, false)
+	_, err := s.cancel(ctx, now, id, reason, false)
+	return err
 }
 
 // CancelWaiting ends a task only if it is still waiting (queued or offered):
 // a customer who gives up. A task already with an agent is left to the agent,
 // and the error wraps ErrConflict.
-func (s *Store) CancelWaiting(ctx context.Context, now time.Time, id, reason string) error {
+func (s *Store) CancelWaiting(ctx context.Context, now time.Time, id, reason string) (Routed, error) {
 	return s.cancel(ctx, now, id, reason, true)
 }
 
-func (s *Store) cancel(ctx context.Context, now time.Time, id, reason string, waitingOnly bool) error {
+func (s *Store) cancel(ctx context.Context, now time.Time, id, reason string, waitingOnly bool) (Routed, error) {
 	args := struct {
 		Task        string `json:"task"`
 		Reason      string `json:"reason"`
 		WaitingOnly bool   `json:"waiting_only"`
 	}{id, reason, waitingOnly}
-	if err := s.run(ctx, cancelTaskScript, now, args, nil); err != nil {
-		return fmt.Errorf("cancel task %s: %w", id, err)
+	var r routedReply
+	if err := s.run(ctx, cancelTaskScript, now, args, &r); err != nil {
+		return Routed{}, fmt.Errorf("cancel task %s: %w", id, err)
 	}
-	return nil
+	return r.routed(), nil
 }
 
 // CallEnded records that the caller of a call an agent holds hung up and
@@ -431,6 +473,8 @@ type Fired struct {
 	Disconnects int
 	// Next is the due time of the earliest remaining timer (zero when none).
 	Next time.Time
+	// Made are the offers the timers made.
+	Made []Offer
 }
 
 // FireTimers applies at most limit due timers. Each timer is claimed and
@@ -440,21 +484,22 @@ func (s *Store) FireTimers(ctx context.Context, now time.Time, limit int) (Fired
 		Limit int `json:"limit"`
 	}{limit}
 	var r struct {
-		Timers        int   `json:"timers"`
-		OfferTimeouts int   `json:"offer_timeouts"`
-		WrapUpsEnded  int   `json:"wrap_ups_ended"`
-		Reroutes      int   `json:"reroutes"`
-		Offers        int   `json:"offers"`
-		NextDue       int64 `json:"next_due,string"` // a string: a Lua number would be formatted with 14 digits
-		SLA           int   `json:"sla"`
-		Escalations   int   `json:"escalations"`
-		Disconnects   int   `json:"disconnects"`
+		Timers        int     `json:"timers"`
+		OfferTimeouts int     `json:"offer_timeouts"`
+		WrapUpsEnded  int     `json:"wrap_ups_ended"`
+		Reroutes      int     `json:"reroutes"`
+		Offers        int     `json:"offers"`
+		NextDue       int64   `json:"next_due,string"` // a string: a Lua number would be formatted with 14 digits
+		SLA           int     `json:"sla"`
+		Escalations   int     `json:"escalations"`
+		Disconnects   int     `json:"disconnects"`
+		Made          []Offer `json:"made"`
 	}
 	if err := s.run(ctx, fireTimersScript, now, args, &r); err != nil {
 		return Fired{}, fmt.Errorf("fire timers: %w", err)
 	}
 	f := Fired{Timers: r.Timers, OfferTimeouts: r.OfferTimeouts, WrapUpsEnded: r.WrapUpsEnded, Reroutes: r.Reroutes,
-		Offers: r.Offers, SLA: r.SLA, Escalations: r.Escalations, Disconnects: r.Disconnects}
+		Offers: r.Offers, SLA: r.SLA, Escalations: r.Escalations, Disconnects: r.Disconnects, Made: r.Made}
 	if r.NextDue >= 0 {
 		f.Next = time.UnixMilli(r.NextDue).UTC()
 	}

@@ -340,7 +340,7 @@ func (r *Contacts) Abandon(ctx context.Context, source, eventID string) (queues.
 	if err != nil {
 		return queues.Task{}, false, err
 	}
-	err = r.store.CancelWaiting(ctx, r.clock.Now(), id, "abandoned")
+	_, err = r.store.CancelWaiting(ctx, r.clock.Now(), id, "abandoned")
 	abandoned := err == nil
 	if errors.Is(err, queues.ErrConflict) {
 		if _, err := r.store.CallEnded(ctx, r.clock.Now(), id); err != nil {

@@ -42,6 +42,7 @@ func SettingsFrom(cfg *config.Config) queues.Settings {
 		AgentStreamLength: cfg.Routing.AgentStreamLength,
 		EventsLength:      cfg.Routing.EventsLength,
 		TimelineInOffer:   cfg.Customers.TimelineInOffer,
+		Connect:           cfg.Twilio.Enabled(),
 	}
 }
 
@@ -68,6 +69,7 @@ func (r *Agents) SaveAgent(ctx context.Context, a workforce.Agent) (AgentView, b
 	}
 	created, _, err := r.store.UpsertAgent(ctx, r.clock.Now(), queues.AgentSpec{
 		ID: a.ID, Profile: profile, Queues: eligibility(a, r.cfg), Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks,
+		AutoAnswer: a.AutoAnswer,
 	})
 	if err != nil {
 		return AgentView{}, false, err
@@ -176,6 +178,17 @@ const maxPriority = 100
 // CreateTask validates a request, stores the task and routes it. created is
 // false when the idempotency key matched an earlier task, which is returned.
 func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, bool, error) {
+	cr, err := r.Route(ctx, req)
+	if err != nil {
+		return queues.Task{}, false, err
+	}
+	t, err := r.store.GetTask(ctx, cr.TaskID)
+	return t, !cr.Duplicate, err
+}
+
+// Route validates a request, stores the task and routes it, and tells what
+// routing did without reading the task back.
+func (r *Router) Route(ctx context.Context, req TaskRequest) (queues.Created, error) {
 	var errs validation.Errors
 	if _, ok := r.cfg.Channels[req.Channel]; !ok {
 		errs.Add("channel", "must be one of %s", strings.Join(r.cfg.ChannelNames(), ", "))
@@ -198,7 +211,7 @@ func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, 
 		errs.Add("attributes", "%s", err)
 	}
 	if len(errs) > 0 {
-		return queues.Task{}, false, errs
+		return queues.Created{}, errs
 	}
 	now := r.clock.Now()
 	nt := r.newTask(q, req.Channel, req.Priority, now)
@@ -219,14 +232,10 @@ func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, 
 	cr, err := r.store.CreateTask(ctx, now, nt)
 	var qe *queues.Error
 	if errors.As(err, &qe) && qe.Code == "idempotency_conflict" {
-		return queues.Task{}, false, validation.Errors{{Field: "idempotency_key",
+		return queues.Created{}, validation.Errors{{Field: "idempotency_key",
 			Reason: "was used for a different request (task " + qe.Detail + "): use a new key for a new task"}}
 	}
-	if err != nil {
-		return queues.Task{}, false, err
-	}
-	t, err := r.store.GetTask(ctx, cr.TaskID)
-	return t, !cr.Duplicate, err
+	return cr, err
 }
 
 func (r *base) resolveQueue(req TaskRequest) (config.Queue, validation.Errors) {
@@ -304,10 +313,11 @@ func (r *Router) Reject(ctx context.Context, offer, asAgent string) error {
 	return r.store.RejectOffer(ctx, r.clock.Now(), offer, asAgent)
 }
 
-// Complete ends an assigned task; it returns the new state.
-func (r *Router) Complete(ctx context.Context, id, asAgent, disposition string) (string, error) {
+// Complete ends an assigned task; it returns the new state and the offers
+// the freed agent got.
+func (r *Router) Complete(ctx context.Context, id, asAgent, disposition string) (queues.Completion, error) {
 	if len(disposition) > 200 {
-		return "", validation.Errors{{Field: "disposition", Reason: "must be at most 200 bytes"}}
+		return queues.Completion{}, validation.Errors{{Field: "disposition", Reason: "must be at most 200 bytes"}}
 	}
 	return r.store.CompleteTask(ctx, r.clock.Now(), id, asAgent, disposition)
 }
@@ -379,6 +389,7 @@ func (r *Router) FireDue(ctx context.Context) (queues.Fired, error) {
 		total.Escalations += f.Escalations
 		total.Disconnects += f.Disconnects
 		total.Next = f.Next
+		total.Made = append(total.Made, f.Made...)
 		if f.Timers < fireBatch {
 			return total, nil
 		}
@@ -466,7 +477,8 @@ func (r *Agents) ImportAgents(ctx context.Context, agents []workforce.Agent) (cr
 			errs.Add(p+"."+e.Field, "%s", e.Reason)
 		}
 		profile, _ := json.Marshal(a)
-		specs = append(specs, queues.AgentSpec{ID: a.ID, Profile: profile, Queues: eligibility(*a, r.cfg), Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks})
+		specs = append(specs, queues.AgentSpec{ID: a.ID, Profile: profile, Queues: eligibility(*a, r.cfg), Capacity: a.Capacity,
+			VoiceBlocks: a.VoiceBlocks, AutoAnswer: a.AutoAnswer})
 	}
 	if len(errs) > 0 {
 		return 0, 0, errs
@@ -506,7 +518,7 @@ func (r *Agents) ResyncAgents(ctx context.Context) (Resync, error) {
 			a.Normalize(r.cfg)
 			profile, _ := json.Marshal(a)
 			specs = append(specs, queues.AgentSpec{ID: a.ID, Profile: profile, Queues: eligibility(a, r.cfg),
-				Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks, Expect: st.Profile})
+				Capacity: a.Capacity, VoiceBlocks: a.VoiceBlocks, AutoAnswer: a.AutoAnswer, Expect: st.Profile})
 		}
 		applied, skipped, err := r.store.ResyncAgents(ctx, r.clock.Now(), specs)
 		if err != nil {

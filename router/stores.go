@@ -15,7 +15,7 @@ import (
 type taskStore interface {
 	AcceptOffer(ctx context.Context, now time.Time, offer, asAgent string, connect bool) (queues.Accepted, error)
 	CancelTask(ctx context.Context, now time.Time, id, reason string) error
-	CompleteTask(ctx context.Context, now time.Time, id, asAgent, disposition string) (string, error)
+	CompleteTask(ctx context.Context, now time.Time, id, asAgent, disposition string) (queues.Completion, error)
 	CreateTask(ctx context.Context, now time.Time, t queues.NewTask) (queues.Created, error)
 	EndWrapUp(ctx context.Context, now time.Time, id, asAgent string) error
 	FireTimers(ctx context.Context, now time.Time, limit int) (queues.Fired, error)
@@ -40,7 +40,7 @@ type agentStore interface {
 // contactStore is what contacts, customers and conversations need of the store.
 type contactStore interface {
 	AddReply(ctx context.Context, now time.Time, taskID, asAgent, text string, provider bool) (queues.Reply, error)
-	CancelWaiting(ctx context.Context, now time.Time, id, reason string) error
+	CancelWaiting(ctx context.Context, now time.Time, id, reason string) (queues.Routed, error)
 	CallEnded(ctx context.Context, now time.Time, id string) (bool, error)
 	CreateTask(ctx context.Context, now time.Time, t queues.NewTask) (queues.Created, error)
 	CustomerByIdentity(ctx context.Context, identity string) (string, error)

@@ -306,11 +306,12 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 		}
 		cfg.Channels = chans
 	}
-	// Escalation and SLA timers run as in production; a simulated agent never
-	// misses an offer, so offer timeouts do not occur.
+	// Escalation and SLA timers run as in production. A simulated agent
+	// answers automatically, so offers never time out and each transition's
+	// reply says what it assigned and when the next timer is due: the run
+	// reads nothing else back.
 	settings := router.SettingsFrom(&cfg)
-	// The run reads its events as it goes and no consumer group follows
-	// them: a short stream suffices.
+	settings.ReportNextTimer = true
 	settings.EventsLength = 100000
 	store := queues.New(rdb, cfg.Workspace, settings)
 	defer func() { _ = store.DropWorkspace(context.WithoutCancel(ctx)) }()
@@ -318,7 +319,9 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 	rt := router.New(&cfg, store, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
 	for _, a := range sc.Agents {
-		if _, _, err := rt.Agents.SaveAgent(ctx, a.Agent); err != nil {
+		ag := a.Agent
+		ag.AutoAnswer = true
+		if _, _, err := rt.Agents.SaveAgent(ctx, ag); err != nil {
 			return Report{}, fmt.Errorf("agent %s: %w", a.ID, err)
 		}
 		if a.Schedule != nil {
@@ -356,84 +359,44 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 	byTask := map[string]int{}
 	busy := map[string]time.Time{}
 	var spans []span // busy spans, for occupancy
-	// The engine's events tell which offers it made; start after the setup's.
-	after := "0"
-	for {
-		evs, err := store.Outbox().Events(ctx, after, 1000)
-		if err != nil {
-			return Report{}, err
+	// assigned takes what a transition assigned at now: each contact
+	// answered schedules its completion.
+	assigned := func(now time.Time, made []queues.Offer) error {
+		for _, o := range made {
+			ci, ok := byTask[o.Task]
+			if !ok {
+				continue
+			}
+			if !o.Assigned {
+				if _, err := rt.Tasks.Accept(ctx, o.ID, ""); err != nil {
+					return fmt.Errorf("accept %s: %w", o.ID, err)
+				}
+			}
+			c := contacts[ci]
+			c.answered, c.wait, c.agent = true, now.Sub(c.arrived), o.Agent
+			busy[c.taskID] = now
+			push(event{at: now.Add(c.handle), kind: complete, idx: ci})
 		}
-		if len(evs) == 0 {
-			break
-		}
-		after = evs[len(evs)-1].ID
+		return nil
 	}
-	read := 0
-	// offers reads what the engine did since the last look and lets the
-	// simulated agents accept at once; each acceptance schedules a completion.
-	offers := func(now time.Time) error {
-		for {
-			evs, err := store.Outbox().Events(ctx, after, 1000)
-			if err != nil {
-				return err
-			}
-			if len(evs) == 0 {
-				return nil
-			}
-			after = evs[len(evs)-1].ID
-			// Only this run reads the stream: what it has read goes, every
-			// few hundred events, so each read stays short however long the
-			// run (the embedded Redis scans a stream from its start).
-			if read += len(evs); read >= 500 {
-				if err := store.Outbox().Forget(ctx, after); err != nil {
-					return err
-				}
-				read = 0
-			}
-			more := len(evs) == 1000
-			for _, e := range evs {
-				if e.Type != "offer.created" {
-					continue
-				}
-				ci, ok := byTask[e.Fields["task"]]
-				if !ok {
-					continue
-				}
-				c := contacts[ci]
-				if _, err := rt.Tasks.Accept(ctx, e.Fields["offer"], ""); err != nil {
-					return fmt.Errorf("accept %s: %w", e.Fields["offer"], err)
-				}
-				c.answered, c.wait, c.agent = true, now.Sub(c.arrived), e.Fields["agent"]
-				busy[c.taskID] = now
-				push(event{at: now.Add(c.handle), kind: complete, idx: ci})
-			}
-			if !more {
-				return nil
-			}
-		}
+	nextTimer, err := store.Figures().NextTimer(ctx)
+	if err != nil {
+		return Report{}, err
 	}
-	var nextTimer time.Time
 	fire := func(until time.Time) error {
 		for !nextTimer.IsZero() && !nextTimer.After(until) {
-			clk.Set(nextTimer)
+			at := nextTimer
+			clk.Set(at)
 			f, err := rt.Tasks.FireDue(ctx)
 			if err != nil {
 				return err
 			}
-			if err := offers(nextTimer); err != nil {
+			if err := assigned(at, f.Made); err != nil {
 				return err
 			}
 			nextTimer = f.Next
 		}
 		return nil
-	}
-	refreshTimer := func() error {
-		next, err := store.Figures().NextTimer(ctx)
-		nextTimer = next
-		return err
-	}
-	if err := refreshTimer(); err != nil {
-		return Report{}, err
 	}
 	steps := 0
 	for {
@@ -449,9 +412,6 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 			if err := fire(nextTimer); err != nil {
 				return Report{}, err
 			}
-			if err := refreshTimer(); err != nil {
-				return Report{}, err
-			}
 			continue
 		}
 		e := heap.Pop(&q).(event)
@@ -462,43 +422,49 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 			return Report{}, err
 		}
 		clk.Set(e.at)
+		var routed queues.Routed
 		switch e.kind {
 		case arrival:
 			dm := sc.Demand[e.idx]
 			c := &contact{demand: e.idx, arrived: e.at, handle: sc.handle(rng, dm.AHTSeconds)}
-			t, _, err := rt.Tasks.CreateTask(ctx, router.TaskRequest{Channel: dm.Channel, Queue: dm.Queue, Priority: dm.Priority})
+			cr, err := rt.Tasks.Route(ctx, router.TaskRequest{Channel: dm.Channel, Queue: dm.Queue, Priority: dm.Priority})
 			if err != nil {
 				return Report{}, err
 			}
-			c.taskID = t.ID
+			c.taskID = cr.TaskID
 			contacts = append(contacts, c)
-			byTask[t.ID] = len(contacts) - 1
+			byTask[cr.TaskID] = len(contacts) - 1
 			if sc.PatienceSeconds > 0 {
 				push(event{at: e.at.Add(expo(rng, sc.PatienceSeconds)), kind: abandon, idx: len(contacts) - 1})
 			}
+			routed = cr.Routed
 		case complete:
 			c := contacts[e.idx]
 			// The agent is busy through the wrap-up too (staffing counts it
 			// in the handle time).
 			dm := sc.Demand[c.demand]
 			spans = append(spans, span{from: busy[c.taskID], to: e.at.Add(cfg.Channels[dm.Channel].WrapUp), agent: c.agent, queue: dm.Queue})
-			if _, err := rt.Tasks.Complete(ctx, c.taskID, "", "simulated"); err != nil {
+			done, err := rt.Tasks.Complete(ctx, c.taskID, "", "simulated")
+			if err != nil {
 				return Report{}, err
 			}
+			routed = done.Routed
 		case abandon:
 			c := contacts[e.idx]
-			if !c.answered {
-				if err := store.CancelWaiting(ctx, e.at, c.taskID, "abandoned"); err == nil {
-					c.abandoned = true
-				}
+			if c.answered {
+				continue
 			}
+			r, err := store.CancelWaiting(ctx, e.at, c.taskID, "abandoned")
+			if err != nil {
+				continue // answered meanwhile: the agent has it
+			}
+			c.abandoned = true
+			routed = r
 		}
-		if err := offers(e.at); err != nil {
+		if err := assigned(e.at, routed.Made); err != nil {
 			return Report{}, err
 		}
-		if err := refreshTimer(); err != nil {
-			return Report{}, err
-		}
+		nextTimer = routed.NextTimer
 	}
 	rep := sc.report(contacts, end)
 	sc.occupancy(&rep, spans, end, &cfg)

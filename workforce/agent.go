@@ -34,6 +34,10 @@ type Agent struct {
 	// Contact is where calls for the agent ring: client:<identity>, a sip: URI
 	// or an E.164 phone number.
 	Contact string `json:"contact,omitempty"`
+	// AutoAnswer: offers are accepted for the agent at once (auto-answer on
+	// a headset, or a simulated agent); the desktop is told of the
+	// assignment as of an offer it accepted.
+	AutoAnswer bool `json:"auto_answer,omitempty"`
 }
 
 const maxCapacity = 100

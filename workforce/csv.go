@@ -14,8 +14,10 @@ import (
 
 // AgentColumns are the columns of the agents CSV. Lists are separated by ";",
 // skills and capacities are "name:number"; an empty capacity or voice_blocks
-// cell takes the configured defaults, voice_blocks "none" blocks nothing.
-var AgentColumns = []string{"id", "name", "time_zone", "languages", "skills", "capacity", "voice_blocks", "contact"}
+// cell takes the configured defaults, voice_blocks "none" blocks nothing;
+// auto_answer is true or false (empty: false), and files written before it
+// existed, without that last column, are read as they were.
+var AgentColumns = []string{"id", "name", "time_zone", "languages", "skills", "capacity", "voice_blocks", "contact", "auto_answer"}
 
 // ReadAgentsCSV reads agents from CSV with a header row; errors name the row
 // (rows[0] is the first after the header) and the column.
@@ -28,15 +30,16 @@ func ReadAgentsCSV(r io.Reader) ([]Agent, validation.Errors) {
 		errs.Add("body", "is not CSV: %v", err)
 		return nil, errs
 	}
-	if len(recs) == 0 || !slices.Equal(recs[0], AgentColumns) {
+	if len(recs) == 0 || !slices.Equal(recs[0], AgentColumns) && !slices.Equal(recs[0], AgentColumns[:len(AgentColumns)-1]) {
 		errs.Add("body", "the header must be %s", strings.Join(AgentColumns, ","))
 		return nil, errs
 	}
+	cols := len(recs[0])
 	var out []Agent
 	for i, rec := range recs[1:] {
 		p := fmt.Sprintf("rows[%d]", i)
-		if len(rec) != len(AgentColumns) {
-			errs.Add(p, "has %d columns, want %d", len(rec), len(AgentColumns))
+		if len(rec) != cols {
+			errs.Add(p, "has %d columns, want %d", len(rec), cols)
 			continue
 		}
 		a := Agent{ID: rec[0], Name: rec[1], TimeZone: rec[2], Languages: list(rec[3]), Contact: rec[7]}
@@ -55,6 +58,15 @@ func ReadAgentsCSV(r io.Reader) ([]Agent, validation.Errors) {
 			a.VoiceBlocks = []string{}
 		default:
 			a.VoiceBlocks = list(rec[6])
+		}
+		if cols > 8 {
+			switch strings.TrimSpace(rec[8]) {
+			case "", "false":
+			case "true":
+				a.AutoAnswer = true
+			default:
+				errs.Add(p+".auto_answer", "must be true or false, got %q", rec[8])
+			}
 		}
 		out = append(out, a)
 	}
@@ -103,7 +115,7 @@ func WriteAgentsCSV(w io.Writer, agents []Agent) error {
 			blocks = "none"
 		}
 		_ = cw.Write([]string{a.ID, a.Name, a.TimeZone, strings.Join(a.Languages, ";"), joinPairs(a.Skills),
-			joinPairs(a.Capacity), blocks, a.Contact})
+			joinPairs(a.Capacity), blocks, a.Contact, strconv.FormatBool(a.AutoAnswer)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -10,7 +10,7 @@ end
 if (t.state ~= 'assigned' and t.state ~= 'wrapping') or (t.call_ended_at or '') ~= '' then
   return reply({told = false})
 end
-tset(t, 'call_ended_at', n2s(NOW))
+tset(t, 'call_ended_at', NOW_S)
 if t.agent and t.agent ~= '' then
   notify(t.agent, 'call.ended', {task_id = t.id})
 end

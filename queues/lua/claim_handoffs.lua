@@ -13,7 +13,7 @@ if A.id ~= '' then
     ids = {A.id}
   end
 else
-  ids = redis.call('ZRANGEBYSCORE', key('handoffs'), '-inf', n2s(NOW), 'LIMIT', 0, A.limit)
+  ids = redis.call('ZRANGEBYSCORE', key('handoffs'), '-inf', NOW_S, 'LIMIT', 0, A.limit)
 end
 local out = {}
 for _, id in ipairs(ids) do

@@ -6,7 +6,7 @@ local t, refused = held_task(A.task, 'assigned', A.as_agent)
 if not t then
   return refused
 end
-tset(t, 'disposition', A.disposition, 'handled_at', n2s(NOW))
+tset(t, 'disposition', A.disposition, 'handled_at', NOW_S)
 local wrap = tonumber(t.wrap_ms)
 if wrap > 0 then
   tset(t, 'state', 'wrapping', 'wrap_until', n2s(NOW + wrap))

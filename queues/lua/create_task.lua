@@ -43,7 +43,7 @@ if #identities > 0 then
   end
   if cid == '' then
     cid = A.new_customer
-    redis.call('HSET', key('customer', cid), 'id', cid, 'created_at', n2s(NOW))
+    redis.call('HSET', key('customer', cid), 'id', cid, 'created_at', NOW_S)
     emit('customer.created', {'customer', cid, 'identity', identities[1]})
   end
   for i, ident in ipairs(identities) do
@@ -80,10 +80,10 @@ tset(t, 'id', id, 'idempotency_key', idem, 'channel', channel, 'queue', A.queue,
   'priority', priority, 'due_at', n2s(due), 'score', n2s((100 - priority) * 1e13 + due),
   'offer_ms', n2s(A.offer_ms), 'wrap_ms', n2s(A.wrap_ms),
   'customer', A.customer, 'attributes', A.attributes,
-  'state', 'queued', 'created_at', n2s(NOW), 'offer_seq', 0, 'customer_id', cid,
+  'state', 'queued', 'created_at', NOW_S, 'offer_seq', 0, 'customer_id', cid,
   'bucket', n2s(math.floor(NOW / BUCKET_MS)), 'esc', A.escalation, 'request_digest', A.request_digest)
 if cust then
-  redis.call('ZADD', key('customer', cid, 'timeline'), n2s(NOW), id)
+  redis.call('ZADD', key('customer', cid, 'timeline'), NOW_S, id)
   if A.join then
     redis.call('SET', key('conv', cid, channel), id)
   end

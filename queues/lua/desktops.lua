@@ -46,7 +46,7 @@ end
 
 redis.call('ZADD', replicas, n2s(NOW + grace), replica)
 local budget = 500
-for _, dead in ipairs(redis.call('ZRANGEBYSCORE', replicas, '-inf', '(' .. n2s(NOW), 'LIMIT', 0, 10)) do
+for _, dead in ipairs(redis.call('ZRANGEBYSCORE', replicas, '-inf', '(' .. NOW_S, 'LIMIT', 0, 10)) do
   local held = key('stream-replica', dead)
   local ids = redis.call('SPOP', held, budget)
   for _, id in ipairs(ids) do

@@ -5,7 +5,7 @@
 -- Returns {"ok", fired, offer timeouts, wrap-ups ended, reroutes, offers made,
 --   next due ms (-1 when none), SLA timers applied, escalation steps applied,
 --   agents set away because their desktop disconnected}.
-local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', n2s(NOW), 'LIMIT', 0, A.limit)
+local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', NOW_S, 'LIMIT', 0, A.limit)
 local timeouts, wraps, reroutes, made, slas, escs, disconnects = 0, 0, 0, 0, 0, 0, 0
 for _, m in ipairs(due) do
   redis.call('ZREM', key('timers'), m)

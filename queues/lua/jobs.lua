@@ -15,7 +15,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', running, '-inf', n2s(NOW - 1))) 
   redis.call('ZREM', running, id)
   local jk = key('job', id)
   if redis.call('HGET', jk, 'state') == 'running' then
-    redis.call('HSET', jk, 'state', 'failed', 'error', 'the replica running it stopped', 'ended_at', n2s(NOW))
+    redis.call('HSET', jk, 'state', 'failed', 'error', 'the replica running it stopped', 'ended_at', NOW_S)
     redis.call('PEXPIRE', jk, 86400000)
   end
 end
@@ -25,7 +25,7 @@ if A.op == 'start' then
     return {'too_many_jobs', tostring(n)}
   end
   redis.call('HSET', k, 'kind', A.kind, 'state', 'running', 'owner', A.owner, 'progress', '0',
-    'created_at', n2s(NOW), 'input', A.input)
+    'created_at', NOW_S, 'input', A.input)
   redis.call('ZADD', running, n2s(NOW + A.lease_ms), A.id)
   return reply({state = 'running', cancel = false, running = n + 1})
 end
@@ -43,7 +43,7 @@ if A.op == 'progress' then
 elseif A.op == 'finish' then
   redis.call('ZREM', running, A.id)
   if st == 'running' then
-    redis.call('HSET', k, 'state', A.state, 'result', A.result, 'error', A.error, 'ended_at', n2s(NOW))
+    redis.call('HSET', k, 'state', A.state, 'result', A.result, 'error', A.error, 'ended_at', NOW_S)
     if A.state == 'done' then
       redis.call('HSET', k, 'progress', '1')
     end

@@ -1,4 +1,6 @@
--- lib.lua is prepended to every script: the shared routing model.
+-- lib.lua is the shared routing model every script is written against: loaded
+-- once with all of them as a library of Redis Functions, or prepended to each
+-- one for EVAL where the server has no Functions (the embedded Redis).
 --
 -- KEYS[1]  the workspace prefix "sb:{<workspace>}:". Every key a script touches is
 --          built from it, so all of them share one hash tag and one cluster slot
@@ -40,6 +42,7 @@
 --                          proficiency, at proficiency n: tasks reach them only
 --                          once escalation lowers their minimum to n
 --   q:<queue>:agents       set of the agents eligible for the queue
+--   waiting                hash "<queue>:<ch>": how many tasks q:<queue>:<ch>:waiting holds
 --   timers                 zset "kind|id" by due time: offer|<offer>, wrap|<task>, route|<task>,
 --                          stream|<agent> (the agent's desktop has been gone everywhere for the
 --                          grace period)
@@ -65,19 +68,23 @@
 -- the response came, met or late),
 -- <c>_late_ms; their timers are sla|<task>|<c>|warn and sla|<task>|<c>|breach.
 
-local P = KEYS[1]
-local ENV = cjson.decode(ARGV[1])
-local NOW = ENV.now
-local MAX_MISSED = ENV.max_missed
-local REOFFER_MS = ENV.reoffer_ms
-local STREAM_MAX = ENV.stream_max
-local EVENTS_MAX = ENV.events_max
-local HISTORY = ENV.history
-local A = cjson.decode(ARGV[2])
+local P, NOW, NOW_S, MAX_MISSED, REOFFER_MS, STREAM_MAX, EVENTS_MAX, HISTORY, CONNECT, NEXT_TIMER, A
+-- MADE lists the offers the call made, for its reply.
+local MADE
 
--- reply is a script's result.
-local function reply(result)
-  return {'ok', cjson.encode(result)}
+-- begin takes one call's prefix, environment and arguments: KEYS and ARGV
+-- of an EVAL, or the keys and args of an FCALL (the library is loaded once
+-- as Redis Functions where the server has them, and these are its state
+-- for the call under way; Redis runs one call at a time).
+local function begin(keys, argv)
+  P = keys[1]
+  local env = cjson.decode(argv[1])
+  NOW, MAX_MISSED, REOFFER_MS = env.now, env.max_missed, env.reoffer_ms
+  NOW_S = string.format('%.0f', NOW)
+  STREAM_MAX, EVENTS_MAX, HISTORY = env.stream_max, env.events_max, env.history
+  CONNECT, NEXT_TIMER = env.connect, env.next_timer
+  A = cjson.decode(argv[2])
+  MADE = {}
 end
 
 -- SCAN bounds how many heads of a sorted set one decision looks at, and
@@ -89,8 +96,33 @@ local BUCKET_MS = 900000
 local SL_TTL_MS = 40 * 86400000
 local CLOCK_NAME = {fr = 'first_response', nr = 'next_reply'}
 
-local function key(...)
-  return P .. table.concat({...}, ':')
+-- key builds a key under the prefix from up to five parts (concatenation:
+-- the hot path builds dozens of keys a call).
+local function key(a, b, c, d, e)
+  if not b then
+    return P .. a
+  elseif not c then
+    return P .. a .. ':' .. b
+  elseif not d then
+    return P .. a .. ':' .. b .. ':' .. c
+  elseif not e then
+    return P .. a .. ':' .. b .. ':' .. c .. ':' .. d
+  end
+  return P .. a .. ':' .. b .. ':' .. c .. ':' .. d .. ':' .. e
+end
+
+-- reply is a script's result. Every reply also lists the offers the call made (made, when it made
+-- any) and, when the caller asked (next_timer in the environment: the
+-- simulator), the due time of the earliest timer.
+local function reply(result)
+  if #MADE > 0 then
+    result.made = MADE
+  end
+  if NEXT_TIMER then
+    local first = redis.call('ZRANGE', key('timers'), 0, 0, 'WITHSCORES')
+    result.next_timer = first[2] or '0'
+  end
+  return {'ok', cjson.encode(result)}
 end
 
 -- n2s formats a number without the 14-digit rounding Lua applies to numbers
@@ -113,7 +145,7 @@ end
 
 -- emit appends one transition to the events stream; fields is a flat list.
 local function emit(typ, fields)
-  local args = {key('events'), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', typ, 'at', n2s(NOW)}
+  local args = {key('events'), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', typ, 'at', NOW_S}
   for _, v in ipairs(fields) do
     args[#args + 1] = v
   end
@@ -170,9 +202,13 @@ local function load_agent(id)
   return a
 end
 
-local function aset(a, field, value)
-  a[field] = value
-  redis.call('HSET', key('agent', a.id), field, value)
+-- aset writes fields of an agent: field, value, ...
+local function aset(a, ...)
+  local args = {...}
+  for i = 1, #args, 2 do
+    a[args[i]] = args[i + 1]
+  end
+  redis.call('HSET', key('agent', a.id), ...)
 end
 
 local function load_of(a, ch)
@@ -241,10 +277,12 @@ end
 -- every (queue, channel) it is eligible for, according to its current state.
 local function refresh_agent(a)
   for _, e in ipairs(a.qs) do
+    local score
     for ch, _ in pairs(a.cap) do
       local k = avail_key(e, ch)
       if can_take(a, ch, e) then
-        redis.call('ZADD', k, n2s(agent_score(a, e)), a.id)
+        score = score or n2s(agent_score(a, e))
+        redis.call('ZADD', k, score, a.id)
       else
         redis.call('ZREM', k, a.id)
       end
@@ -292,16 +330,28 @@ local function task_queues(t)
   return qs
 end
 
+-- count_waiting records how many tasks wait in a queue and channel, so that
+-- an agent coming free reads the heads of the non-empty ones only. It is
+-- the set's own count, written when the set changes: a field not written
+-- yet (data from before the count existed) means "look".
+local function count_waiting(q, ch)
+  redis.call('HSET', key('waiting'), q .. ':' .. ch, redis.call('ZCARD', key('q', q, ch, 'waiting')))
+end
+
 local function enqueue(t)
   for _, q in ipairs(task_queues(t)) do
-    redis.call('ZADD', key('q', q, t.channel, 'waiting'), t.score, t.id)
+    if redis.call('ZADD', key('q', q, t.channel, 'waiting'), t.score, t.id) == 1 then
+      count_waiting(q, t.channel)
+    end
     redis.call('ZADD', key('q', q, t.channel, 'age'), t.created_at, t.id)
   end
 end
 
 local function dequeue(t)
   for _, q in ipairs(task_queues(t)) do
-    redis.call('ZREM', key('q', q, t.channel, 'waiting'), t.id)
+    if redis.call('ZREM', key('q', q, t.channel, 'waiting'), t.id) == 1 then
+      count_waiting(q, t.channel)
+    end
     redis.call('ZREM', key('q', q, t.channel, 'age'), t.id)
   end
 end
@@ -365,7 +415,7 @@ local function meet_clock(t, c)
   if t[c .. '_state'] == 'breached' then
     final = 'breached'
   end
-  tset(t, c .. '_state', final, c .. '_met_at', n2s(NOW), c .. '_late_ms', late)
+  tset(t, c .. '_state', final, c .. '_met_at', NOW_S, c .. '_late_ms', late)
   if c == 'fr' then
     sl_count(t, 'answered')
     if within == '1' then
@@ -472,7 +522,7 @@ local function add_message(t, message, nr_due, nr_warn)
   end
   redis.call('RPUSH', key('task', t.id, 'messages'), message)
   redis.call('HINCRBY', key('task', t.id), 'messages_in', 1)
-  redis.call('HSET', key('task', t.id), 'last_customer_message_at', n2s(NOW))
+  redis.call('HSET', key('task', t.id), 'last_customer_message_at', NOW_S)
   if t.agent and t.agent ~= '' and (t.state == 'assigned' or t.state == 'reserved' or t.state == 'wrapping') then
     notify(t.agent, 'message', {task_id = t.id}, {message = message})
   end
@@ -489,25 +539,34 @@ local function end_conversation(t)
   end
 end
 
--- reserve offers a queued task to an agent who can take it.
+local assign
+
+-- reserve offers a queued task to an agent who can take it; an agent who
+-- answers automatically has it assigned at once (no offer to accept).
 local function reserve(t, a)
+  local auto = a.auto == '1'
   dequeue(t)
   local seq = tonumber(t.offer_seq or '0') + 1
   local offer = t.id .. '.' .. seq
   local deadline = NOW + tonumber(t.offer_ms)
   tset(t, 'state', 'reserved', 'agent', a.id, 'offer', offer, 'offer_seq', seq,
-    'deadline', n2s(deadline), 'reserved_at', n2s(NOW))
-  aset(a, 'load:' .. t.channel, load_of(a, t.channel) + 1)
-  aset(a, 'idle_since', n2s(NOW))
+    'deadline', n2s(deadline), 'reserved_at', NOW_S)
+  aset(a, 'load:' .. t.channel, tostring(load_of(a, t.channel) + 1), 'idle_since', NOW_S)
   redis.call('SADD', key('agent', a.id, 'tasks'), t.id)
   refresh_agent(a)
-  redis.call('ZADD', key('timers'), n2s(deadline), 'offer|' .. offer)
+  if not auto then
+    redis.call('ZADD', key('timers'), n2s(deadline), 'offer|' .. offer)
+  end
   notify(a.id, 'offer', {
     offer_id = offer, task_id = t.id, channel = t.channel, queue = t.queue,
     priority = tonumber(t.priority), deadline = deadline,
     created_at = tonumber(t.created_at),
   }, {customer = t.customer, attributes = t.attributes, history = history(t)})
   emit('offer.created', with(task_fields(t), 'agent', a.id, 'offer', offer))
+  MADE[#MADE + 1] = {offer = offer, task = t.id, agent = a.id, assigned = auto}
+  if auto then
+    assign(t, CONNECT, true)
+  end
 end
 
 -- release gives back the capacity a task held on its agent.
@@ -516,8 +575,7 @@ local function release(t, a)
   if n < 0 then
     n = 0
   end
-  aset(a, 'load:' .. t.channel, n)
-  aset(a, 'idle_since', n2s(NOW))
+  aset(a, 'load:' .. t.channel, tostring(n), 'idle_since', NOW_S)
   redis.call('SREM', key('agent', a.id, 'tasks'), t.id)
   refresh_agent(a)
 end
@@ -610,22 +668,39 @@ local function route_agent(a)
     return made
   end
   for _ = 1, MAX_OFFERS do
-    local best, best_score
+    -- The queues and channels the agent can take, and which of them have
+    -- anything waiting (one read for all).
+    local open, fields = {}, {}
     for _, e in ipairs(a.qs) do
       for ch, _ in pairs(a.cap) do
         if can_take(a, ch, e) then
-          local heads = redis.call('ZRANGE', key('q', e.q, ch, 'waiting'), 0, SCAN - 1, 'WITHSCORES')
-          for i = 1, #heads, 2 do
-            local sc = tonumber(heads[i + 1])
-            if best_score and sc >= best_score then
-              break
-            end
-            local f = redis.call('HMGET', key('task', heads[i]), 'skip', 'pref', 'pref_until', 'min_prof')
-            if skipped_until(f[1], a.id) <= NOW and not held_for_other(f[2], f[3], a.id) and
-              (not e.b or tonumber(f[4] or '99') <= e.p) then
-              best, best_score = heads[i], sc
-              break
-            end
+          open[#open + 1] = {e, ch}
+          fields[#fields + 1] = e.q .. ':' .. ch
+        end
+      end
+    end
+    if #open == 0 then
+      break
+    end
+    local counts = redis.call('HMGET', key('waiting'), unpack(fields))
+    local best, best_score
+    for i, o in ipairs(open) do
+      local e, ch = o[1], o[2]
+      if not counts[i] then
+        count_waiting(e.q, ch)
+      end
+      if counts[i] ~= '0' then
+        local heads = redis.call('ZRANGE', key('q', e.q, ch, 'waiting'), 0, SCAN - 1, 'WITHSCORES')
+        for j = 1, #heads, 2 do
+          local sc = tonumber(heads[j + 1])
+          if best_score and sc >= best_score then
+            break
+          end
+          local f = redis.call('HMGET', key('task', heads[j]), 'skip', 'pref', 'pref_until', 'min_prof')
+          if skipped_until(f[1], a.id) <= NOW and not held_for_other(f[2], f[3], a.id) and
+            (not e.b or tonumber(f[4] or '99') <= e.p) then
+            best, best_score = heads[j], sc
+            break
           end
         end
       end
@@ -646,10 +721,8 @@ local function set_presence(a, presence, reason)
   local prev = a.presence
   redis.call('SREM', key('presence', prev), a.id)
   redis.call('SADD', key('presence', presence), a.id)
-  aset(a, 'presence', presence)
-  aset(a, 'reason', reason)
-  aset(a, 'presence_at', n2s(NOW))
-  redis.call('RPUSH', key('agent', a.id, 'presence_log'), n2s(NOW) .. '|' .. presence)
+  aset(a, 'presence', presence, 'reason', reason, 'presence_at', NOW_S)
+  redis.call('RPUSH', key('agent', a.id, 'presence_log'), NOW_S .. '|' .. presence)
   redis.call('LTRIM', key('agent', a.id, 'presence_log'), -500, -1)
   notify(a.id, 'presence', {presence = presence, reason = reason})
   emit('agent.presence', {'agent', a.id, 'presence', presence, 'previous', prev, 'reason', reason})
@@ -657,7 +730,7 @@ local function set_presence(a, presence, reason)
   if presence == 'available' then
     aset(a, 'missed', 0)
     if prev ~= 'available' then
-      aset(a, 'idle_since', n2s(NOW))
+      aset(a, 'idle_since', NOW_S)
     end
     refresh_agent(a)
     made = route_agent(a)
@@ -678,7 +751,7 @@ end
 
 -- finish completes a task and frees its agent's capacity.
 local function finish(t, a)
-  tset(t, 'state', 'completed', 'ended_at', n2s(NOW), 'wrap_until', '')
+  tset(t, 'state', 'completed', 'ended_at', NOW_S, 'wrap_until', '')
   if (t.assigned_at or '') ~= '' then
     -- Handle time: from acceptance to the end of wrap-up.
     sl_count(t, 'handled')
@@ -713,10 +786,10 @@ end
 -- the first response of a call or chat, and the queue's answered counters.
 local function answered(t)
   if t.customer_id and t.customer_id ~= '' then
-    redis.call('HSET', key('customer', t.customer_id), 'last_agent', t.agent, 'last_agent_at', n2s(NOW))
+    redis.call('HSET', key('customer', t.customer_id), 'last_agent', t.agent, 'last_agent_at', NOW_S)
   end
   if t.channel == 'voice' or t.channel == 'chat' then
-    tset(t, 'first_response_at', n2s(NOW))
+    tset(t, 'first_response_at', NOW_S)
     meet_clock(t, 'fr')
   end
   local wait = NOW - tonumber(t.created_at)
@@ -730,7 +803,7 @@ end
 local function replied(t)
   local first = 0
   if not t.first_response_at or t.first_response_at == '' then
-    tset(t, 'first_response_at', n2s(NOW))
+    tset(t, 'first_response_at', NOW_S)
     first = 1
   end
   meet_clock(t, 'fr')
@@ -744,8 +817,35 @@ end
 -- runs out of attempts (see claim_handoffs and finish_handoff).
 local function new_handoff(id, kind, t, ...)
   redis.call('HSET', key('handoff', id), 'kind', kind, 'task', t.id, 'agent', t.agent or '',
-    'attempts', 0, 'created_at', n2s(NOW), ...)
-  redis.call('ZADD', key('handoffs'), n2s(NOW), id)
+    'attempts', 0, 'created_at', NOW_S, ...)
+  redis.call('ZADD', key('handoffs'), NOW_S, id)
+end
+
+-- assign turns the open offer of t into an assignment. A provider's call
+-- (connect, and the task has a call sid) is answered only once it is put
+-- through: a hand-off is queued, and the first response is met when it
+-- succeeds. untimed: the offer had no timeout timer (answered at once).
+-- Returns the wait (ms, created to accepted) and the hand-off ('' for none).
+assign = function(t, connect, untimed)
+  local offer = t.offer
+  if not untimed then
+    redis.call('ZREM', key('timers'), 'offer|' .. offer)
+  end
+  tset(t, 'state', 'assigned', 'assigned_at', NOW_S, 'deadline', '')
+  redis.call('HSET', key('agent', t.agent), 'missed', '0')
+  local handoff, wait = '', NOW - tonumber(t.created_at)
+  -- Only a provider call needs its attributes read (the hot path of chats does not).
+  local call = connect and t.channel == 'voice' and attributes(t).call_sid
+  if call and call ~= '' then
+    handoff = 'connect.' .. offer
+    new_handoff(handoff, 'connect', t, 'call_sid', call)
+    tset(t, 'handoff', handoff, 'handoff_state', 'pending')
+  else
+    wait = answered(t)
+  end
+  notify(t.agent, 'task.assigned', {task_id = t.id, offer_id = offer, channel = t.channel, queue = t.queue})
+  emit('task.assigned', with(task_fields(t), 'agent', t.agent, 'offer', offer, 'wait_ms', n2s(wait)))
+  return wait, handoff
 end
 
 -- cancel ends an unfinished task with a reason: an open offer is taken back,
@@ -765,7 +865,7 @@ local function cancel(t, reason)
       notify(a.id, 'task.canceled', {task_id = t.id, reason = reason})
     end
   end
-  tset(t, 'state', 'canceled', 'reason', reason, 'ended_at', n2s(NOW), 'offer', '', 'deadline', '')
+  tset(t, 'state', 'canceled', 'reason', reason, 'ended_at', NOW_S, 'offer', '', 'deadline', '')
   end_conversation(t)
   stop_clocks(t)
   clear_escalations(t)
@@ -871,7 +971,7 @@ local function fire_sla(id)
     end
     return 1, made
   end
-  tset(t, c .. '_state', 'breached', c .. '_breached_at', n2s(NOW))
+  tset(t, c .. '_state', 'breached', c .. '_breached_at', NOW_S)
   if c == 'fr' then
     sl_count(t, 'breached')
   end
@@ -890,7 +990,7 @@ local function apply_shift(a)
   local k = key('agent', a.id, 'shifts')
   redis.call('ZREM', key('timers'), 'shift|' .. a.id)
   local on, nxt = false, nil
-  local cur = redis.call('ZREVRANGEBYSCORE', k, n2s(NOW), '-inf', 'LIMIT', 0, 1)
+  local cur = redis.call('ZREVRANGEBYSCORE', k, NOW_S, '-inf', 'LIMIT', 0, 1)
   if #cur > 0 then
     local e = tonumber(string.match(cur[1], ':(%d+)$'))
     if e > NOW then
@@ -898,7 +998,7 @@ local function apply_shift(a)
     end
   end
   if not on then
-    local upcoming = redis.call('ZRANGEBYSCORE', k, '(' .. n2s(NOW), '+inf', 'LIMIT', 0, 1)
+    local upcoming = redis.call('ZRANGEBYSCORE', k, '(' .. NOW_S, '+inf', 'LIMIT', 0, 1)
     if #upcoming > 0 then
       nxt = tonumber(string.match(upcoming[1], '^(%d+):'))
     end
@@ -925,7 +1025,7 @@ end
 
 -- upsert_agent creates or replaces an agent's profile and eligibility, and
 -- routes waiting work its new skills open. Returns created (0|1), offers made.
-local function upsert_agent(id, profile, queues_json, caps_json, blocks_json)
+local function upsert_agent(id, profile, queues_json, caps_json, blocks_json, auto)
   local k = key('agent', id)
   local old = load_agent(id)
   local created = 0
@@ -933,12 +1033,13 @@ local function upsert_agent(id, profile, queues_json, caps_json, blocks_json)
     unlist_agent(old)
   else
     created = 1
-    redis.call('HSET', k, 'presence', 'offline', 'reason', '', 'presence_at', n2s(NOW),
-      'idle_since', n2s(NOW), 'missed', 0)
+    redis.call('HSET', k, 'presence', 'offline', 'reason', '', 'presence_at', NOW_S,
+      'idle_since', NOW_S, 'missed', 0)
     redis.call('SADD', key('agents'), id)
     redis.call('SADD', key('presence', 'offline'), id)
   end
-  redis.call('HSET', k, 'profile', profile, 'queues', queues_json, 'caps', caps_json, 'blocks', blocks_json)
+  redis.call('HSET', k, 'profile', profile, 'queues', queues_json, 'caps', caps_json, 'blocks', blocks_json,
+    'auto', (auto and '1') or '0')
   local a = load_agent(id)
   for _, e in ipairs(a.qs) do
     if not e.b then

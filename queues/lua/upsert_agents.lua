@@ -9,7 +9,7 @@ for _, a in ipairs(A.agents) do
   if a.expect ~= nil and redis.call('HGET', key('agent', a.id), 'profile') ~= a.expect then
     skipped = skipped + 1
   else
-    local c, m = upsert_agent(a.id, a.profile, a.queues, a.caps, a.blocks)
+    local c, m = upsert_agent(a.id, a.profile, a.queues, a.caps, a.blocks, a.auto)
     created, updated, made = created + c, updated + 1 - c, made + m
   end
 end

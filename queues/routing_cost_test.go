@@ -1,0 +1,140 @@
+package queues_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"switchboard/queues"
+)
+
+// An agent who answers automatically has a task assigned at once: the
+// desktop sees the offer and its assignment, no offer timer is left, the
+// first response is met, and the reply says so.
+func TestAutoAnswerAssignsAtOnce(t *testing.T) {
+	f := newFixture(t)
+	if _, _, err := f.store.UpsertAgent(f.ctx, f.now, queues.AgentSpec{ID: "ana", Profile: []byte(`{}`),
+		Queues: []queues.Eligibility{el("support-en", 3)}, Capacity: map[string]int{"voice": 1}, AutoAnswer: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.presence("ana", queues.Available)
+	cr, err := f.store.CreateTask(f.ctx, f.now, queues.NewTask{ID: "call1", Channel: "voice", Queue: "support-en",
+		DueAt: f.now.Add(20 * time.Second), OfferTimeout: 20 * time.Second, Customer: json.RawMessage(`{}`), Attributes: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.Agent != "ana" || len(cr.Made) != 1 || !cr.Made[0].Assigned || cr.Made[0].Task != "call1" || cr.Made[0].Agent != "ana" {
+		t.Fatalf("created %+v", cr)
+	}
+	tk := f.getTask("call1")
+	if tk.State != queues.Assigned || tk.Agent != "ana" || tk.FirstResponse == nil || len(tk.Clocks) != 1 || tk.Clocks[0].State != "met" {
+		t.Fatalf("task %+v", tk)
+	}
+	if n := f.rdb.ZCard(f.ctx, queues.Prefix(f.ws)+"timers").Val(); n != 0 {
+		t.Fatalf("%d timers left (no offer timeout, no SLA clock running)", n)
+	}
+	msgs, _, err := f.store.Streams().AgentHistory(f.ctx, "ana", "0", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, m := range msgs {
+		types = append(types, m.Type)
+	}
+	if got := strings.Join(types, ","); !strings.HasSuffix(got, "offer,task.assigned") {
+		t.Fatalf("desktop saw %s", got)
+	}
+	// Completing frees the line: the next call is assigned straight away too,
+	// and the completion's reply names it.
+	if _, err := f.store.CreateTask(f.ctx, f.now, queues.NewTask{ID: "call2", Channel: "voice", Queue: "support-en",
+		DueAt: f.now.Add(20 * time.Second), OfferTimeout: 20 * time.Second, Customer: json.RawMessage(`{}`), Attributes: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Minute)
+	done, err := f.store.CompleteTask(f.ctx, f.now, "call1", "ana", "")
+	if err != nil || done.State != queues.Completed || len(done.Made) != 1 || done.Made[0].Task != "call2" || !done.Made[0].Assigned {
+		t.Fatalf("completed %+v %v", done, err)
+	}
+	if tk := f.getTask("call2"); tk.State != queues.Assigned || tk.AssignedAt == nil || tk.AssignedAt.Sub(tk.CreatedAt) != time.Minute {
+		t.Fatalf("call2 %+v", tk)
+	}
+}
+
+// Tasks that waited before the per-queue counts existed (no count field)
+// still reach an agent who comes free, and the count then follows the set.
+func TestWaitingCountsAndTheirAbsence(t *testing.T) {
+	f := newFixture(t)
+	f.agent("ana", map[string]int{"chat": 1}, el("support-en", 3))
+	id, _ := f.task("support-en", "chat", 0)
+	waiting := queues.Prefix(f.ws) + "waiting"
+	if n := f.rdb.HGet(f.ctx, waiting, "support-en:chat").Val(); n != "1" {
+		t.Fatalf("count %q, want 1", n)
+	}
+	f.rdb.Del(f.ctx, waiting)
+	f.presence("ana", queues.Available)
+	if tk := f.getTask(id); tk.State != queues.Reserved || tk.Agent != "ana" {
+		t.Fatalf("a task waiting without a count was not routed: %+v", tk)
+	}
+	if n := f.rdb.HGet(f.ctx, waiting, "support-en:chat").Val(); n != "0" {
+		t.Fatalf("count %q after the look, want 0", n)
+	}
+}
+
+// Scripts run as Redis Functions loaded once; a server that lost them (a
+// restart without persistence, FUNCTION FLUSH) gets them again on the next
+// call, and a server without Functions (the embedded Redis) runs them with
+// EVAL.
+func TestFunctionsLoadedAndReloaded(t *testing.T) {
+	f := newFixture(t)
+	f.agent("ana", map[string]int{"chat": 1}, el("support-en", 3))
+	libs := func() string {
+		var out []string
+		for _, l := range f.rdb.FunctionList(f.ctx, redis.FunctionListQuery{LibraryNamePattern: "switchboard_*"}).Val() {
+			out = append(out, l.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	if libs() == "" {
+		t.Fatal("no switchboard library loaded")
+	}
+	if _, ok := f.rdb.(*redis.ClusterClient); !ok {
+		if err := f.rdb.FunctionFlush(f.ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		f.presence("ana", queues.Available)
+		if libs() == "" || f.getAgent("ana").Presence != queues.Available {
+			t.Fatal("the library was not loaded again")
+		}
+	}
+
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	defer rdb.Close()
+	st := queues.New(rdb, "embedded", queues.Settings{MaxMissedOffers: 3, AgentStreamLength: 10, EventsLength: 1000})
+	if _, _, err := st.UpsertAgent(f.ctx, t0, queues.AgentSpec{ID: "ana", Profile: []byte(`{}`), Capacity: map[string]int{"chat": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := st.GetAgent(f.ctx, "ana"); err != nil || a.Presence != queues.Offline {
+		t.Fatalf("embedded: %+v %v", a, err)
+	}
+}
+
+// With ReportNextTimer every reply carries the earliest timer's due time.
+func TestReportNextTimer(t *testing.T) {
+	f := newFixture(t)
+	st := queues.New(f.rdb, f.ws, queues.Settings{MaxMissedOffers: 2, AgentStreamLength: 100, EventsLength: 1000, ReportNextTimer: true})
+	cr, err := st.CreateTask(f.ctx, f.now, queues.NewTask{ID: "c1", Channel: "chat", Queue: "support-en",
+		DueAt: f.now.Add(time.Minute), FirstWarnAt: f.now.Add(40 * time.Second), OfferTimeout: 20 * time.Second,
+		Customer: json.RawMessage(`{}`), Attributes: json.RawMessage(`{}`)})
+	if err != nil || !cr.NextTimer.Equal(f.now.Add(40*time.Second)) {
+		t.Fatalf("next timer %v (%v), want the warning at +40s", cr.NextTimer, err)
+	}
+	if cr, _ := f.store.CreateTask(f.ctx, f.now, queues.NewTask{ID: "c2", Channel: "chat", Queue: "support-en",
+		DueAt: f.now.Add(time.Minute), OfferTimeout: 20 * time.Second, Customer: json.RawMessage(`{}`), Attributes: json.RawMessage(`{}`)}); !cr.NextTimer.IsZero() {
+		t.Fatalf("reported without being asked: %v", cr.NextTimer)
+	}
+}
