@@ -93,10 +93,11 @@ if cust then
     tset(t, 'pref', last, 'pref_until', n2s(NOW + wait))
   end
 end
-enqueue(t)
 emit('task.created', with(task_fields(t), 'priority', t.priority, 'customer', cid))
-sl_count(t, 'offered')
-redis.call('PEXPIRE', sl_key(t), SL_TTL_MS)
+-- The bucket's time to live is set when its first task is counted.
+if sl_count(t, 'offered') == 1 then
+  redis.call('PEXPIRE', sl_key(t), SL_TTL_MS)
+end
 start_clock(t, 'fr', due, A.first_warn_at)
 for i, st in ipairs(cjson.decode(A.escalation)) do
   if (st.after or 0) > 0 then
@@ -106,9 +107,14 @@ end
 if message ~= '' then
   add_message(t, message, A.next_reply_due, A.next_reply_warn)
 end
+-- Offered at once, the task never enters its queue; otherwise it waits there.
+t.unqueued = true
 local a = route_task(t)
+t.unqueued = nil
 local offered = ''
 if a then
   offered = a.id
+else
+  enqueue(t)
 end
 return reply({task = id, agent = offered, customer = cid, joined = false})

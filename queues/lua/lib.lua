@@ -365,12 +365,12 @@ end
 -- sl_add adds to a counter. The bucket's time to live is set once, when a
 -- task created in it is counted as offered (see create_task).
 local function sl_add(t, counter, n)
-  redis.call('HINCRBY', sl_key(t), t.channel .. ':' .. counter, n2s(n))
+  return redis.call('HINCRBY', sl_key(t), t.channel .. ':' .. counter, n2s(n))
 end
 
--- sl_count counts one of counter.
+-- sl_count counts one of counter and returns the count.
 local function sl_count(t, counter)
-  sl_add(t, counter, 1)
+  return sl_add(t, counter, 1)
 end
 
 -- clock_timers names the warning and breach timers of clock c of t.
@@ -545,7 +545,9 @@ local assign
 -- answers automatically has it assigned at once (no offer to accept).
 local function reserve(t, a)
   local auto = a.auto == '1'
-  dequeue(t)
+  if not t.unqueued then
+    dequeue(t)
+  end
   local seq = tonumber(t.offer_seq or '0') + 1
   local offer = t.id .. '.' .. seq
   local deadline = NOW + tonumber(t.offer_ms)
