@@ -184,6 +184,7 @@ func New(o Options) http.Handler {
 	v1.GET("/agents/:id/stream", allow(config.RoleSupervisor, config.RoleAgent), ownAgent, streams.stream)
 
 	v1.POST("/tasks", allow(config.RoleSupervisor), tasks.createTask)
+	v1.GET("/tasks", allow(config.RoleSupervisor, config.RoleAgent), tasks.listTasks)
 	v1.GET("/tasks/:id", allow(append(staff, config.RoleAgent)...), tasks.getTask)
 	v1.POST("/tasks/:id/cancel", allow(config.RoleSupervisor), tasks.cancelTask)
 	v1.POST("/tasks/:id/transfer", allow(config.RoleSupervisor, config.RoleAgent), tasks.transferTask)

@@ -30,6 +30,27 @@ func (s tasksAPI) createTask(c *gin.Context) {
 	respond(c, status, t)
 }
 
+// listTasks pages through tasks, newest first, with filters; an agent key
+// lists only its own agent's tasks.
+func (s tasksAPI) listTasks(c *gin.Context) {
+	f := router.TaskFilter{State: c.Query("state"), Queue: c.Query("queue"), Channel: c.Query("channel"),
+		Agent: c.Query("agent"), Customer: c.Query("customer"), CreatedAfter: c.Query("created_after"),
+		CreatedBefore: c.Query("created_before"), Limit: c.Query("limit"), Cursor: c.Query("cursor")}
+	if p := principal(c); p.Role == config.RoleAgent {
+		if f.Agent != "" && f.Agent != p.AgentID {
+			problem(c, http.StatusForbidden, "an agent key may list only its own agent's tasks")
+			return
+		}
+		f.Agent = p.AgentID
+	}
+	page, err := s.app.Tasks.ListTasks(c.Request.Context(), f)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, http.StatusOK, page)
+}
+
 func (s tasksAPI) getTask(c *gin.Context) {
 	t, err := s.app.Tasks.Task(c.Request.Context(), c.Param("id"))
 	if err != nil {

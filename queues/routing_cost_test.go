@@ -138,3 +138,47 @@ func TestReportNextTimer(t *testing.T) {
 		t.Fatalf("reported without being asked: %v", cr.NextTimer)
 	}
 }
+
+// A list looks at no more than its budget of index entries a call: a
+// filter that matches little gives a short page and a cursor to go on,
+// and following the cursors finds every match once.
+func TestListTasksBudget(t *testing.T) {
+	f := newFixture(t)
+	for range 10 {
+		f.advance(time.Second)
+		f.task("support-en", "chat", 0)
+	}
+	f.advance(time.Second)
+	f.task("support-en", "email", 0) // the newest
+	for range 4 {
+		f.advance(time.Second)
+		f.task("support-en", "chat", 0)
+	}
+	f.task("support-en", "email", 0) // the same millisecond as the last chat
+	first := queues.TaskQuery{Channel: "email", Limit: 5, Budget: 3}
+	page, next, err := f.store.ListTasks(f.ctx, f.now, first)
+	if err != nil || len(page) != 1 || next.MS == 0 {
+		t.Fatalf("first page: %d tasks, next %+v, %v", len(page), next, err)
+	}
+	found := len(page)
+	for calls := 1; next.MS != 0; calls++ {
+		if calls > 10 {
+			t.Fatal("the cursor does not advance")
+		}
+		q := first
+		q.After = next
+		page, next, err = f.store.ListTasks(f.ctx, f.now, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found += len(page)
+		for _, tk := range page {
+			if tk.Channel != "email" {
+				t.Fatalf("listed %+v", tk)
+			}
+		}
+	}
+	if found != 2 {
+		t.Fatalf("found %d e-mails, want 2", found)
+	}
+}

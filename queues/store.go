@@ -152,6 +152,7 @@ var (
 	deadLettersScript   = load("dead_letters")
 	jobsScript          = load("jobs")
 	callEndedScript     = load("call_ended")
+	listTasksScript     = load("list_tasks")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Task states.
@@ -224,21 +226,44 @@ type createArgs struct {
 
 // GetTask returns one task, or an error wrapping ErrNotFound.
 func (s *Store) GetTask(ctx context.Context, id string) (Task, error) {
-	pipe := s.rdb.Pipeline()
-	hc := pipe.HGetAll(ctx, s.keys.taskKey(id))
-	ec := pipe.LRange(ctx, s.keys.escalationsKey(id), 0, -1)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return Task{}, fmt.Errorf("get task %s: %w", id, err)
+	ts, err := s.getTasks(ctx, []string{id})
+	if err != nil {
+		return Task{}, err
 	}
-	h := hc.Val()
-	if len(h) == 0 {
+	if len(ts) == 0 {
 		return Task{}, &Error{Code: "task_not_found", Detail: id}
 	}
-	t := taskFromHash(id, h)
-	for _, e := range ec.Val() {
-		t.Escalations = append(t.Escalations, json.RawMessage(e))
+	return ts[0], nil
+}
+
+// getTasks reads tasks in one round trip; those that do not exist are left out.
+func (s *Store) getTasks(ctx context.Context, ids []string) ([]Task, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	return t, nil
+	pipe := s.rdb.Pipeline()
+	hcs := make([]*redis.MapStringStringCmd, len(ids))
+	ecs := make([]*redis.StringSliceCmd, len(ids))
+	for i, id := range ids {
+		hcs[i] = pipe.HGetAll(ctx, s.keys.taskKey(id))
+		ecs[i] = pipe.LRange(ctx, s.keys.escalationsKey(id), 0, -1)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("get tasks %s: %w", strings.Join(ids, ","), err)
+	}
+	out := make([]Task, 0, len(ids))
+	for i, id := range ids {
+		h := hcs[i].Val()
+		if len(h) == 0 {
+			continue
+		}
+		t := taskFromHash(id, h)
+		for _, e := range ecs[i].Val() {
+			t.Escalations = append(t.Escalations, json.RawMessage(e))
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 func taskFromHash(id string, h map[string]string) Task {

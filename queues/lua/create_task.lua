@@ -82,6 +82,9 @@ tset(t, 'id', id, 'idempotency_key', idem, 'channel', channel, 'queue', A.queue,
   'customer', A.customer, 'attributes', A.attributes,
   'state', 'queued', 'created_at', NOW_S, 'offer_seq', 0, 'customer_id', cid,
   'bucket', n2s(math.floor(NOW / BUCKET_MS)), 'esc', A.escalation, 'request_digest', A.request_digest)
+-- Indexes of GET /v1/tasks, by creation time: all tasks, and per queue.
+redis.call('ZADD', key('tasks'), NOW_S, id)
+redis.call('ZADD', key('tasks', 'queue', A.queue), NOW_S, id)
 if cust then
   redis.call('ZADD', key('customer', cid, 'timeline'), NOW_S, id)
   if A.join then

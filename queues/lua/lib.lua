@@ -35,6 +35,9 @@
 --   agents                 set of agent ids
 --   presence:<state>       set of agent ids in that presence
 --   task:<id>              hash of one task
+--   tasks                  zset of every task id by creation time; tasks:queue:<queue>
+--                          the same per queue (its queue now or before a transfer),
+--                          tasks:agent:<id> the tasks an agent was assigned
 --   q:<queue>:<ch>:waiting zset of queued task ids, score = urgency (lower first)
 --   q:<queue>:<ch>:age     zset of queued task ids, score = created_at
 --   q:<queue>:<ch>:avail   zset of agents able to take <ch> now, score = strategy order
@@ -835,6 +838,8 @@ assign = function(t, connect, untimed)
   end
   tset(t, 'state', 'assigned', 'assigned_at', NOW_S, 'deadline', '')
   redis.call('HSET', key('agent', t.agent), 'missed', '0')
+  -- The agents' index of GET /v1/tasks: every task an agent was assigned.
+  redis.call('ZADD', key('tasks', 'agent', t.agent), t.created_at, t.id)
   local handoff, wait = '', NOW - tonumber(t.created_at)
   -- Only a provider call needs its attributes read (the hot path of chats does not).
   local call = connect and t.channel == 'voice' and attributes(t).call_sid

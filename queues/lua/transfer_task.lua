@@ -45,6 +45,7 @@ end
 local from_queue, from_agent = t.queue, t.agent or ''
 if to_queue ~= '' then
   t.queue = to_queue
+  redis.call('ZADD', key('tasks', 'queue', to_queue), t.created_at, t.id)
 end
 -- The agent who passed the task on is not offered it back at once (for the
 -- reoffer delay), though it may still be the best one for the queue.

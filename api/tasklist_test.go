@@ -1,0 +1,124 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+type taskPage struct {
+	Tasks []struct {
+		ID      string `json:"id"`
+		State   string `json:"state"`
+		Queue   string `json:"queue"`
+		Channel string `json:"channel"`
+		Agent   string `json:"agent"`
+	} `json:"tasks"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func (in *instance) taskPage(t *testing.T, key, query string) taskPage {
+	t.Helper()
+	var p taskPage
+	if err := json.Unmarshal(in.must(http.StatusOK, "GET", "/v1/tasks?"+query, key, "").body, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// GET /v1/tasks pages through tasks newest first with filters; following
+// next_cursor visits every match once; an agent key lists its own only; bad
+// parameters are refused naming the field.
+func TestListTasks(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", "sb_planner_dev", anaJSON)
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"available"}`)
+	var ids []string
+	for i := range 7 {
+		in.clock.Advance(time.Second)
+		q, ch := "support-en", "chat"
+		if i%2 == 1 {
+			q, ch = "billing-es", "email"
+		}
+		var tk struct {
+			ID string `json:"id"`
+		}
+		body := in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"`+ch+`","queue":"`+q+`"}`).body
+		if err := json.Unmarshal(body, &tk); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, tk.ID)
+	}
+	// ana (chat 3) was offered the first three chats; she accepts the first.
+	var first struct {
+		Offer string `json:"offer_id"`
+	}
+	json.Unmarshal(in.must(http.StatusOK, "GET", "/v1/tasks/"+ids[0], adminKey, "").body, &first)
+	in.must(http.StatusOK, "POST", "/v1/offers/"+first.Offer+"/accept", anaKey, "")
+
+	// Every task, newest first, two a page.
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		p := in.taskPage(t, "sb_supervisor_dev", "limit=2&cursor="+url.QueryEscape(cursor))
+		for _, tk := range p.Tasks {
+			got = append(got, tk.ID)
+		}
+		if p.NextCursor == "" || pages > 10 {
+			break
+		}
+		cursor = p.NextCursor
+	}
+	var want []string
+	for i := len(ids) - 1; i >= 0; i-- {
+		want = append(want, ids[i])
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("pages gave %v, want %v", got, want)
+	}
+
+	// Filters.
+	if p := in.taskPage(t, "sb_supervisor_dev", "queue=billing-es"); len(p.Tasks) != 3 || p.Tasks[0].ID != ids[5] || p.Tasks[0].Channel != "email" {
+		t.Fatalf("queue filter: %+v", p)
+	}
+	if p := in.taskPage(t, "sb_supervisor_dev", "channel=chat&state=reserved"); len(p.Tasks) != 2 || p.Tasks[0].ID != ids[4] || p.Tasks[1].ID != ids[2] {
+		t.Fatalf("channel and state filter: %+v", p)
+	}
+	if p := in.taskPage(t, "sb_supervisor_dev", "agent=ana"); len(p.Tasks) != 1 || p.Tasks[0].ID != ids[0] || p.Tasks[0].State != "assigned" {
+		t.Fatalf("agent filter: %+v", p)
+	}
+	after := in.clock.Now().Add(-3 * time.Second).UTC().Format(time.RFC3339)
+	if p := in.taskPage(t, "sb_supervisor_dev", "created_after="+after); len(p.Tasks) != 4 {
+		t.Fatalf("created_after %s: %d tasks", after, len(p.Tasks))
+	}
+
+	var linked struct {
+		ID       string `json:"id"`
+		Customer string `json:"customer_id"`
+	}
+	json.Unmarshal(in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"email","queue":"support-en","customer":{"email":"eva@example.com"}}`).body, &linked)
+	if p := in.taskPage(t, "sb_supervisor_dev", "customer="+linked.Customer); linked.Customer == "" || len(p.Tasks) != 1 || p.Tasks[0].ID != linked.ID {
+		t.Fatalf("customer filter (%s): %+v", linked.Customer, p)
+	}
+
+	// An agent key: its own tasks, whatever it asks.
+	if p := in.taskPage(t, anaKey, ""); len(p.Tasks) != 1 || p.Tasks[0].ID != ids[0] {
+		t.Fatalf("ana's list: %+v", p)
+	}
+	in.must(http.StatusForbidden, "GET", "/v1/tasks?agent=bruno", anaKey, "")
+	in.must(http.StatusForbidden, "GET", "/v1/tasks", "sb_planner_dev", "")
+
+	for q, field := range map[string]string{
+		"state=lost": "state", "queue=nope": "queue", "channel=fax": "channel", "limit=0": "limit", "limit=201": "limit",
+		"cursor=zz": "cursor", "created_after=yesterday": "created_after", "agent=a%20b": "agent",
+		"created_after=2026-03-02T10:00:00Z&created_before=2026-03-02T09:00:00Z": "created_before",
+	} {
+		r := in.do("GET", "/v1/tasks?"+q, adminKey, "")
+		if r.status != http.StatusBadRequest && r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"`+field+`"`) {
+			t.Errorf("%s: %d %s", q, r.status, r.body)
+		}
+	}
+}
