@@ -107,6 +107,24 @@ func ownAgent(c *gin.Context) {
 	c.Next()
 }
 
+// ownTask lets an agent key act only on a task that is its agent's (path
+// :id), before anything about the request is looked at: another agent's
+// task is refused whatever the body says. The scripts check again, in the
+// same step as the change.
+func (s *Server) ownTask(c *gin.Context) {
+	p := principal(c)
+	if p.Role != config.RoleAgent {
+		c.Next()
+		return
+	}
+	t, err := s.app.Tasks.Task(c.Request.Context(), c.Param("id"))
+	if err == nil && t.Agent != p.AgentID {
+		problem(c, http.StatusForbidden, "the task is not yours")
+		return
+	}
+	c.Next() // a task that does not exist is the handler's to answer
+}
+
 // actingAgent is the agent a request acts for: the key's agent for agent keys,
 // "" (any agent) for supervisors and admins.
 func actingAgent(c *gin.Context) string {

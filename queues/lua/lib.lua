@@ -1072,11 +1072,14 @@ local function open_offer(offer, expect)
   if not t then
     return nil, {'offer_not_found', offer}
   end
+  -- Ownership first for the task's current offer (taken or open): another
+  -- agent's is refused without telling its state. An earlier offer of the
+  -- task is only closed.
+  if t.offer == offer and expect ~= '' and expect ~= t.agent then
+    return nil, {'forbidden', 'the offer is for another agent'}
+  end
   if t.offer ~= offer or t.state ~= 'reserved' then
     return nil, {'offer_closed', offer}
-  end
-  if expect ~= '' and expect ~= t.agent then
-    return nil, {'forbidden', 'the offer is for another agent'}
   end
   return t
 end
