@@ -19,6 +19,7 @@ import (
 func (s planningAPI) coverage(c *gin.Context) {
 	var errs validation.Errors
 	q := s.planQuery(c, &errs)
+	s.needChannel(q, &errs)
 	target := workforce.Target{ServiceLevel: number(c, &errs, "service_level", 0.8), AnswerWithin: number(c, &errs, "answer_within", 20),
 		ASA: number(c, &errs, "asa", 0), MaxOccupancy: number(c, &errs, "max_occupancy", 0)}
 	shrinkage := number(c, &errs, "shrinkage", 0)

@@ -17,6 +17,7 @@ import (
 func (s planningAPI) getForecast(c *gin.Context) {
 	var errs validation.Errors
 	q := s.planQuery(c, &errs)
+	s.needChannel(q, &errs)
 	weeks := int(number(c, &errs, "weeks", 4))
 	if len(errs) > 0 {
 		fail(c, errs)

@@ -485,6 +485,12 @@ func TestSimulateTheCenter(t *testing.T) {
 	if rep.Contacts == 0 || len(rep.Totals) != 1 || rep.Totals[0].Queue != "support-en" {
 		t.Fatalf("report %+v", rep)
 	}
+	for _, route := range []string{"/v1/forecast?queue=support-en", "/v1/coverage?queue=support-en"} {
+		if r := in.do("GET", route, "sb_planner_dev", ""); r.status != http.StatusUnprocessableEntity && r.status != http.StatusBadRequest ||
+			!strings.Contains(string(r.body), `"field":"channel"`) {
+			t.Fatalf("%s without a channel: %d %s", route, r.status, r.body)
+		}
+	}
 	if r := in.do("POST", "/v1/simulations?center=fax", "sb_planner_dev", ""); r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"center"`) {
 		t.Fatalf("bad channel: %d %s", r.status, r.body)
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,7 +20,7 @@ type planQuery struct {
 
 func (s planningAPI) planQuery(c *gin.Context, errs *validation.Errors) planQuery {
 	now := s.app.Now()
-	q := planQuery{queue: c.Query("queue"), channel: c.DefaultQuery("channel", "voice"),
+	q := planQuery{queue: c.Query("queue"), channel: c.Query("channel"),
 		from: now.Truncate(30 * time.Minute), minutes: 30}
 	q.to = q.from.Add(24 * time.Hour)
 	for _, f := range []struct {
@@ -43,6 +44,14 @@ func (s planningAPI) planQuery(c *gin.Context, errs *validation.Errors) planQuer
 		q.minutes = n
 	}
 	return q
+}
+
+// needChannel: a forecast or coverage is of one queue on one channel, and
+// none given is not voice.
+func (s planningAPI) needChannel(q planQuery, errs *validation.Errors) {
+	if q.channel == "" {
+		errs.Add("channel", "is required (one of %s)", strings.Join(s.app.Channels(), ", "))
+	}
 }
 
 func number(c *gin.Context, errs *validation.Errors, name string, def float64) float64 {

@@ -92,5 +92,8 @@ func (a *App) Config() *config.Config { return a.b.cfg }
 // Now is the application's current time.
 func (a *App) Now() time.Time { return a.b.clock.Now() }
 
+// Channels are the configured channels, in a stable order.
+func (a *App) Channels() []string { return a.b.cfg.ChannelNames() }
+
 // Ping checks that the store answers.
 func (a *App) Ping(ctx context.Context) error { return a.ping(ctx) }
