@@ -55,15 +55,20 @@ func (s planningAPI) coverage(c *gin.Context) {
 	}
 	switch c.DefaultQuery("format", "json") {
 	case "svg":
-		c.Data(http.StatusOK, "image/svg+xml", []byte(router.CoverageSVG("Coverage of "+q.queue+" on "+q.channel, rows)))
+		loc := s.app.Planning.QueueLocation(q.queue)
+		if c.Query("tz") == "UTC" {
+			loc = time.UTC
+		}
+		chart := router.Chart{Title: "Coverage of " + q.queue + " on " + q.channel, Loc: loc, Shrinkage: shrinkage}
+		c.Data(http.StatusOK, "image/svg+xml", []byte(router.CoverageSVG(chart, rows)))
 	case "csv":
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Status(http.StatusOK)
 		w := csv.NewWriter(c.Writer)
-		_ = w.Write([]string{"start", "contacts", "required", "scheduled", "gap"})
+		_ = w.Write([]string{"start", "contacts", "required", "scheduled", "gap", "forecast"})
 		f := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 		for _, r := range rows {
-			_ = w.Write([]string{r.Start.Format(time.RFC3339), f(r.Contacts), f(r.Required), f(r.Scheduled), f(r.Gap)})
+			_ = w.Write([]string{r.Start.Format(time.RFC3339), f(r.Contacts), f(r.Required), f(r.Scheduled), f(r.Gap), r.Forecast})
 		}
 		w.Flush()
 	default:

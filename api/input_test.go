@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -301,8 +302,24 @@ func TestForecastUploadAndCoverageOverHTTP(t *testing.T) {
 	if r.header.Get("Content-Type") != "image/svg+xml" || strings.Count(string(r.body), "<rect") != 2 {
 		t.Fatalf("svg: %s", r.body)
 	}
+	// The chart: whole-agent ticks, an axis title, the queue's local time
+	// (Madrid, an hour ahead of UTC in March), shrinkage said; grey for
+	// the intervals with no forecast (a second day: nothing uploaded, no
+	// history), with the dates shown.
+	svg := string(in.must(http.StatusOK, "GET", "/v1/coverage?queue=support-es&channel=voice&from=2026-03-02T10:00:00Z&to=2026-03-03T11:00:00Z&interval=60&format=svg&shrinkage=0.3", "sb_supervisor_dev", "").body)
+	for _, want := range []string{">agents</text>", "11:00</text>", "Mon 02 Mar", "Tue 03 Mar", "30 % shrinkage included", "times Europe/Madrid", "#bdbdbd", "required unknown"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the chart lacks %q", want)
+		}
+	}
+	if regexp.MustCompile(`text-anchor="end">[0-9]+\.[0-9]`).MatchString(svg) {
+		t.Error("the chart has fractional ticks")
+	}
+	if utc := string(in.must(http.StatusOK, "GET", "/v1/coverage?queue=support-es&channel=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&format=svg&tz=UTC", "sb_supervisor_dev", "").body); !strings.Contains(utc, "times UTC") || !strings.Contains(utc, ">10:00</text>") {
+		t.Error("tz=UTC does not draw in UTC")
+	}
 	r = in.must(http.StatusOK, "GET", "/v1/coverage?queue=support-es&channel=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&format=csv&shrinkage=0.3", "sb_supervisor_dev", "")
-	if !strings.HasPrefix(string(r.body), "start,contacts,required,scheduled,gap\n2026-03-02T10:00:00Z,100.000,18.639,0.000,-18.639\n") {
+	if !strings.HasPrefix(string(r.body), "start,contacts,required,scheduled,gap,forecast\n2026-03-02T10:00:00Z,100.000,18.639,0.000,-18.639,uploaded\n") {
 		t.Fatalf("csv: %s", r.body)
 	}
 }
@@ -512,4 +529,24 @@ func TestDeadLettersOverHTTP(t *testing.T) {
 	}
 	in.must(http.StatusNotFound, "GET", "/v1/event-webhooks/nope/dead-letters", adminKey, "")
 	in.must(http.StatusForbidden, "GET", "/v1/event-webhooks/crm/dead-letters", "sb_supervisor_dev", "")
+}
+
+// Only a waiting contact that ends with the reason "abandoned" counts as
+// abandoned, by REST as from Twilio: another reason is a cancel.
+func TestAbandonedOnlyByReason(t *testing.T) {
+	in := newInstance(t, "", nil)
+	ids := make([]string, 2)
+	for i := range ids {
+		var tk struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(in.must(http.StatusCreated, "POST", "/v1/tasks", adminKey, `{"channel":"email","queue":"sales-pt"}`).body, &tk)
+		ids[i] = tk.ID
+	}
+	in.must(http.StatusOK, "POST", "/v1/tasks/"+ids[0]+"/cancel", adminKey, `{"reason":"abandoned"}`)
+	in.must(http.StatusOK, "POST", "/v1/tasks/"+ids[1]+"/cancel", adminKey, `{"reason":"duplicate"}`)
+	r := in.must(http.StatusOK, "GET", "/v1/stats?queue=sales-pt&from=2026-03-02T09:00:00Z&to=2026-03-02T10:00:00Z&interval=60&format=csv", "sb_planner_dev", "")
+	if !strings.Contains(string(r.body), "sales-pt,email,2026-03-02T09:00:00Z,60,2,0,0,1,") {
+		t.Fatalf("stats:\n%s", r.body)
+	}
 }

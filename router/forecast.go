@@ -18,8 +18,10 @@ type ForecastRow struct {
 	Minutes    int       `json:"minutes"`
 	Contacts   float64   `json:"contacts"`
 	AHTSeconds float64   `json:"aht_seconds"`
-	// Source is uploaded (by a planner) or seasonal_average (of the same
-	// weekday and local time over the past weeks).
+	// Source is uploaded (by a planner), seasonal_average (of the same
+	// weekday and local time over the past weeks) or none (nothing uploaded
+	// and no history of the channel in those weeks: the demand is unknown,
+	// which is not the same as none).
 	Source string `json:"source"`
 	Weeks  int    `json:"weeks,omitempty"` // past weeks averaged, for seasonal averages
 }
@@ -68,6 +70,13 @@ func (r *Planning) Forecast(ctx context.Context, queue, channel string, from, to
 		return nil, err
 	}
 	up := byStart(uploaded)
+	known := false // any history of the channel in the weeks looked at
+	for _, b := range hist {
+		if _, ok := b[channel]; ok {
+			known = true
+			break
+		}
+	}
 	var rows []ForecastRow
 	for s := from.Truncate(size); s.Before(to); s = s.Add(size) {
 		if c, aht, ok := up.over(s, s.Add(size)); ok {
@@ -88,9 +97,22 @@ func (r *Planning) Forecast(ctx context.Context, queue, channel string, from, to
 		if sum.Handled > 0 {
 			row.AHTSeconds = float64(sum.HandleMS) / float64(sum.Handled) / 1000
 		}
+		if !known {
+			row.Source, row.Weeks = "none", 0
+		}
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// QueueLocation is the time zone of a queue's hours (UTC without hours).
+func (r *Planning) QueueLocation(queue string) *time.Location {
+	if q, ok := r.cfg.Queue(queue); ok {
+		if cal := r.cfg.Calendar(q); cal != nil {
+			return cal.Loc
+		}
+	}
+	return time.UTC
 }
 
 // UploadForecast stores a planner's forecast rows (all of one queue and

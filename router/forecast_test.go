@@ -74,7 +74,7 @@ func TestUploadedForecastAndCoverage(t *testing.T) {
 		rows[1].Required <= 1 || rows[1].Required >= 3 {
 		t.Fatalf("coverage %+v", rows)
 	}
-	svg := router.CoverageSVG("support-es voice", rows)
+	svg := router.CoverageSVG(router.Chart{Title: "support-es voice", Loc: e.rt.Planning.QueueLocation("support-es"), Shrinkage: 0.3}, rows)
 	if !strings.HasPrefix(svg, "<svg") || strings.Count(svg, "<rect") != 2 || !strings.Contains(svg, "#fb6a4a") {
 		t.Fatalf("svg %s", svg)
 	}

@@ -100,6 +100,9 @@ func (s *Schedule) Validate(zone string) validation.Errors {
 	for i, sh := range s.Weekly {
 		checkShift(fmt.Sprintf("weekly[%d]", i), sh, true)
 	}
+	if len(errs) == 0 {
+		errs = append(errs, s.overlaps()...)
+	}
 	for i, ex := range s.Exceptions {
 		p := fmt.Sprintf("exceptions[%d]", i)
 		if _, err := calendar.ParseDate(ex.Date); err != nil {
@@ -118,6 +121,82 @@ func (s *Schedule) Validate(zone string) validation.Errors {
 			}
 		default:
 			errs.Add(p+".kind", "must be leave or overtime")
+		}
+	}
+	return errs
+}
+
+// span is a shift placed on a line of minutes: weekly shifts from Monday
+// 00:00, an exception's from its date's midnight.
+type span struct {
+	from, to int
+	field    string
+	sh       Shift
+}
+
+func placed(sh Shift, day int, field string) span {
+	start, _ := clockTime(sh.Start)
+	end, _ := clockTime(sh.End)
+	if end <= start {
+		end += 24 * 60 // past midnight
+	}
+	return span{day*24*60 + start, day*24*60 + end, field, sh}
+}
+
+// weekday is the Monday-based index of a day name.
+func weekday(name string) int { return (int(dayNames[name]) + 6) % 7 }
+
+// overlaps refuses shifts that overlap one another (they would be counted
+// twice in coverage): weekly shifts across the week (Sunday night runs into
+// Monday), and each overtime shift against the weekly shifts and other
+// overtime of its date and the days around it.
+func (s *Schedule) overlaps() validation.Errors {
+	var errs validation.Errors
+	const week = 7 * 24 * 60
+	var weekly []span
+	for i, sh := range s.Weekly {
+		weekly = append(weekly, placed(sh, weekday(sh.Day), fmt.Sprintf("weekly[%d]", i)))
+	}
+	clash := func(a, b span, shift int) bool { return a.from < b.to+shift && b.from+shift < a.to }
+	for i, a := range weekly {
+		for _, b := range weekly[:i] {
+			if clash(a, b, 0) || clash(a, b, week) || clash(a, b, -week) {
+				errs.Add(a.field, "overlaps %s (%s %s-%s): a shift may not overlap another", b.field, b.sh.Day, b.sh.Start, b.sh.End)
+			}
+		}
+	}
+	leave := map[string]bool{}
+	for _, ex := range s.Exceptions {
+		if ex.Kind == "leave" {
+			leave[ex.Date] = true
+		}
+	}
+	for i, ex := range s.Exceptions {
+		if ex.Kind != "overtime" || ex.Shift == nil {
+			continue
+		}
+		d, err := time.Parse("2006-01-02", ex.Date)
+		if err != nil {
+			continue
+		}
+		a := placed(*ex.Shift, 0, fmt.Sprintf("exceptions[%d].shift", i))
+		// The shifts of the day before, the day and the day after.
+		for off := -1; off <= 1; off++ {
+			date := d.AddDate(0, 0, off)
+			if leave[date.Format("2006-01-02")] {
+				continue
+			}
+			for _, b := range weekly {
+				if weekday(b.sh.Day) == (int(date.Weekday())+6)%7 && clash(a, placed(b.sh, off, b.field), 0) {
+					errs.Add(a.field, "overlaps %s (%s %s-%s) on %s: a shift may not overlap another", b.field, b.sh.Day, b.sh.Start, b.sh.End, ex.Date)
+				}
+			}
+			for j, other := range s.Exceptions[:i] {
+				if other.Kind == "overtime" && other.Shift != nil && other.Date == date.Format("2006-01-02") &&
+					clash(a, placed(*other.Shift, off, ""), 0) {
+					errs.Add(a.field, "overlaps the overtime exceptions[%d] (%s %s-%s)", j, other.Date, other.Shift.Start, other.Shift.End)
+				}
+			}
 		}
 	}
 	return errs
@@ -168,7 +247,8 @@ func (s Schedule) Expand(from, to time.Time) []Interval {
 			out = append(out, shiftIntervals(day, loc, sh)...)
 		}
 	}
-	// Keep what overlaps [from, to), clipped.
+	// Keep what overlaps [from, to), clipped; every time in the schedule's zone.
+	from, to = from.In(loc), to.In(loc)
 	kept := out[:0]
 	for _, iv := range out {
 		if iv.End.After(from) && iv.Start.Before(to) {

@@ -108,3 +108,62 @@ func TestScheduleValidation(t *testing.T) {
 		}
 	}
 }
+
+// Shifts that overlap would be counted twice in coverage: they are refused
+// with the field named, across midnight and the week's end too; shifts that
+// only touch, and overtime on a day of leave, are fine.
+func TestOverlappingShiftsRefused(t *testing.T) {
+	sh := func(day, from, to string) Shift { return Shift{Day: day, Start: from, End: to} }
+	ot := func(date, from, to string) Exception {
+		s := sh("", from, to)
+		return Exception{Date: date, Kind: "overtime", Shift: &s}
+	}
+	for _, c := range []struct {
+		name  string
+		s     Schedule
+		field string // "" when valid
+	}{
+		{"touching", Schedule{Weekly: []Shift{sh("mon", "09:00", "13:00"), sh("mon", "13:00", "17:00")}}, ""},
+		{"same day", Schedule{Weekly: []Shift{sh("mon", "09:00", "13:00"), sh("mon", "12:00", "17:00")}}, "weekly[1]"},
+		{"night into the next day", Schedule{Weekly: []Shift{sh("tue", "22:00", "06:00"), sh("wed", "05:00", "09:00")}}, "weekly[1]"},
+		{"sunday night into monday", Schedule{Weekly: []Shift{sh("mon", "05:00", "09:00"), sh("sun", "22:00", "06:00")}}, "weekly[1]"},
+		{"night shifts on different days", Schedule{Weekly: []Shift{sh("mon", "22:00", "06:00"), sh("tue", "22:00", "06:00")}}, ""},
+		// 2026-03-10 is a Tuesday.
+		{"overtime over a shift", Schedule{Weekly: []Shift{sh("tue", "09:00", "17:00")},
+			Exceptions: []Exception{ot("2026-03-10", "16:00", "20:00")}}, "exceptions[0].shift"},
+		{"overtime after a shift", Schedule{Weekly: []Shift{sh("tue", "09:00", "17:00")},
+			Exceptions: []Exception{ot("2026-03-10", "17:00", "20:00")}}, ""},
+		{"overtime on leave", Schedule{Weekly: []Shift{sh("tue", "09:00", "17:00")},
+			Exceptions: []Exception{{Date: "2026-03-10", Kind: "leave"}, ot("2026-03-10", "10:00", "12:00")}}, ""},
+		{"overtime night into the next day's shift", Schedule{Weekly: []Shift{sh("wed", "05:00", "09:00")},
+			Exceptions: []Exception{ot("2026-03-10", "23:00", "06:00")}}, "exceptions[0].shift"},
+		{"two overtimes", Schedule{Exceptions: []Exception{ot("2026-03-10", "10:00", "12:00"), ot("2026-03-10", "11:00", "13:00")}}, "exceptions[1].shift"},
+	} {
+		errs := c.s.Validate("Europe/Madrid")
+		switch {
+		case c.field == "" && len(errs) > 0:
+			t.Errorf("%s: refused: %v", c.name, errs)
+		case c.field != "" && (len(errs) == 0 || errs[0].Field != c.field):
+			t.Errorf("%s: %v, want a refusal of %s", c.name, errs, c.field)
+		}
+	}
+}
+
+// Expanded intervals are all in the schedule's zone, the first one clipped
+// to the start too.
+func TestExpandInTheSchedulesZone(t *testing.T) {
+	s := Schedule{TimeZone: "Europe/Madrid", Weekly: []Shift{{Day: "mon", Start: "09:00", End: "17:00"}}}
+	from := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC) // 11:00 in Madrid, mid-shift
+	ivs := s.Expand(from, from.Add(7*24*time.Hour))
+	if len(ivs) == 0 {
+		t.Fatal("no intervals")
+	}
+	for _, iv := range ivs {
+		if iv.Start.Location().String() != "Europe/Madrid" || iv.End.Location().String() != "Europe/Madrid" {
+			t.Fatalf("interval %v - %v not in the schedule's zone", iv.Start, iv.End)
+		}
+	}
+	if !ivs[0].Start.Equal(from) {
+		t.Fatalf("first interval starts %v, want %v", ivs[0].Start, from)
+	}
+}
