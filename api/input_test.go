@@ -550,3 +550,17 @@ func TestAbandonedOnlyByReason(t *testing.T) {
 		t.Fatalf("stats:\n%s", r.body)
 	}
 }
+
+// A queue's today runs from midnight to now, both in the queue's zone.
+func TestQueueTodayInOneZone(t *testing.T) {
+	in := newInstance(t, "", nil)
+	var q struct {
+		Today struct{ From, To string }
+	}
+	if err := json.Unmarshal(in.must(http.StatusOK, "GET", "/v1/queues/support-es", "sb_supervisor_dev", "").body, &q); err != nil {
+		t.Fatal(err)
+	}
+	if q.Today.From != "2026-03-02T00:00:00+01:00" || q.Today.To != "2026-03-02T10:00:00+01:00" {
+		t.Fatalf("today %+v", q.Today)
+	}
+}

@@ -585,8 +585,9 @@ func TestClosedQueue(t *testing.T) {
 	}
 
 	r = in.twilioPost("/webhooks/twilio/messaging", messageForm(sid("SM", 31), "Hola, ¿a qué hora abren el lunes?"))
-	// 15 min of business time after Monday's 09:00 opening: 09:15 CET.
-	if !strings.Contains(string(r.body), "<Message>Gracias por su mensaje. Ahora estamos cerrados y le responderemos antes del 09/03 09:15 CET.</Message>") {
+	// 15 min of business time after Monday's 09:00 opening: 09:15 CET,
+	// written as the customer's language writes dates, in the queue's zone.
+	if !strings.Contains(string(r.body), "<Message>Gracias por su mensaje. Ahora estamos cerrados y le responderemos antes del lunes, 9 de marzo de 2026 09:15 CET.</Message>") {
 		t.Fatalf("automatic reply: %s", r.body)
 	}
 	// A chat runs on calendar time (due in 60 s), but no answer can come
@@ -596,7 +597,7 @@ func TestClosedQueue(t *testing.T) {
 	}
 	in.generic("/webhooks/generic/webchat", `{"id":"w1","customer":{"id":"v9"},"text":"Hola, ¿hay alguien ahí ahora mismo?"}`,
 		"dev-webchat-secret-change-me", sat.Now()).decode(t, &ans)
-	if ans.AutoReply != "Gracias por su mensaje. Ahora estamos cerrados y le responderemos antes del 09/03 09:00 CET." {
+	if ans.AutoReply != "Gracias por su mensaje. Ahora estamos cerrados y le responderemos antes del lunes, 9 de marzo de 2026 09:00 CET." {
 		t.Fatalf("chat automatic reply %q", ans.AutoReply)
 	}
 	var q struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"switchboard/calendar"
 	"switchboard/queues"
 	"switchboard/router"
 	"switchboard/telephony"
@@ -138,7 +139,7 @@ func (s webhooksAPI) closedReply(got router.Ingested) string {
 	if q, ok := s.cfg.Queue(got.Task.Queue); ok && s.cfg.Calendar(q) != nil {
 		loc = s.cfg.Calendar(q).Loc
 	}
-	return strings.ReplaceAll(text, "{due}", expect.In(loc).Format("02/01 15:04 MST"))
+	return strings.ReplaceAll(text, "{due}", calendar.FormatWhen(expect, loc, got.Language))
 }
 
 func (s webhooksAPI) twilioVoiceStatus(c *gin.Context, form url.Values) {

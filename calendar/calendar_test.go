@@ -134,3 +134,21 @@ func TestParse(t *testing.T) {
 		t.Error("overlap accepted")
 	}
 }
+
+// A moment for a customer: their language's date and time, the queue's zone.
+func TestFormatWhen(t *testing.T) {
+	madrid, _ := time.LoadLocation("Europe/Madrid")
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC) // 09:00 in Madrid
+	for lang, want := range map[string]string{
+		"en":    "Monday, March 2, 2026 9:00 AM CET",
+		"es":    "lunes, 2 de marzo de 2026 09:00 CET",
+		"es-MX": "lunes, 2 de marzo de 2026 09:00 CET",
+		"fr":    "lundi 2 mars 2026 09:00 CET",
+		"pt":    "segunda-feira, 2 de março de 2026 09:00 CET",
+		"":      "Monday, March 2, 2026 9:00 AM CET",
+	} {
+		if got := FormatWhen(at, madrid, lang); got != want {
+			t.Errorf("%q: %q, want %q", lang, got, want)
+		}
+	}
+}

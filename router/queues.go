@@ -102,7 +102,7 @@ func (r *Reporting) Queues(ctx context.Context, only string) ([]QueueView, error
 		}
 		v := QueueView{ID: q.ID, Skill: q.Skill, Language: q.Language, Strategy: q.Strategy, Open: true,
 			TimeZone: loc.String(), EligibleAgents: eligible[q.ID], Channels: map[string]ChannelNow{},
-			Today: period(midnight, now, today[q.ID]), Window: period(windowFrom, now, window[q.ID])}
+			Today: period(midnight, lt, today[q.ID]), Window: period(windowFrom, now, window[q.ID])}
 		if cal != nil {
 			v.Open = cal.Open(now)
 			if !v.Open {
