@@ -122,3 +122,45 @@ func TestListTasks(t *testing.T) {
 		}
 	}
 }
+
+// A callback scheduled over REST waits until its time, uncounted and
+// unrouted, then starts like a contact arriving then, SLA clock and all.
+func TestScheduledCallbackOverREST(t *testing.T) {
+	in := newInstance(t, "", nil)
+	in.must(http.StatusCreated, "POST", "/v1/agents", "sb_planner_dev", anaJSON)
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"available"}`)
+	at := in.clock.Now().Add(2 * time.Hour)
+	var tk struct {
+		ID, State, Kind, Agent string
+		NotBefore              time.Time `json:"not_before"`
+		Clocks                 []struct {
+			State string    `json:"state"`
+			DueAt time.Time `json:"due_at"`
+		} `json:"sla_clocks"`
+	}
+	json.Unmarshal(in.must(http.StatusCreated, "POST", "/v1/tasks", "sb_supervisor_dev",
+		`{"channel":"voice","queue":"support-en","kind":"callback","not_before":"`+at.Format(time.RFC3339)+`","attributes":{"callback_number":"+14155550100"}}`).body, &tk)
+	if tk.State != "scheduled" || tk.Kind != "callback" || !tk.NotBefore.Equal(at) || tk.Agent != "" || len(tk.Clocks) != 0 {
+		t.Fatalf("scheduled %+v", tk)
+	}
+	if p := in.taskPage(t, "sb_supervisor_dev", "state=scheduled"); len(p.Tasks) != 1 {
+		t.Fatalf("scheduled list %+v", p)
+	}
+	in.clock.Set(at)
+	if _, err := in.router.Tasks.FireDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal(in.must(http.StatusOK, "GET", "/v1/tasks/"+tk.ID, "sb_supervisor_dev", "").body, &tk)
+	if tk.State != "reserved" || tk.Agent != "ana" || len(tk.Clocks) != 1 || tk.Clocks[0].State != "running" || !tk.Clocks[0].DueAt.After(at) {
+		t.Fatalf("started %+v", tk)
+	}
+	for body, field := range map[string]string{
+		`{"channel":"voice","queue":"support-en","kind":"outbound"}`:                   "kind",
+		`{"channel":"voice","queue":"support-en","not_before":"tomorrow"}`:             "not_before",
+		`{"channel":"voice","queue":"support-en","not_before":"2027-12-01T00:00:00Z"}`: "not_before",
+	} {
+		if r := in.do("POST", "/v1/tasks", "sb_supervisor_dev", body); r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"`+field+`"`) {
+			t.Errorf("%s: %d %s", body, r.status, r.body)
+		}
+	}
+}

@@ -583,6 +583,34 @@ func TestClosedQueue(t *testing.T) {
 		strings.Contains(string(task.Attributes), "call_sid") {
 		t.Fatalf("callback task %+v %s", task, task.Attributes)
 	}
+	// The callback is an outbound call to make once the queue opens: an
+	// agent available on Saturday night is not offered it, and its clock
+	// does not run (nor breach) until Monday's opening.
+	open := time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)
+	in.must(http.StatusCreated, "POST", "/v1/agents", "sb_planner_dev", anaJSON)
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"available"}`)
+	if task, _ = in.store.GetTask(t.Context(), id); task.State != queues.Scheduled || task.Kind != "callback" ||
+		task.NotBefore == nil || !task.NotBefore.Equal(open) || len(task.Clocks) != 0 {
+		t.Fatalf("callback before the opening %+v", task)
+	}
+	sat.Set(open.Add(-time.Minute))
+	if _, err := in.router.Tasks.FireDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if task, _ = in.store.GetTask(t.Context(), id); task.State != queues.Scheduled {
+		t.Fatalf("started early: %+v", task)
+	}
+	sat.Set(open)
+	if _, err := in.router.Tasks.FireDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	task, _ = in.store.GetTask(t.Context(), id)
+	if task.State != queues.Reserved || task.Agent != "ana" || len(task.Clocks) != 1 || task.Clocks[0].State != "running" ||
+		!task.Clocks[0].DueAt.After(open) {
+		t.Fatalf("callback at the opening %+v", task)
+	}
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"offline"}`)
+	sat.Set(time.Date(2026, 3, 7, 21, 0, 0, 0, time.UTC))
 
 	r = in.twilioPost("/webhooks/twilio/messaging", messageForm(sid("SM", 31), "Hola, ¿a qué hora abren el lunes?"))
 	// 15 min of business time after Monday's 09:00 opening: 09:15 CET,

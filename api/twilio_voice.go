@@ -113,6 +113,7 @@ func (s webhooksAPI) twilioCallback(c *gin.Context, form url.Values) {
 	in.EventID = ct.CallSID + ":callback"
 	in.IVR = router.IVRChoice{Language: c.Query("ivr_language"), Skill: c.Query("ivr_skill")}
 	in.Attributes = map[string]string{"callback": "true", "callback_number": ct.From.Value}
+	in.Callback = true // an outbound call to make once the queue opens
 	if _, err := s.app.Contacts.Ingest(c.Request.Context(), in); err != nil {
 		fail(c, err)
 		return

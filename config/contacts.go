@@ -302,7 +302,7 @@ type EventWebhook struct {
 }
 
 // EventTypes are the events a webhook can subscribe to.
-var EventTypes = []string{"task.created", "task.assigned", "task.completed", "task.canceled", "task.transferred",
+var EventTypes = []string{"task.created", "task.started", "task.assigned", "task.completed", "task.canceled", "task.transferred",
 	"task.escalated", "sla.warning", "sla.breached", "sla.met", "sla.answered_late", "call.ended", "agent.presence", "message.received", "message.sent", "message.failed"}
 
 func (c *Config) validateWebhooks(errs *validation.Errors) {

@@ -1,6 +1,7 @@
 package queues
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 
 // Task states.
 const (
+	// Scheduled: waiting for its start (NotBefore), a callback say.
+	Scheduled = "scheduled"
 	Queued    = "queued"
 	Reserved  = "reserved"
 	Assigned  = "assigned"
@@ -64,6 +67,12 @@ type NewTask struct {
 	NextReplyDue, NextReplyWarn time.Time
 	// Escalation are the queue's escalation steps.
 	Escalation []EscalationStep
+	// Kind is "" for a contact, or callback: an outbound call to make.
+	Kind string
+	// NotBefore, when later than now, schedules the task: it waits,
+	// uncounted and unrouted, and starts then (DueAt and FirstWarnAt are
+	// then reckoned from NotBefore).
+	NotBefore time.Time
 }
 
 // EscalationStep is one escalation step, as the scripts read it.
@@ -127,8 +136,12 @@ func (r routedReply) routed() Routed {
 
 // Task is a task as stored.
 type Task struct {
-	ID             string         `json:"id"`
-	State          string         `json:"state"`
+	ID    string `json:"id"`
+	State string `json:"state"`
+	// Kind is contact, or callback (an outbound call to make).
+	Kind string `json:"kind"`
+	// NotBefore is when a scheduled task starts (or started).
+	NotBefore      *time.Time     `json:"not_before,omitempty"`
 	Channel        string         `json:"channel"`
 	Queue          string         `json:"queue"`
 	Priority       int            `json:"priority"`
@@ -178,7 +191,7 @@ func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Creat
 		NewCustomer: t.NewCustomerID, CustomerName: t.CustomerName, Message: string(t.Message), Join: t.Join,
 		PreferredWindowMS: t.PreferredWindow.Milliseconds(), PreferredWaitMS: t.PreferredWait.Milliseconds(),
 		FirstWarnAt: msOrZero(t.FirstWarnAt), NextReplyDue: msOrZero(t.NextReplyDue), NextReplyWarn: msOrZero(t.NextReplyWarn),
-		Escalation: string(steps),
+		Escalation: string(steps), Kind: t.Kind, NotBefore: msOrZero(t.NotBefore),
 	}
 	var r struct {
 		Task     string `json:"task"`
@@ -222,6 +235,8 @@ type createArgs struct {
 	NextReplyDue      int64    `json:"next_reply_due"`
 	NextReplyWarn     int64    `json:"next_reply_warn"`
 	Escalation        string   `json:"escalation"`
+	Kind              string   `json:"kind"`
+	NotBefore         int64    `json:"not_before"`
 }
 
 // GetTask returns one task, or an error wrapping ErrNotFound.
@@ -270,6 +285,8 @@ func taskFromHash(id string, h map[string]string) Task {
 	t := Task{
 		ID:             id,
 		State:          h["state"],
+		Kind:           cmp.Or(h["kind"], "contact"),
+		NotBefore:      optMS(h["not_before"]),
 		Channel:        h["channel"],
 		Queue:          h["queue"],
 		Agent:          h["agent"],

@@ -39,6 +39,10 @@ type Inbound struct {
 	Skill      string // explicit, from the provider
 	IVR        IVRChoice
 	Attributes map[string]string
+	// Callback makes the contact an outbound call to make; with the queue
+	// closed it waits, scheduled, until the queue opens (its SLA clock
+	// starts then).
+	Callback bool
 }
 
 // IVRChoice is what a caller chose in the IVR.
@@ -123,7 +127,14 @@ func (r *Contacts) IngestTo(ctx context.Context, in Inbound, dest Destination) (
 		msg, _ = json.Marshal(message{ID: in.EventID, Direction: "in", At: now.UnixMilli(), Text: in.Text, Media: in.Media})
 	}
 	cu := r.cfg.Customers
-	nt := r.newTask(q, in.Channel, dest.Priority, now)
+	start := now
+	if in.Callback && dest.Closed && dest.NextOpen.After(now) {
+		start = dest.NextOpen
+	}
+	nt := r.newTask(q, in.Channel, dest.Priority, start)
+	if in.Callback {
+		nt.Kind, nt.NotBefore = "callback", start
+	}
 	nt.IdempotencyKey = in.Source + ":" + in.EventID
 	nt.Customer, nt.Attributes = customer, attrJSON
 	nt.IdentityKeys = append([]string{in.Identity}, in.Also...)

@@ -171,9 +171,17 @@ type TaskRequest struct {
 	Customer       json.RawMessage `json:"customer"`
 	Attributes     json.RawMessage `json:"attributes"`
 	IdempotencyKey string          `json:"idempotency_key"`
+	// Kind is contact (the default) or callback: an outbound call to make.
+	Kind string `json:"kind"`
+	// NotBefore (RFC 3339) schedules the task: it starts then (a callback
+	// at the time the customer chose), its SLA clock with it.
+	NotBefore string `json:"not_before"`
 }
 
 const maxPriority = 100
+
+// maxSchedule is how far ahead a task may be scheduled.
+const maxSchedule = 90 * 24 * time.Hour
 
 // CreateTask validates a request, stores the task and routes it. created is
 // false when the idempotency key matched an earlier task, which is returned.
@@ -210,11 +218,32 @@ func (r *Router) Route(ctx context.Context, req TaskRequest) (queues.Created, er
 	if err != nil {
 		errs.Add("attributes", "%s", err)
 	}
+	now := r.clock.Now()
+	switch req.Kind {
+	case "", "contact", "callback":
+	default:
+		errs.Add("kind", "must be contact or callback")
+	}
+	start := now
+	if req.NotBefore != "" {
+		at, err := time.Parse(time.RFC3339, req.NotBefore)
+		switch {
+		case err != nil:
+			errs.Add("not_before", "must be an RFC 3339 time, like 2026-03-02T09:00:00Z")
+		case at.Sub(now) > maxSchedule:
+			errs.Add("not_before", "must be within %d days", int(maxSchedule.Hours()/24))
+		case at.After(now):
+			start = at
+		}
+	}
 	if len(errs) > 0 {
 		return queues.Created{}, errs
 	}
-	now := r.clock.Now()
-	nt := r.newTask(q, req.Channel, req.Priority, now)
+	nt := r.newTask(q, req.Channel, req.Priority, start)
+	if req.Kind == "callback" {
+		nt.Kind = "callback"
+	}
+	nt.NotBefore = start
 	nt.Customer, nt.Attributes = customer, attrs
 	// Linked to the customer as webhooks are: found by GET /v1/customers
 	// and in the customer's timeline.
@@ -225,7 +254,11 @@ func (r *Router) Route(ctx context.Context, req TaskRequest) (queues.Created, er
 		// REST keys live apart from providers' event ids ("<source>:<id>"):
 		// a caller's key can never match, or abandon, a provider's contact.
 		nt.IdempotencyKey = "rest:" + req.IdempotencyKey
-		d, _ := json.Marshal([]any{req.Channel, q.ID, req.Priority, json.RawMessage(customer), json.RawMessage(attrs)})
+		parts := []any{req.Channel, q.ID, req.Priority, json.RawMessage(customer), json.RawMessage(attrs)}
+		if req.Kind != "" || req.NotBefore != "" {
+			parts = append(parts, req.Kind, req.NotBefore) // only when given: earlier keys keep their digest
+		}
+		d, _ := json.Marshal(parts)
 		sum := sha256.Sum256(d)
 		nt.RequestDigest = hex.EncodeToString(sum[:])
 	}

@@ -36,7 +36,7 @@ const (
 	taskListBudget = 2000
 )
 
-var taskStates = []string{queues.Queued, queues.Reserved, queues.Assigned, queues.Wrapping, queues.Completed, queues.Canceled}
+var taskStates = []string{queues.Scheduled, queues.Queued, queues.Reserved, queues.Assigned, queues.Wrapping, queues.Completed, queues.Canceled}
 
 // ListTasks validates a filter and reads one page.
 func (r *Router) ListTasks(ctx context.Context, f TaskFilter) (TaskPage, error) {

@@ -12,7 +12,9 @@
 --   is known yet), customer_name, message (JSON text, '' for none), join (the
 --   message joins the customer's open conversation), preferred_window_ms,
 --   preferred_wait_ms, first_warn_at, next_reply_due, next_reply_warn (ms, 0:
---   no such clock), escalation (JSON text: [{after, warning, raise, overflow, notify}])
+--   no such clock), escalation (JSON text: [{after, warning, raise, overflow, notify}]),
+--   kind ('' for a contact, callback: an outbound call to make), not_before
+--   (ms; later than now: the task is scheduled and starts then, see start_task)
 -- Returns task (id), agent (offered, '' when waiting), customer (id), joined;
 -- or refuses with duplicate (the existing task's id).
 local id, idem, ttl = A.id, A.idempotency_key, n2s(A.idempotency_ttl_ms)
@@ -96,28 +98,25 @@ if cust then
     tset(t, 'pref', last, 'pref_until', n2s(NOW + wait))
   end
 end
-emit('task.created', with(task_fields(t), 'priority', t.priority, 'customer', cid))
--- The bucket's time to live is set when its first task is counted.
-if sl_count(t, 'offered') == 1 then
-  redis.call('PEXPIRE', sl_key(t), SL_TTL_MS)
+local kind = A.kind or ''
+if kind ~= '' then
+  tset(t, 'kind', kind)
 end
-start_clock(t, 'fr', due, A.first_warn_at)
-for i, st in ipairs(cjson.decode(A.escalation)) do
-  if (st.after or 0) > 0 then
-    redis.call('ZADD', key('timers'), n2s(NOW + st.after), 'esc|' .. id .. '|' .. (i - 1))
-  end
-end
+emit('task.created', with(task_fields(t), 'priority', t.priority, 'customer', cid, 'kind', kind,
+  'not_before', n2s(A.not_before or 0)))
 if message ~= '' then
   add_message(t, message, A.next_reply_due, A.next_reply_warn)
 end
--- Offered at once, the task never enters its queue; otherwise it waits there.
-t.unqueued = true
-local a = route_task(t)
-t.unqueued = nil
+-- Work for later (a callback for when the queue opens) waits, scheduled,
+-- for its start: it is counted, queued and timed from then (start_task).
+if (A.not_before or 0) > NOW then
+  tset(t, 'state', 'scheduled', 'not_before', n2s(A.not_before), 'fr_due_at', n2s(due), 'fr_warn_at', n2s(A.first_warn_at))
+  redis.call('ZADD', key('timers'), n2s(A.not_before), 'start|' .. id)
+  return reply({task = id, agent = '', customer = cid, joined = false})
+end
+local a = start_task(t, due, A.first_warn_at)
 local offered = ''
 if a then
   offered = a.id
-else
-  enqueue(t)
 end
 return reply({task = id, agent = offered, customer = cid, joined = false})

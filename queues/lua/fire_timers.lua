@@ -63,6 +63,16 @@ for _, m in ipairs(due) do
       disconnects = disconnects + 1
       made = made + set_presence(a, 'away', 'disconnected')
     end
+  elseif kind == 'start' then
+    local t = load_task(id)
+    if t and t.state == 'scheduled' then
+      reroutes = reroutes + 1
+      tset(t, 'state', 'queued', 'started_at', NOW_S)
+      emit('task.started', with(task_fields(t), 'kind', t.kind or ''))
+      if start_task(t, t.fr_due_at, t.fr_warn_at) then
+        made = made + 1
+      end
+    end
   elseif kind == 'route' then
     local t = load_task(id)
     if t and t.state == 'queued' then

@@ -47,6 +47,7 @@
 --   q:<queue>:agents       set of the agents eligible for the queue
 --   waiting                hash "<queue>:<ch>": how many tasks q:<queue>:<ch>:waiting holds
 --   timers                 zset "kind|id" by due time: offer|<offer>, wrap|<task>, route|<task>,
+--                          start|<task> (a scheduled task's start: a callback when the queue opens),
 --                          stream|<agent> (the agent's desktop has been gone everywhere for the
 --                          grace period)
 --   idem:<key>             task id for an idempotency key
@@ -859,7 +860,7 @@ end
 -- the agent's capacity freed (and routed). Returns the offers made.
 local function cancel(t, reason)
   local prev = t.state
-  redis.call('ZREM', key('timers'), 'route|' .. t.id, 'wrap|' .. t.id, 'offer|' .. (t.offer or ''))
+  redis.call('ZREM', key('timers'), 'route|' .. t.id, 'wrap|' .. t.id, 'offer|' .. (t.offer or ''), 'start|' .. t.id)
   local a = load_agent(t.agent)
   if prev == 'queued' then
     dequeue(t)
@@ -1061,6 +1062,31 @@ local function upsert_agent(id, profile, queues_json, caps_json, blocks_json, au
   end
   emit(typ, {'agent', id})
   return created, made
+end
+
+-- start_task puts a task to work: counted offered in its queue's current
+-- bucket, its first-response clock started (due, warn in ms), its
+-- escalation steps timed from now, and routed: offered at once, it never
+-- enters its queue; otherwise it waits there. Returns the agent offered it.
+local function start_task(t, due, warn)
+  tset(t, 'bucket', n2s(math.floor(NOW / BUCKET_MS)))
+  -- The bucket's time to live is set when its first task is counted.
+  if sl_count(t, 'offered') == 1 then
+    redis.call('PEXPIRE', sl_key(t), SL_TTL_MS)
+  end
+  start_clock(t, 'fr', due, warn)
+  for i, st in ipairs(cjson.decode(t.esc or '[]')) do
+    if (st.after or 0) > 0 then
+      redis.call('ZADD', key('timers'), n2s(NOW + st.after), 'esc|' .. t.id .. '|' .. (i - 1))
+    end
+  end
+  t.unqueued = true
+  local a = route_task(t)
+  t.unqueued = nil
+  if not a then
+    enqueue(t)
+  end
+  return a
 end
 
 -- Preambles --------------------------------------------------------------
