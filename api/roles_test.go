@@ -13,7 +13,7 @@ import (
 
 // roleRow is one row of the README's role table.
 type roleRow struct {
-	method, path                string
+	method, path               string
 	agent, supervisor, planner string // "own", "yes" or ""
 }
 
