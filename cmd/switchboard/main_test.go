@@ -239,10 +239,12 @@ func TestPlanningCommands(t *testing.T) {
 		t.Fatalf("simulate: %+v %v", rep, err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"bench", "-agents", "20", "-waiting", "50", "-n", "30"}, &out, &errOut); err != nil {
+	if err := run(ctx, []string{"bench", "-agents", "20", "-waiting", "50", "-n", "30", "-lives", "40"}, &out, &errOut); err != nil {
 		t.Fatalf("bench: %v %s", err, errOut.String())
 	}
-	if !strings.Contains(out.String(), `"route_on_arrival"`) || !strings.Contains(out.String(), `"decisions": 30`) {
+	// Three scripts a life: create (and offer), accept, complete.
+	if !strings.Contains(out.String(), `"route_on_arrival"`) || !strings.Contains(out.String(), `"decisions": 30`) ||
+		!strings.Contains(out.String(), `"scripts_per_contact": "3.00"`) {
 		t.Fatalf("bench:\n%s", out.String())
 	}
 	// Both commands remove their workspaces from database 5, where they ran.
