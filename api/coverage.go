@@ -26,6 +26,22 @@ func (s planningAPI) coverage(c *gin.Context) {
 	if shrinkage < 0 || shrinkage >= 1 {
 		errs.Add("shrinkage", "must be a share below 1")
 	}
+	format := c.DefaultQuery("format", "json")
+	if format != "json" && format != "csv" && format != "svg" {
+		errs.Add("format", "must be json, csv or svg")
+	}
+	if m := c.Query("method"); m != "" && m != "simulation" {
+		errs.Add("method", "must be simulation, or left out (agents split evenly among their queues)")
+	}
+	// The chart's zone: the queue's, or one asked for (tz=UTC, an IANA name).
+	loc := s.app.Planning.QueueLocation(q.queue)
+	if tz := c.Query("tz"); tz != "" {
+		l, err := time.LoadLocation(tz)
+		if err != nil || tz == "Local" {
+			errs.Add("tz", "must be an IANA time zone such as UTC or Europe/Madrid")
+		}
+		loc = l
+	}
 	if len(errs) > 0 {
 		fail(c, errs)
 		return
@@ -53,12 +69,8 @@ func (s planningAPI) coverage(c *gin.Context) {
 			})
 		return
 	}
-	switch c.DefaultQuery("format", "json") {
+	switch format {
 	case "svg":
-		loc := s.app.Planning.QueueLocation(q.queue)
-		if c.Query("tz") == "UTC" {
-			loc = time.UTC
-		}
 		chart := router.Chart{Title: "Coverage of " + q.queue + " on " + q.channel, Loc: loc, Shrinkage: shrinkage}
 		c.Data(http.StatusOK, "image/svg+xml", []byte(router.CoverageSVG(chart, rows)))
 	case "csv":
@@ -68,7 +80,11 @@ func (s planningAPI) coverage(c *gin.Context) {
 		_ = w.Write([]string{"start", "contacts", "required", "scheduled", "gap", "forecast"})
 		f := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 		for _, r := range rows {
-			_ = w.Write([]string{r.Start.Format(time.RFC3339), f(r.Contacts), f(r.Required), f(r.Scheduled), f(r.Gap), r.Forecast})
+			req, gap := f(r.Required), f(r.Gap)
+			if r.Forecast == "none" {
+				req, gap = "", "" // unknown demand
+			}
+			_ = w.Write([]string{r.Start.Format(time.RFC3339), f(r.Contacts), req, f(r.Scheduled), gap, r.Forecast})
 		}
 		w.Flush()
 	default:

@@ -38,6 +38,13 @@ func (s webhooksAPI) generic(c *gin.Context) {
 		s.countWebhook(provider, kindGeneric, "rate_limited")
 		return
 	}
+	// The same text rules as the REST API: a NUL, invalid UTF-8 or half a
+	// surrogate pair is refused, naming the field.
+	if field, reason, bad := badText(body); bad {
+		s.countWebhook(provider, kindGeneric, "rejected")
+		problem(c, http.StatusUnprocessableEntity, "the request has invalid text", validation.Error{Field: field, Reason: reason})
+		return
+	}
 	ct, err := telephony.Generic{Name: src.Name, Channels: src.Channels, Network: src.Network, DefaultRegion: s.cfg.Customers.DefaultRegion}.Parse(body)
 	if err != nil {
 		s.countWebhook(provider, kindGeneric, "rejected")

@@ -315,6 +315,22 @@ func TestForecastUploadAndCoverageOverHTTP(t *testing.T) {
 	if regexp.MustCompile(`text-anchor="end">[0-9]+\.[0-9]`).MatchString(svg) {
 		t.Error("the chart has fractional ticks")
 	}
+	var unknown struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	json.Unmarshal(in.must(http.StatusOK, "GET", "/v1/coverage?queue=support-es&channel=voice&from=2026-03-03T10:00:00Z&to=2026-03-03T11:00:00Z", "sb_supervisor_dev", "").body, &unknown)
+	if len(unknown.Rows) != 2 || unknown.Rows[0]["forecast"] != "none" || unknown.Rows[0]["required_fractional"] != nil || unknown.Rows[0]["gap"] != nil {
+		t.Errorf("an interval without a forecast: %v", unknown.Rows)
+	}
+	for q, field := range map[string]string{"format=pdf": "format", "method=magic": "method", "tz=Mars/Base": "tz", "tz=Local": "tz"} {
+		if r := in.do("GET", "/v1/coverage?queue=support-es&channel=voice&"+q, "sb_supervisor_dev", ""); r.status != http.StatusUnprocessableEntity ||
+			!strings.Contains(string(r.body), `"field":"`+field+`"`) {
+			t.Errorf("%s: %d %s", q, r.status, r.body)
+		}
+	}
+	if tokyo := string(in.must(http.StatusOK, "GET", "/v1/coverage?queue=support-es&channel=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&format=svg&tz=Asia/Tokyo", "sb_supervisor_dev", "").body); !strings.Contains(tokyo, "times Asia/Tokyo") || !strings.Contains(tokyo, ">19:00</text>") {
+		t.Error("tz=Asia/Tokyo does not draw in Tokyo time")
+	}
 	if utc := string(in.must(http.StatusOK, "GET", "/v1/coverage?queue=support-es&channel=voice&from=2026-03-02T10:00:00Z&to=2026-03-02T11:00:00Z&format=svg&tz=UTC", "sb_supervisor_dev", "").body); !strings.Contains(utc, "times UTC") || !strings.Contains(utc, ">10:00</text>") {
 		t.Error("tz=UTC does not draw in UTC")
 	}

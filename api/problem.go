@@ -175,9 +175,15 @@ func jsonType(goType string) string {
 // respond writes v as JSON, ending with a newline so that terminal output of
 // successive calls stays on separate lines.
 func respond(c *gin.Context, status int, v any) {
-	c.Header("Content-Type", "application/json; charset=utf-8")
-	c.Status(status)
-	enc := json.NewEncoder(c.Writer)
+	// Encoded first: a value JSON cannot hold (NaN) is a 500 that says so,
+	// never a 200 with an empty body.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		_ = c.Error(err)
+		problem(c, http.StatusInternalServerError, "the answer could not be encoded")
+		return
+	}
+	c.Data(status, "application/json; charset=utf-8", buf.Bytes())
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"switchboard/sim"
 	"switchboard/streams"
 	"switchboard/telephony"
+	"switchboard/validation"
 )
 
 // Server serves the API of one Switchboard instance.
@@ -161,7 +163,7 @@ func New(o Options) http.Handler {
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(func(c *gin.Context) { problem(c, http.StatusNotFound, "no such route") })
 	e.NoMethod(func(c *gin.Context) { problem(c, http.StatusMethodNotAllowed, "method not allowed on this route") })
-	e.Use(s.observe, s.recover, s.limitBody)
+	e.Use(s.observe, s.recover, s.limitBody, strictQuery)
 
 	e.GET("/healthz", func(c *gin.Context) { respond(c, http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
@@ -219,6 +221,18 @@ func New(o Options) http.Handler {
 	v1.GET("/jobs/:id/events", allow(staff...), planning.jobEvents)
 	v1.DELETE("/jobs/:id", allow(config.RolePlanner), planning.cancelJob)
 	return e
+}
+
+// strictQuery refuses a query string Go would read only in part: a pair
+// with ";" or a malformed escape is dropped by url.Query, so a filter would
+// be ignored without a word ("state=queued;x" listing every state).
+func strictQuery(c *gin.Context) {
+	if _, err := url.ParseQuery(c.Request.URL.RawQuery); err != nil {
+		problem(c, http.StatusBadRequest, "the query string is malformed",
+			validation.Error{Field: "query", Reason: err.Error() + " (escape ; as %3B and % as %25)"})
+		return
+	}
+	c.Next()
 }
 
 // observe records the request's duration and logs failures.

@@ -115,6 +115,8 @@ func TestListTasks(t *testing.T) {
 		"state=lost": "state", "queue=nope": "queue", "channel=fax": "channel", "limit=0": "limit", "limit=201": "limit",
 		"cursor=zz": "cursor", "created_after=yesterday": "created_after", "agent=a%20b": "agent",
 		"created_after=2026-03-02T10:00:00Z&created_before=2026-03-02T09:00:00Z": "created_before",
+		// Pairs Go's query parser would drop, leaving the filter out: refused.
+		"state=queued;x": "query", "queue=%zz": "query",
 	} {
 		r := in.do("GET", "/v1/tasks?"+q, adminKey, "")
 		if r.status != http.StatusBadRequest && r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"`+field+`"`) {
@@ -129,7 +131,7 @@ func TestScheduledCallbackOverREST(t *testing.T) {
 	in := newInstance(t, "", nil)
 	in.must(http.StatusCreated, "POST", "/v1/agents", "sb_planner_dev", anaJSON)
 	in.must(http.StatusOK, "PUT", "/v1/agents/ana/presence", anaKey, `{"presence":"available"}`)
-	at := in.clock.Now().Add(2 * time.Hour)
+	at := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC) // 10:00 in New York: support-en is open
 	var tk struct {
 		ID, State, Kind, Agent string
 		NotBefore              time.Time `json:"not_before"`
@@ -153,6 +155,14 @@ func TestScheduledCallbackOverREST(t *testing.T) {
 	json.Unmarshal(in.must(http.StatusOK, "GET", "/v1/tasks/"+tk.ID, "sb_supervisor_dev", "").body, &tk)
 	if tk.State != "reserved" || tk.Agent != "ana" || len(tk.Clocks) != 1 || tk.Clocks[0].State != "running" || !tk.Clocks[0].DueAt.After(at) {
 		t.Fatalf("started %+v", tk)
+	}
+	// A callback asked for while the queue is closed waits for its opening
+	// (support-es keeps Madrid's hours: Saturday night, it opens Monday 09:00).
+	in.clock.Set(time.Date(2026, 3, 7, 21, 0, 0, 0, time.UTC))
+	json.Unmarshal(in.must(http.StatusCreated, "POST", "/v1/tasks", "sb_supervisor_dev",
+		`{"channel":"voice","queue":"support-es","kind":"callback"}`).body, &tk)
+	if tk.State != "scheduled" || !tk.NotBefore.Equal(time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)) {
+		t.Fatalf("callback in closed hours %+v", tk)
 	}
 	for body, field := range map[string]string{
 		`{"channel":"voice","queue":"support-en","kind":"outbound"}`:                   "kind",

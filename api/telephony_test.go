@@ -517,7 +517,7 @@ func TestWebhookBadInputChangesNothing(t *testing.T) {
 		field            string
 	}{
 		{"generic giant body", "/webhooks/generic/webchat", `{"id":"e1","text":"` + giant + `"}`, 413, "body"},
-		{"generic bad UTF-8", "/webhooks/generic/webchat", "{\"id\":\"e1\",\"customer\":{\"id\":\"v\"},\"text\":\"\xff\xfe\"}", 400, "body"},
+		{"generic bad UTF-8", "/webhooks/generic/webchat", "{\"id\":\"e1\",\"customer\":{\"id\":\"v\"},\"text\":\"\xff\xfe\"}", 422, "text"}, // the field named, as on the REST API
 		{"generic unknown channel", "/webhooks/generic/webchat", `{"id":"e1","channel":"fax","customer":{"id":"v"}}`, 400, "channel"},
 		{"generic channel of another source", "/webhooks/generic/webchat", `{"id":"e1","channel":"email","customer":{"id":"v"}}`, 400, "channel"},
 		{"generic malformed", "/webhooks/generic/webchat", `{"id":`, 400, "body"},

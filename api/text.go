@@ -27,10 +27,60 @@ func badText(body []byte) (field, reason string, found bool) {
 			off, reason = j, "contains a NUL character"
 		}
 	}
+	if j := loneSurrogate(body); j >= 0 && (off < 0 || j < off) {
+		off, reason = j, "holds half of a UTF-16 surrogate pair: not a character"
+	}
 	if off < 0 {
 		return "", "", false
 	}
 	return jsonPathAt(body, off), reason, true
+}
+
+// loneSurrogate finds a \uXXXX escape of a surrogate that is not half of a
+// pair (the JSON decoder turns it into U+FFFD, but a field kept as raw JSON
+// would pass it on to parsers that refuse it); -1 when there is none.
+func loneSurrogate(body []byte) int {
+	hex4 := func(i int) (int, bool) {
+		if i+6 > len(body) || body[i] != '\\' || body[i+1] != 'u' {
+			return 0, false
+		}
+		v := 0
+		for _, c := range body[i+2 : i+6] {
+			switch {
+			case '0' <= c && c <= '9':
+				v = v*16 + int(c-'0')
+			case 'a' <= c && c <= 'f':
+				v = v*16 + int(c-'a'+10)
+			case 'A' <= c && c <= 'F':
+				v = v*16 + int(c-'A'+10)
+			default:
+				return 0, false
+			}
+		}
+		return v, true
+	}
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		v, ok := hex4(i)
+		if !ok {
+			i++ // another escape: skip the escaped character
+			continue
+		}
+		switch {
+		case v >= 0xD800 && v <= 0xDBFF:
+			if w, ok := hex4(i + 6); ok && w >= 0xDC00 && w <= 0xDFFF {
+				i += 11 // a pair
+				continue
+			}
+			return i
+		case v >= 0xDC00 && v <= 0xDFFF:
+			return i
+		}
+		i += 5
+	}
+	return -1
 }
 
 // jsonPathAt is the path (a.b[2].c) of the value or key that holds byte off.

@@ -17,10 +17,22 @@ func TestRESTRefusesBadText(t *testing.T) {
 	for _, c := range []struct{ body, field string }{
 		{"{\"channel\":\"chat\",\"queue\":\"support-en\",\"customer\":{\"name\":\"L\xffa\"}}", "customer.name"},
 		{`{"channel":"chat","queue":"support-en","attributes":{"order":"a\u0000b"}}`, "attributes.order"},
+		{`{"channel":"chat","queue":"support-en","attributes":{"a":"\ud800"}}`, "attributes.a"},
 	} {
 		r := in.do("POST", "/v1/tasks", "sb_supervisor_dev", c.body)
 		if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"`+c.field+`"`) {
 			t.Errorf("%q: %d %s", c.body, r.status, r.body)
+		}
+	}
+	// The generic webhook keeps the same rules.
+	for body, field := range map[string]string{
+		`{"id":"n1","customer":{"id":"v1"},"text":"a\u0000b"}`: "text",
+		"{\"id\":\"n2\",\"customer\":{\"id\":\"v\xff\"}}":      "customer.id",
+		`{"id":"n3","customer":{"id":"v1","name":"\udc00"}}`:   "customer.name",
+	} {
+		r := in.generic("/webhooks/generic/webchat", body, "dev-webchat-secret-change-me", in.clock.Now())
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"`+field+`"`) {
+			t.Errorf("webhook %q: %d %s", body, r.status, r.body)
 		}
 	}
 	if after := in.snapshot(); !maps.Equal(before, after) {

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -25,6 +26,21 @@ type CoverageRow struct {
 	// Forecast is where the demand came from: uploaded, seasonal_average, or
 	// none (unknown: required and gap mean nothing then).
 	Forecast string `json:"forecast"`
+}
+
+// MarshalJSON writes an interval without a forecast with required and gap
+// null: its demand is unknown, which is not zero.
+func (r CoverageRow) MarshalJSON() ([]byte, error) {
+	type row CoverageRow
+	out := struct {
+		row
+		Required *float64 `json:"required_fractional"`
+		Gap      *float64 `json:"gap"`
+	}{row: row(r)}
+	if r.Forecast != "none" {
+		out.Required, out.Gap = &r.Required, &r.Gap
+	}
+	return json.Marshal(out)
 }
 
 // Coverage returns required vs scheduled agents for a queue and channel:

@@ -134,11 +134,12 @@ func (r *Planning) UploadForecast(ctx context.Context, rows []ForecastRow) error
 		if row.Start.IsZero() || !row.Start.Equal(row.Start.Truncate(time.Duration(max(row.Minutes, 1))*time.Minute)) {
 			errs.Add(p+".start", "must be an interval start (RFC 3339, on a %d-minute boundary)", row.Minutes)
 		}
-		if row.Contacts < 0 || row.Contacts > 1e6 {
-			errs.Add(p+".contacts", "must be between 0 and 1000000")
+		// NaN fails every comparison: it is refused by name.
+		if !(row.Contacts >= 0 && row.Contacts <= 1e6) {
+			errs.Add(p+".contacts", "must be a number from 0 to 1000000")
 		}
-		if row.AHTSeconds <= 0 || row.AHTSeconds > 86400 {
-			errs.Add(p+".aht_seconds", "must be between 0 and 86400")
+		if !(row.AHTSeconds > 0 && row.AHTSeconds <= 86400) {
+			errs.Add(p+".aht_seconds", "must be a number of seconds above 0, at most 86400")
 		}
 	}
 	if len(rows) == 0 {

@@ -56,6 +56,13 @@ func TestUploadedForecastAndCoverage(t *testing.T) {
 		!strings.Contains(err.Error(), "rows[0].start") || !strings.Contains(err.Error(), "rows[0].contacts") {
 		t.Fatalf("bad upload: %v", err)
 	}
+	// NaN fails every comparison: it is refused by name, not stored.
+	if err := e.rt.Planning.UploadForecast(e.ctx, []router.ForecastRow{
+		{Queue: "support-es", Channel: "voice", Start: at, Minutes: 30, Contacts: math.NaN(), AHTSeconds: 180},
+		{Queue: "support-es", Channel: "voice", Start: at, Minutes: 30, Contacts: 10, AHTSeconds: math.NaN()}}); err == nil ||
+		!strings.Contains(err.Error(), "rows[0].contacts") || !strings.Contains(err.Error(), "rows[1].aht_seconds") {
+		t.Fatalf("NaN upload: %v", err)
+	}
 	// Two Spanish support agents on shift 09:00-17:00 Madrid time; one also
 	// serves billing-es (it counts half for support).
 	for id, skills := range map[string]map[string]int{"rosa": {"support": 3}, "pablo": {"support": 3, "billing": 3}} {

@@ -239,6 +239,14 @@ func (r *Router) Route(ctx context.Context, req TaskRequest) (queues.Created, er
 	if len(errs) > 0 {
 		return queues.Created{}, errs
 	}
+	if req.Kind == "callback" {
+		// A call back is made while the queue is open: not before its opening.
+		if cal := r.cfg.Calendar(q); cal != nil && !cal.Open(start) {
+			if next, ok := cal.NextOpen(start); ok {
+				start = next
+			}
+		}
+	}
 	nt := r.newTask(q, req.Channel, req.Priority, start)
 	if req.Kind == "callback" {
 		nt.Kind = "callback"

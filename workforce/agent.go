@@ -37,7 +37,7 @@ type Agent struct {
 	// AutoAnswer: offers are accepted for the agent at once (auto-answer on
 	// a headset, or a simulated agent); the desktop is told of the
 	// assignment as of an offer it accepted.
-	AutoAnswer bool `json:"auto_answer,omitempty"`
+	AutoAnswer bool `json:"auto_answer"`
 }
 
 const maxCapacity = 100

@@ -153,7 +153,7 @@ func Staff(ctx context.Context, req StaffingRequest) (StaffingResponse, error) {
 			errs.Add(p+".contacts", "must be between 0 and 1000000")
 		}
 		if in.AHTSeconds <= 0 || in.AHTSeconds > 86400 || math.IsNaN(in.AHTSeconds) {
-			errs.Add(p+".aht_seconds", "must be between 0 and 86400 seconds")
+			errs.Add(p+".aht_seconds", "must be a number of seconds above 0, at most 86400")
 		}
 		if in.Start.IsZero() {
 			errs.Add(p+".start", "is required (RFC 3339)")
