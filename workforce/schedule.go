@@ -21,8 +21,8 @@ type Schedule struct {
 // Shift is one working period; End before Start runs past midnight.
 type Shift struct {
 	Day    string  `json:"day,omitempty"` // mon … sun (weekly shifts only)
-	Start  string  `json:"start"` // "09:00"
-	End    string  `json:"end"`   // "17:00"
+	Start  string  `json:"start"`         // "09:00"
+	End    string  `json:"end"`           // "17:00"
 	Breaks []Break `json:"breaks,omitempty"`
 }
 
