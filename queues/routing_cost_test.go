@@ -182,3 +182,28 @@ func TestListTasksBudget(t *testing.T) {
 		t.Fatalf("found %d e-mails, want 2", found)
 	}
 }
+
+// A channel an agent never takes has no availability entry to keep; a
+// change of capacity lists or unlists the agent at once.
+func TestZeroCapacityIsNotListed(t *testing.T) {
+	f := newFixture(t)
+	f.agent("ana", map[string]int{"voice": 1, "chat": 0}, el("support-en", 3))
+	f.presence("ana", queues.Available)
+	listed := func(ch string) bool {
+		return f.rdb.ZScore(f.ctx, queues.Prefix(f.ws)+"q:support-en:"+ch+":avail", "ana").Err() == nil
+	}
+	if !listed("voice") || listed("chat") {
+		t.Fatalf("voice %v chat %v", listed("voice"), listed("chat"))
+	}
+	f.agent("ana", map[string]int{"voice": 1, "chat": 2}, el("support-en", 3))
+	if !listed("chat") {
+		t.Fatal("chat capacity given, not listed")
+	}
+	f.agent("ana", map[string]int{"voice": 1, "chat": 0}, el("support-en", 3))
+	if listed("chat") {
+		t.Fatal("chat capacity taken away, still listed")
+	}
+	if _, offered := f.task("support-en", "chat", 0); offered != "" {
+		t.Fatalf("a chat offered to %s, who takes none", offered)
+	}
+}

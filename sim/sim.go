@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	mrand "math/rand/v2"
 	"slices"
@@ -318,9 +319,25 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 	clk := clock.NewManual(sc.Start)
 	rt := router.New(&cfg, store, clk, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
+	// Channels nobody contacts the center on in this run: the agents take
+	// none (their availability is then kept for the channels that matter).
+	used := map[string]bool{}
+	for _, dm := range sc.Demand {
+		used[dm.Channel] = true
+	}
 	for _, a := range sc.Agents {
 		ag := a.Agent
 		ag.AutoAnswer = true
+		caps := maps.Clone(ag.Capacity)
+		if caps == nil {
+			caps = map[string]int{}
+		}
+		for _, ch := range cfg.ChannelNames() {
+			if !used[ch] {
+				caps[ch] = 0
+			}
+		}
+		ag.Capacity = caps
 		if _, _, err := rt.Agents.SaveAgent(ctx, ag); err != nil {
 			return Report{}, fmt.Errorf("agent %s: %w", a.ID, err)
 		}

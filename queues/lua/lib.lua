@@ -282,13 +282,17 @@ end
 local function refresh_agent(a)
   for _, e in ipairs(a.qs) do
     local score
-    for ch, _ in pairs(a.cap) do
-      local k = avail_key(e, ch)
-      if can_take(a, ch, e) then
-        score = score or n2s(agent_score(a, e))
-        redis.call('ZADD', k, score, a.id)
-      else
-        redis.call('ZREM', k, a.id)
+    for ch, n in pairs(a.cap) do
+      -- A channel the agent never takes has no entry to keep (a change of
+      -- capacity unlists the agent first: upsert_agent).
+      if n > 0 then
+        local k = avail_key(e, ch)
+        if can_take(a, ch, e) then
+          score = score or n2s(agent_score(a, e))
+          redis.call('ZADD', k, score, a.id)
+        else
+          redis.call('ZREM', k, a.id)
+        end
       end
     end
   end
