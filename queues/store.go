@@ -198,16 +198,29 @@ func (e *Error) Unwrap() error {
 // the settings) and args, one JSON object; the reply after "ok", a JSON
 // object, is decoded into out (nil: not read). A refusal is an *Error.
 func (s *core) run(ctx context.Context, sc script, now time.Time, args, out any) error {
-	doc, err := json.Marshal(args)
+	env, doc, err := s.encode(sc, now, args)
 	if err != nil {
-		return fmt.Errorf("%s: encode arguments: %w", sc.name, err)
+		return err
 	}
-	env := `{"now":` + strconv.FormatInt(now.UnixMilli(), 10) + "," + s.env
 	start := time.Now()
-	res, err := s.call(ctx, sc, env, string(doc)).Slice()
+	res, err := s.call(ctx, sc, env, doc).Slice()
 	if s.observe != nil {
 		s.observe(sc.name, time.Since(start))
 	}
+	return decode(sc, res, err, out)
+}
+
+// encode gives a script's environment (ARGV[1]) and arguments (ARGV[2]).
+func (s *core) encode(sc script, now time.Time, args any) (env, doc string, err error) {
+	b, err := json.Marshal(args)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: encode arguments: %w", sc.name, err)
+	}
+	return `{"now":` + strconv.FormatInt(now.UnixMilli(), 10) + "," + s.env, string(b), nil
+}
+
+// decode reads a script's reply: {"ok", JSON into out} or a refusal.
+func decode(sc script, res []any, err error, out any) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", sc.name, err)
 	}

@@ -182,8 +182,13 @@ type Task struct {
 // open conversation. When the idempotency key was seen before, nothing is
 // written and Duplicate is set with the earlier task's id.
 func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Created, error) {
+	var r createReply
+	return r.created(t.ID, s.run(ctx, createTaskScript, now, createArgsOf(t), &r))
+}
+
+func createArgsOf(t NewTask) createArgs {
 	steps, _ := json.Marshal(nonNil(t.Escalation))
-	args := createArgs{
+	return createArgs{
 		ID: t.ID, IdempotencyKey: t.IdempotencyKey, IdempotencyTTLMS: t.IdempotencyTTL.Milliseconds(), RequestDigest: t.RequestDigest,
 		Channel: t.Channel, Queue: t.Queue, Priority: t.Priority, DueAt: t.DueAt.UnixMilli(),
 		OfferMS: t.OfferTimeout.Milliseconds(), WrapMS: t.WrapUp.Milliseconds(),
@@ -193,19 +198,23 @@ func (s *Store) CreateTask(ctx context.Context, now time.Time, t NewTask) (Creat
 		FirstWarnAt: msOrZero(t.FirstWarnAt), NextReplyDue: msOrZero(t.NextReplyDue), NextReplyWarn: msOrZero(t.NextReplyWarn),
 		Escalation: string(steps), Kind: t.Kind, NotBefore: msOrZero(t.NotBefore),
 	}
-	var r struct {
-		Task     string `json:"task"`
-		Agent    string `json:"agent"`
-		Customer string `json:"customer"`
-		Joined   bool   `json:"joined"`
-		routedReply
-	}
-	err := s.run(ctx, createTaskScript, now, args, &r)
+}
+
+// createReply is create_task's reply.
+type createReply struct {
+	Task     string `json:"task"`
+	Agent    string `json:"agent"`
+	Customer string `json:"customer"`
+	Joined   bool   `json:"joined"`
+	routedReply
+}
+
+func (r createReply) created(id string, err error) (Created, error) {
 	if e, ok := err.(*Error); ok && e.Code == "duplicate" {
 		return Created{TaskID: e.Detail, Duplicate: true}, nil
 	}
 	if err != nil {
-		return Created{}, fmt.Errorf("create task %s: %w", t.ID, err)
+		return Created{}, fmt.Errorf("create task %s: %w", id, err)
 	}
 	return Created{TaskID: r.Task, Agent: r.Agent, CustomerID: r.Customer, Joined: r.Joined, Routed: r.routed()}, nil
 }
@@ -426,15 +435,27 @@ type Completion struct {
 
 // CompleteTask ends an assigned task with a disposition.
 func (s *Store) CompleteTask(ctx context.Context, now time.Time, id, asAgent, disposition string) (Completion, error) {
-	args := struct {
-		taskArgs
-		Disposition string `json:"disposition"`
-	}{taskArgs{id, asAgent}, disposition}
-	var r struct {
-		State string `json:"state"`
-		routedReply
-	}
-	if err := s.run(ctx, completeTaskScript, now, args, &r); err != nil {
+	var r completeReply
+	return r.completion(id, s.run(ctx, completeTaskScript, now, completeArgsOf(id, asAgent, disposition), &r))
+}
+
+type completeArgs struct {
+	taskArgs
+	Disposition string `json:"disposition"`
+}
+
+func completeArgsOf(id, asAgent, disposition string) completeArgs {
+	return completeArgs{taskArgs{id, asAgent}, disposition}
+}
+
+// completeReply is complete_task's reply.
+type completeReply struct {
+	State string `json:"state"`
+	routedReply
+}
+
+func (r completeReply) completion(id string, err error) (Completion, error) {
+	if err != nil {
 		return Completion{}, fmt.Errorf("complete task %s: %w", id, err)
 	}
 	return Completion{State: r.State, Routed: r.routed()}, nil
@@ -462,13 +483,18 @@ func (s *Store) CancelWaiting(ctx context.Context, now time.Time, id, reason str
 }
 
 func (s *Store) cancel(ctx context.Context, now time.Time, id, reason string, waitingOnly bool) (Routed, error) {
-	args := struct {
-		Task        string `json:"task"`
-		Reason      string `json:"reason"`
-		WaitingOnly bool   `json:"waiting_only"`
-	}{id, reason, waitingOnly}
 	var r routedReply
-	if err := s.run(ctx, cancelTaskScript, now, args, &r); err != nil {
+	return r.canceled(id, s.run(ctx, cancelTaskScript, now, cancelArgs{id, reason, waitingOnly}, &r))
+}
+
+type cancelArgs struct {
+	Task        string `json:"task"`
+	Reason      string `json:"reason"`
+	WaitingOnly bool   `json:"waiting_only"`
+}
+
+func (r routedReply) canceled(id string, err error) (Routed, error) {
+	if err != nil {
 		return Routed{}, fmt.Errorf("cancel task %s: %w", id, err)
 	}
 	return r.routed(), nil

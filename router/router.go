@@ -197,6 +197,22 @@ func (r *Router) CreateTask(ctx context.Context, req TaskRequest) (queues.Task, 
 // Route validates a request, stores the task and routes it, and tells what
 // routing did without reading the task back.
 func (r *Router) Route(ctx context.Context, req TaskRequest) (queues.Created, error) {
+	nt, err := r.Prepare(req)
+	if err != nil {
+		return queues.Created{}, err
+	}
+	cr, err := r.store.CreateTask(ctx, r.clock.Now(), nt)
+	var qe *queues.Error
+	if errors.As(err, &qe) && qe.Code == "idempotency_conflict" {
+		return queues.Created{}, validation.Errors{{Field: "idempotency_key",
+			Reason: "was used for a different request (task " + qe.Detail + "): use a new key for a new task"}}
+	}
+	return cr, err
+}
+
+// Prepare validates a request and gives the task to store, as of now,
+// without storing it (Route stores it; the simulator pipelines it).
+func (r *Router) Prepare(req TaskRequest) (queues.NewTask, error) {
 	var errs validation.Errors
 	if _, ok := r.cfg.Channels[req.Channel]; !ok {
 		errs.Add("channel", "must be one of %s", strings.Join(r.cfg.ChannelNames(), ", "))
@@ -237,7 +253,7 @@ func (r *Router) Route(ctx context.Context, req TaskRequest) (queues.Created, er
 		}
 	}
 	if len(errs) > 0 {
-		return queues.Created{}, errs
+		return queues.NewTask{}, errs
 	}
 	if req.Kind == "callback" {
 		// A call back is made while the queue is open: not before its opening.
@@ -270,13 +286,7 @@ func (r *Router) Route(ctx context.Context, req TaskRequest) (queues.Created, er
 		sum := sha256.Sum256(d)
 		nt.RequestDigest = hex.EncodeToString(sum[:])
 	}
-	cr, err := r.store.CreateTask(ctx, now, nt)
-	var qe *queues.Error
-	if errors.As(err, &qe) && qe.Code == "idempotency_conflict" {
-		return queues.Created{}, validation.Errors{{Field: "idempotency_key",
-			Reason: "was used for a different request (task " + qe.Detail + "): use a new key for a new task"}}
-	}
-	return cr, err
+	return nt, nil
 }
 
 func (r *base) resolveQueue(req TaskRequest) (config.Queue, validation.Errors) {

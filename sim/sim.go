@@ -375,7 +375,8 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 	var contacts []*contact
 	byTask := map[string]int{}
 	busy := map[string]time.Time{}
-	var spans []span // busy spans, for occupancy
+	var spans []span          // busy spans, for occupancy
+	waiting := map[int]bool{} // contacts arrived and neither answered nor abandoned
 	// assigned takes what a transition assigned at now: each contact
 	// answered schedules its completion.
 	assigned := func(now time.Time, made []queues.Offer) error {
@@ -390,6 +391,7 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 				}
 			}
 			c := contacts[ci]
+			delete(waiting, ci)
 			c.answered, c.wait, c.agent = true, now.Sub(c.arrived), o.Agent
 			busy[c.taskID] = now
 			push(event{at: now.Add(c.handle), kind: complete, idx: ci})
@@ -415,6 +417,21 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 		}
 		return nil
 	}
+	// Events go to the engine in batches, one round trip each: a batch ends
+	// before the first event that an earlier one's outcome could precede
+	// (a timer it sets, the completion of a contact it assigns), so the
+	// engine sees the same transitions at the same times as one by one.
+	type item struct {
+		e       event
+		created queues.Created
+		done    queues.Completion
+		routed  queues.Routed
+		err     error
+	}
+	wrapUp := map[string]time.Duration{}
+	for _, dm := range sc.Demand {
+		wrapUp[dm.Channel] = cfg.Channels[dm.Channel].WrapUp
+	}
 	steps := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -431,57 +448,112 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 			}
 			continue
 		}
-		e := heap.Pop(&q).(event)
-		if steps++; sc.Progress != nil && steps%500 == 0 && end.After(sc.Start) {
-			sc.Progress(float64(e.at.Sub(sc.Start)) / float64(end.Sub(sc.Start)))
-		}
-		if err := fire(e.at); err != nil {
+		first := q[0].at
+		if err := fire(first); err != nil {
 			return Report{}, err
 		}
-		clk.Set(e.at)
-		var routed queues.Routed
-		switch e.kind {
-		case arrival:
-			dm := sc.Demand[e.idx]
-			c := &contact{demand: e.idx, arrived: e.at, handle: sc.handle(rng, dm.AHTSeconds)}
-			cr, err := rt.Tasks.Route(ctx, router.TaskRequest{Channel: dm.Channel, Queue: dm.Queue, Priority: dm.Priority})
-			if err != nil {
-				return Report{}, err
-			}
-			c.taskID = cr.TaskID
-			contacts = append(contacts, c)
-			byTask[cr.TaskID] = len(contacts) - 1
-			if sc.PatienceSeconds > 0 {
-				push(event{at: e.at.Add(expo(rng, sc.PatienceSeconds)), kind: abandon, idx: len(contacts) - 1})
-			}
-			routed = cr.Routed
-		case complete:
-			c := contacts[e.idx]
-			// The agent is busy through the wrap-up too (staffing counts it
-			// in the handle time).
-			dm := sc.Demand[c.demand]
-			spans = append(spans, span{from: busy[c.taskID], to: e.at.Add(cfg.Channels[dm.Channel].WrapUp), agent: c.agent, queue: dm.Queue})
-			done, err := rt.Tasks.Complete(ctx, c.taskID, "", "simulated")
-			if err != nil {
-				return Report{}, err
-			}
-			routed = done.Routed
-		case abandon:
-			c := contacts[e.idx]
-			if c.answered {
-				continue
-			}
-			r, err := store.CancelWaiting(ctx, e.at, c.taskID, "abandoned")
-			if err != nil {
-				continue // answered meanwhile: the agent has it
-			}
-			c.abandoned = true
-			routed = r
+		// A contact assigned in this batch completes its handle time after
+		// the batch's first event at the soonest.
+		minHandle := time.Duration(math.MaxInt64)
+		for ci := range waiting {
+			minHandle = min(minHandle, contacts[ci].handle)
 		}
-		if err := assigned(e.at, routed.Made); err != nil {
+		limit := nextTimer
+		earlier := func(t time.Time) {
+			if limit.IsZero() || t.Before(limit) {
+				limit = t
+			}
+		}
+		pipe := store.Pipeline()
+		var batch []*item
+		for q.Len() > 0 {
+			e := q[0]
+			if len(batch) > 0 && (!limit.IsZero() && !e.at.Before(limit) || e.at.Sub(first) >= minHandle) {
+				break
+			}
+			heap.Pop(&q)
+			if steps++; sc.Progress != nil && steps%500 == 0 && end.After(sc.Start) {
+				sc.Progress(float64(e.at.Sub(sc.Start)) / float64(end.Sub(sc.Start)))
+			}
+			clk.Set(e.at)
+			it := &item{e: e}
+			switch e.kind {
+			case arrival:
+				dm := sc.Demand[e.idx]
+				c := &contact{demand: e.idx, arrived: e.at, handle: sc.handle(rng, dm.AHTSeconds)}
+				nt, err := rt.Tasks.Prepare(router.TaskRequest{Channel: dm.Channel, Queue: dm.Queue, Priority: dm.Priority})
+				if err != nil {
+					return Report{}, err
+				}
+				c.taskID = nt.ID
+				contacts = append(contacts, c)
+				ci := len(contacts) - 1
+				byTask[nt.ID] = ci
+				waiting[ci] = true
+				minHandle = min(minHandle, c.handle)
+				if sc.PatienceSeconds > 0 {
+					push(event{at: e.at.Add(expo(rng, sc.PatienceSeconds)), kind: abandon, idx: ci})
+				}
+				// The timers the contact sets: its SLA clock, its escalation steps.
+				if !nt.FirstWarnAt.IsZero() {
+					earlier(nt.FirstWarnAt)
+				}
+				earlier(nt.DueAt)
+				for _, st := range nt.Escalation {
+					if st.AfterMS > 0 {
+						earlier(e.at.Add(time.Duration(st.AfterMS) * time.Millisecond))
+					}
+				}
+				pipe.CreateTask(e.at, nt, &it.created, &it.err)
+			case complete:
+				c := contacts[e.idx]
+				// The agent is busy through the wrap-up too (staffing counts it
+				// in the handle time).
+				dm := sc.Demand[c.demand]
+				spans = append(spans, span{from: busy[c.taskID], to: e.at.Add(wrapUp[dm.Channel]), agent: c.agent, queue: dm.Queue})
+				if w := wrapUp[dm.Channel]; w > 0 {
+					earlier(e.at.Add(w)) // the wrap-up's end
+				}
+				pipe.CompleteTask(e.at, c.taskID, "", "simulated", &it.done, &it.err)
+			case abandon:
+				c := contacts[e.idx]
+				if c.answered {
+					continue
+				}
+				// Answered earlier in this batch, the engine refuses it.
+				pipe.CancelWaiting(e.at, c.taskID, "abandoned", &it.routed, &it.err)
+			}
+			batch = append(batch, it)
+		}
+		if err := pipe.Exec(ctx); err != nil {
 			return Report{}, err
 		}
-		nextTimer = routed.NextTimer
+		for _, it := range batch {
+			var routed queues.Routed
+			switch it.e.kind {
+			case arrival:
+				if it.err != nil {
+					return Report{}, it.err
+				}
+				routed = it.created.Routed
+			case complete:
+				if it.err != nil {
+					return Report{}, it.err
+				}
+				routed = it.done.Routed
+			case abandon:
+				if it.err != nil {
+					continue // answered meanwhile: the agent has it
+				}
+				contacts[it.e.idx].abandoned = true
+				delete(waiting, it.e.idx)
+				routed = it.routed
+			}
+			if err := assigned(it.e.at, routed.Made); err != nil {
+				return Report{}, err
+			}
+			nextTimer = routed.NextTimer
+		}
 	}
 	rep := sc.report(contacts, end)
 	sc.occupancy(&rep, spans, end, &cfg)
