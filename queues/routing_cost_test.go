@@ -2,6 +2,7 @@ package queues_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,54 @@ func TestZeroCapacityIsNotListed(t *testing.T) {
 	}
 	if _, offered := f.task("support-en", "chat", 0); offered != "" {
 		t.Fatalf("a chat offered to %s, who takes none", offered)
+	}
+}
+
+// A pipeline applies its transitions in order, each at its own time, in
+// one round trip, and gives each its own result or refusal; on a real
+// Redis and on the embedded one.
+func TestPipelineAppliesInOrder(t *testing.T) {
+	mr := miniredis.RunT(t)
+	embedded := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	defer embedded.Close()
+	for name, rdb := range map[string]redis.UniversalClient{"redis-server": newFixture(t).rdb, "embedded": embedded} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			st := queues.New(rdb, "pipe-"+name, queues.Settings{MaxMissedOffers: 2, AgentStreamLength: 100, EventsLength: 1000})
+			defer st.DropWorkspace(ctx)
+			if _, _, err := st.UpsertAgent(ctx, t0, queues.AgentSpec{ID: "ana", Profile: []byte(`{}`),
+				Queues: []queues.Eligibility{el("support-en", 3)}, Capacity: map[string]int{"voice": 1}, AutoAnswer: true}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.SetPresence(ctx, t0, "ana", queues.Available, ""); err != nil {
+				t.Fatal(err)
+			}
+			call := func(id string) queues.NewTask {
+				return queues.NewTask{ID: id, Channel: "voice", Queue: "support-en", DueAt: t0.Add(time.Hour), OfferTimeout: time.Minute,
+					Customer: json.RawMessage(`{}`), Attributes: json.RawMessage(`{}`)}
+			}
+			p := st.Pipeline()
+			var c1, c2 queues.Created
+			var done queues.Completion
+			var gone queues.Routed
+			var e1, e2, e3, e4 error
+			p.CreateTask(t0, call("c1"), &c1, &e1)                            // to ana, at once
+			p.CreateTask(t0.Add(time.Second), call("c2"), &c2, &e2)           // waits
+			p.CompleteTask(t0.Add(time.Minute), "c1", "", "done", &done, &e3) // ana takes c2
+			p.CancelWaiting(t0.Add(2*time.Minute), "c2", "abandoned", &gone, &e4)
+			if err := p.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if e1 != nil || c1.Agent != "ana" || e2 != nil || c2.Agent != "" || e3 != nil || len(done.Made) != 1 || done.Made[0].Task != "c2" {
+				t.Fatalf("results %+v %v, %+v %v, %+v %v", c1, e1, c2, e2, done, e3)
+			}
+			if !errors.Is(e4, queues.ErrConflict) {
+				t.Fatalf("cancel of an assigned task: %v", e4)
+			}
+			tk, err := st.GetTask(ctx, "c2")
+			if err != nil || tk.State != queues.Assigned || !tk.AssignedAt.Equal(t0.Add(time.Minute)) {
+				t.Fatalf("c2 %+v %v", tk, err)
+			}
+		})
 	}
 }
