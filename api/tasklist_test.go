@@ -79,6 +79,10 @@ func TestListTasks(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("pages gave %v, want %v", got, want)
 	}
+	// A page that ends at the last task says there is nothing more.
+	if p := in.taskPage(t, "sb_supervisor_dev", "limit=7"); len(p.Tasks) != 7 || p.NextCursor != "" {
+		t.Fatalf("a full last page: %d tasks, cursor %q", len(p.Tasks), p.NextCursor)
+	}
 
 	// Filters.
 	if p := in.taskPage(t, "sb_supervisor_dev", "queue=billing-es"); len(p.Tasks) != 3 || p.Tasks[0].ID != ids[5] || p.Tasks[0].Channel != "email" {

@@ -1073,7 +1073,10 @@ end
 -- escalation steps timed from now, and routed: offered at once, it never
 -- enters its queue; otherwise it waits there. Returns the agent offered it.
 local function start_task(t, due, warn)
-  tset(t, 'bucket', n2s(math.floor(NOW / BUCKET_MS)))
+  local bucket = n2s(math.floor(NOW / BUCKET_MS))
+  if t.bucket ~= bucket then
+    tset(t, 'bucket', bucket) -- a scheduled task, started in a later bucket
+  end
   -- The bucket's time to live is set when its first task is counted.
   if sl_count(t, 'offered') == 1 then
     redis.call('PEXPIRE', sl_key(t), SL_TTL_MS)

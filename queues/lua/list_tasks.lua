@@ -45,6 +45,11 @@ while not done and #ids < A.limit and seen < A.budget do
       end
       last_ms, last_id = ms, id
       if #ids >= A.limit or seen >= A.budget then
+        -- Stopped at the batch's last entry: is there anything after it?
+        -- (Then a full last page says so, instead of a cursor to an empty one.)
+        if i == #batch - 1 and #redis.call('ZREVRANGEBYSCORE', idx, n2s(top), n2s(A.from_ms), 'LIMIT', offset, 1) == 0 then
+          done = true
+        end
         break
       end
     end
