@@ -108,9 +108,10 @@ func ownAgent(c *gin.Context) {
 }
 
 // ownTask lets an agent key act only on a task that is its agent's (path
-// :id), before anything about the request is looked at: another agent's
-// task is refused whatever the body says. The scripts check again, in the
-// same step as the change.
+// :id), before its body is checked: another agent's task is refused
+// whatever the body says. Only the routes whose bodies Go checks first
+// (transfer, replies) need it; the scripts check ownership before anything
+// else, in the same step as the change.
 func (s *Server) ownTask(c *gin.Context) {
 	p := principal(c)
 	if p.Role != config.RoleAgent {

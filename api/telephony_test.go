@@ -432,12 +432,16 @@ func TestAPIKeyRateLimit(t *testing.T) {
 	}
 }
 
-func TestIVRChoosesLanguageThenSkill(t *testing.T) {
-	tw := newFakeTwilio(t)
-	in := newInstance(t, "", nil, withTwilio(tw), func(c *config.Config) {
+// ivrInstance is an instance with Twilio and the example's IVR menus.
+func ivrInstance(t *testing.T) *instance {
+	return newInstance(t, "", nil, withTwilio(newFakeTwilio(t)), func(c *config.Config) {
 		ex, _ := config.Parse(config.Example, nil)
 		c.Voice.IVR = ex.Voice.IVR
 	})
+}
+
+func TestIVRChoosesLanguageThenSkill(t *testing.T) {
+	in := ivrInstance(t)
 	call := sid("CA", 21)
 	form := callForm(call)
 	form.Set("From", "+14158675309") // a US number: without the IVR it would go to English
@@ -476,11 +480,7 @@ func TestIVRChoosesLanguageThenSkill(t *testing.T) {
 // A caller who presses nothing has made no choice: the number's country
 // decides the language (Spain: Spanish), the rule the skill.
 func TestIVRWithoutAKeyIsNoChoice(t *testing.T) {
-	tw := newFakeTwilio(t)
-	in := newInstance(t, "", nil, withTwilio(tw), func(c *config.Config) {
-		ex, _ := config.Parse(config.Example, nil)
-		c.Voice.IVR = ex.Voice.IVR
-	})
+	in := ivrInstance(t)
 	call := sid("CA", 22)
 	form := callForm(call) // from +34: Spain
 	in.twilioPost("/webhooks/twilio/voice", form)

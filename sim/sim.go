@@ -375,8 +375,12 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 	var contacts []*contact
 	byTask := map[string]int{}
 	busy := map[string]time.Time{}
-	var spans []span          // busy spans, for occupancy
-	waiting := map[int]bool{} // contacts arrived and neither answered nor abandoned
+	var spans []span // busy spans, for occupancy
+	// Contacts arrived and neither answered nor abandoned, and their handle
+	// times shortest first (entries of contacts no longer waiting are
+	// dropped when they reach the top): the batches need the shortest.
+	waiting := map[int]bool{}
+	var handles byHandle
 	// assigned takes what a transition assigned at now: each contact
 	// answered schedules its completion.
 	assigned := func(now time.Time, made []queues.Offer) error {
@@ -454,9 +458,12 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 		}
 		// A contact assigned in this batch completes its handle time after
 		// the batch's first event at the soonest.
+		for handles.Len() > 0 && !waiting[handles[0].ci] {
+			heap.Pop(&handles)
+		}
 		minHandle := time.Duration(math.MaxInt64)
-		for ci := range waiting {
-			minHandle = min(minHandle, contacts[ci].handle)
+		if handles.Len() > 0 {
+			minHandle = handles[0].d
 		}
 		limit := nextTimer
 		earlier := func(t time.Time) {
@@ -490,6 +497,7 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 				ci := len(contacts) - 1
 				byTask[nt.ID] = ci
 				waiting[ci] = true
+				heap.Push(&handles, handleOf{c.handle, ci})
 				minHandle = min(minHandle, c.handle)
 				if sc.PatienceSeconds > 0 {
 					push(event{at: e.at.Add(expo(rng, sc.PatienceSeconds)), kind: abandon, idx: ci})
@@ -560,6 +568,25 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 	rep.Wall = time.Since(started)
 	rep.ContactsPerSecond = float64(len(contacts)) / rep.Wall.Seconds()
 	return rep, nil
+}
+
+// byHandle is a heap of waiting contacts by handle time.
+type byHandle []handleOf
+
+type handleOf struct {
+	d  time.Duration
+	ci int
+}
+
+func (h byHandle) Len() int           { return len(h) }
+func (h byHandle) Less(i, j int) bool { return h[i].d < h[j].d }
+func (h byHandle) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *byHandle) Push(x any)        { *h = append(*h, x.(handleOf)) }
+func (h *byHandle) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 func (sc Scenario) report(contacts []*contact, end time.Time) Report {
