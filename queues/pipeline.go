@@ -80,15 +80,15 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 	pipe := p.c.rdb.Pipeline()
 	cmds := make([]func() ([]any, error), len(rest))
 	for i, op := range rest {
-		env, doc, err := p.c.encode(op.sc, op.now, op.args)
+		argv, err := p.c.encode(op.sc, op.now, op.args)
 		if err != nil {
 			return err
 		}
 		if p.c.evalOnly.Load() {
-			c := op.sc.EvalSha(ctx, pipe, keys, env, doc)
+			c := op.sc.EvalSha(ctx, pipe, keys, argv...)
 			cmds[i] = c.Slice
 		} else {
-			c := pipe.FCall(ctx, functions().prefix+op.sc.name, keys, env, doc)
+			c := pipe.FCall(ctx, functions().prefix+op.sc.name, keys, argv...)
 			cmds[i] = c.Slice
 		}
 	}

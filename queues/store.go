@@ -91,8 +91,8 @@ type core struct {
 	eventsCeiling int64
 	rdb           redis.UniversalClient
 	keys          keyspace
-	// env is the scripts' environment (ARGV[1]) without now: `"k":v,...}`.
-	env string
+	// env is the scripts' settings, ARGV[3] on (see lib.lua).
+	env []any
 	// streamMax is the length agent streams are trimmed to.
 	streamMax int64
 	observe   func(script string, d time.Duration)
@@ -102,21 +102,21 @@ type core struct {
 
 // New returns a Store for workspace.
 func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
-	env, _ := json.Marshal(struct {
-		MaxMissed int   `json:"max_missed"`
-		ReofferMS int64 `json:"reoffer_ms"`
-		StreamMax int   `json:"stream_max"`
-		EventsMax int   `json:"events_max"`
-		History   int   `json:"history"`
-		Connect   bool  `json:"connect"`
-		NextTimer bool  `json:"next_timer"`
-	}{s.MaxMissedOffers, s.ReofferDelay.Milliseconds(), s.AgentStreamLength, 2 * s.EventsLength, s.TimelineInOffer,
-		s.Connect, s.ReportNextTimer})
+	b := func(v bool) string {
+		if v {
+			return "1"
+		}
+		return "0"
+	}
+	// ARGV[3..9] of every script (lib.lua's begin).
+	env := []any{strconv.Itoa(s.MaxMissedOffers), strconv.FormatInt(s.ReofferDelay.Milliseconds(), 10),
+		strconv.Itoa(s.AgentStreamLength), strconv.Itoa(2 * s.EventsLength), strconv.Itoa(s.TimelineInOffer),
+		b(s.Connect), b(s.ReportNextTimer)}
 	c := &core{
 		eventsCeiling: int64(s.EventsLength),
 		rdb:           rdb,
 		keys:          keyspace(Prefix(workspace)),
-		env:           string(env[1:]),
+		env:           env,
 		streamMax:     int64(s.AgentStreamLength),
 	}
 	return &Store{core: c, outbox: &Outbox{c}, streams: &AgentStreams{c}, plans: &Plans{c}, figures: &Figures{c},
@@ -198,25 +198,26 @@ func (e *Error) Unwrap() error {
 // the settings) and args, one JSON object; the reply after "ok", a JSON
 // object, is decoded into out (nil: not read). A refusal is an *Error.
 func (s *core) run(ctx context.Context, sc script, now time.Time, args, out any) error {
-	env, doc, err := s.encode(sc, now, args)
+	argv, err := s.encode(sc, now, args)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	res, err := s.call(ctx, sc, env, doc).Slice()
+	res, err := s.call(ctx, sc, argv...).Slice()
 	if s.observe != nil {
 		s.observe(sc.name, time.Since(start))
 	}
 	return decode(sc, res, err, out)
 }
 
-// encode gives a script's environment (ARGV[1]) and arguments (ARGV[2]).
-func (s *core) encode(sc script, now time.Time, args any) (env, doc string, err error) {
+// encode gives a script's ARGV: now, its arguments (JSON) and the settings.
+func (s *core) encode(sc script, now time.Time, args any) ([]any, error) {
 	b, err := json.Marshal(args)
 	if err != nil {
-		return "", "", fmt.Errorf("%s: encode arguments: %w", sc.name, err)
+		return nil, fmt.Errorf("%s: encode arguments: %w", sc.name, err)
 	}
-	return `{"now":` + strconv.FormatInt(now.UnixMilli(), 10) + "," + s.env, string(b), nil
+	argv := make([]any, 0, 2+len(s.env))
+	return append(append(argv, strconv.FormatInt(now.UnixMilli(), 10), string(b)), s.env...), nil
 }
 
 // decode reads a script's reply: {"ok", JSON into out} or a refusal.

@@ -5,14 +5,17 @@
 -- KEYS[1]  the workspace prefix "sb:{<workspace>}:". Every key a script touches is
 --          built from it, so all of them share one hash tag and one cluster slot
 --          (which keys depends on the data: the agents a queue holds, say).
--- ARGV[1]  the environment, JSON: now (Unix ms: scripts never call TIME),
---          max_missed (consecutive missed offers before an agent is set away),
---          reoffer_ms (a rejected task skips that agent this long), stream_max
---          (length of an agent's stream), events_max (a safety cap of the events
---          stream: it is trimmed by what its consumers acknowledged, see
---          Outbox.Retain), history (earlier contacts of the customer an offer carries)
+-- ARGV[1]  now, Unix ms (scripts never call TIME)
 -- ARGV[2]  the script's own arguments, one JSON object (A below), as each
 --          script's header names them; its Go twin is a struct in queues.
+-- ARGV[3..9] the settings, as decimal text (positional: a JSON environment
+--          cost a decode per call): max_missed (consecutive missed offers
+--          before an agent is set away), reoffer_ms (a rejected task skips
+--          that agent this long), stream_max (length of an agent's stream),
+--          events_max (a safety cap of the events stream: it is trimmed by
+--          what its consumers acknowledged, see Outbox.Retain), history
+--          (earlier contacts of the customer an offer carries), connect and
+--          next_timer (1 or 0).
 --
 -- Replies are {"ok", JSON object} (the script's result, decoded into a
 -- struct by Go) or {error code, detail}, codes that Go maps to errors.
@@ -82,12 +85,12 @@ local MADE
 -- for the call under way; Redis runs one call at a time).
 local function begin(keys, argv)
   P = keys[1]
-  local env = cjson.decode(argv[1])
-  NOW, MAX_MISSED, REOFFER_MS = env.now, env.max_missed, env.reoffer_ms
-  NOW_S = string.format('%.0f', NOW)
-  STREAM_MAX, EVENTS_MAX, HISTORY = env.stream_max, env.events_max, env.history
-  CONNECT, NEXT_TIMER = env.connect, env.next_timer
+  NOW_S = argv[1]
+  NOW = tonumber(NOW_S)
   A = cjson.decode(argv[2])
+  MAX_MISSED, REOFFER_MS, HISTORY = tonumber(argv[3]), tonumber(argv[4]), tonumber(argv[7])
+  STREAM_MAX, EVENTS_MAX = argv[5], argv[6]
+  CONNECT, NEXT_TIMER = argv[8] == '1', argv[9] == '1'
   MADE = {}
 end
 
@@ -188,6 +191,46 @@ end
 
 -- Agents ------------------------------------------------------------------
 
+-- decoded is cjson.decode of an agent's queues or caps, and blocked the set
+-- of its blocked channels, remembered by their text: agents share a handful
+-- of configurations and a decision loads several agents, so most calls
+-- decode nothing. The tables are read only. The memo lives in the library's
+-- state between calls; it is a pure function of its key, so a node without
+-- it only decodes again. It is emptied when it holds MEMO_MAX texts.
+local MEMO_MAX = 4096
+local memo_json, memo_set, memo_n = {}, {}, 0
+local function remember(m, text, v)
+  if memo_n >= MEMO_MAX then
+    memo_json, memo_set, memo_n = {}, {}, 0
+    m = nil
+  end
+  if m then
+    m[text] = v
+    memo_n = memo_n + 1
+  end
+  return v
+end
+
+local function decoded(text)
+  local v = memo_json[text]
+  if v == nil then
+    v = remember(memo_json, text, cjson.decode(text))
+  end
+  return v
+end
+
+local function blocked(text)
+  local v = memo_set[text]
+  if v == nil then
+    v = {}
+    for _, c in ipairs(cjson.decode(text)) do
+      v[c] = true
+    end
+    remember(memo_set, text, v)
+  end
+  return v
+end
+
 local function load_agent(id)
   if not id or id == '' then
     return nil
@@ -197,12 +240,9 @@ local function load_agent(id)
     return nil
   end
   a.id = id
-  a.qs = cjson.decode(a.queues)
-  a.cap = cjson.decode(a.caps)
-  a.blk = {}
-  for _, c in ipairs(cjson.decode(a.blocks)) do
-    a.blk[c] = true
-  end
+  a.qs = decoded(a.queues)
+  a.cap = decoded(a.caps)
+  a.blk = blocked(a.blocks)
   return a
 end
 
