@@ -99,6 +99,13 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	// tests that turn it on (and drive the renewals themselves).
 	off := time.Duration(0)
 	cfg.Streams.DisconnectGrace = &off
+	if clk == nil {
+		clk = clock.NewManual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	}
+	// Redis expires finished work by its own clock, at the scripts' now
+	// plus the retention: the manual clock is months behind it, so the
+	// retention these tests get is the default counted from today.
+	cfg.Retention.Finished = time.Since(clk.Now()) + cfg.Retention.Finished
 	for _, f := range configure {
 		f(cfg)
 	}
@@ -106,9 +113,6 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 		ws = redistest.Workspace(t)
 	}
 	cfg.Workspace = ws
-	if clk == nil {
-		clk = clock.NewManual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	}
 	// The pools the service gets from its configuration.
 	rdb := redistest.ClientPool(t, cfg.Redis.PoolSize)
 	streamRdb := redistest.ClientPool(t, cfg.Redis.StreamPoolSize)

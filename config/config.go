@@ -16,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 	_ "time/tzdata" // IANA zones of agents, queues and schedules work without a system zoneinfo
 
@@ -85,8 +86,23 @@ type Config struct {
 	Hours map[string]Hours `yaml:"hours"`
 	// EventWebhooks receive events, signed, at least once, in order.
 	EventWebhooks []EventWebhook `yaml:"event_webhooks"`
+	Retention     Retention      `yaml:"retention"`
+	// DatabaseURL is the PostgreSQL archive of finished contacts (empty:
+	// none; history is kept for the retention time only).
+	DatabaseURL string `yaml:"database_url"`
 
 	calendars map[string]*calendar.Calendar
+}
+
+// Retention bounds what Redis keeps of finished work.
+type Retention struct {
+	// Finished is how long a completed or canceled contact (the task, its
+	// messages and escalations) stays in Redis after it ends; a customer
+	// stays as long after their last contact ends. Default 7 days; 0 is
+	// not allowed (Redis would grow for ever): set a long time instead.
+	Finished time.Duration `yaml:"finished"`
+	// TrimEvery is how often the task indexes drop what expired (default 10m).
+	TrimEvery time.Duration `yaml:"trim_every"`
 }
 
 // HTTP tunes the API server. The timeouts bound what a slow or idle client
@@ -286,6 +302,8 @@ func (c *Config) applyDefaults() {
 	r.EventsLength = cmp.Or(r.EventsLength, 1000000)
 	r.TimerPoll = cmp.Or(r.TimerPoll, 250*time.Millisecond)
 	r.ServiceLevelWindow = cmp.Or(r.ServiceLevelWindow, time.Hour)
+	c.Retention.Finished = cmp.Or(c.Retention.Finished, 7*24*time.Hour)
+	c.Retention.TrimEvery = cmp.Or(c.Retention.TrimEvery, 10*time.Minute)
 	c.applyContactDefaults()
 }
 
@@ -307,6 +325,15 @@ func (c *Config) Validate() validation.Errors {
 		if d < 0 {
 			errs.Add(field, "must not be negative")
 		}
+	}
+	if c.Retention.Finished < time.Minute {
+		errs.Add("retention.finished", "must be at least 1m")
+	}
+	if c.Retention.TrimEvery < time.Second {
+		errs.Add("retention.trim_every", "must be at least 1s")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs.Add("database_url", "must be a postgres:// URL")
 	}
 	positive("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
 	positive("http.read_timeout", c.HTTP.ReadTimeout)

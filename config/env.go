@@ -16,6 +16,8 @@ type EnvVar struct {
 var Env = []EnvVar{
 	{"REDIS_URL", "Redis: redis://, redis-sentinel:// or redis-cluster:// (unset: the embedded Redis)",
 		func(c *Config, _, v string) { c.RedisURL = v }},
+	{"DATABASE_URL", "PostgreSQL archive of finished contacts: postgres://... (unset: history is kept for the retention time only)",
+		func(c *Config, _, v string) { c.DatabaseURL = v }},
 	{"SWITCHBOARD_LISTEN", "the listen address", func(c *Config, _, v string) { c.Listen = v }},
 	{"SWITCHBOARD_WORKSPACE", "the workspace", func(c *Config, _, v string) { c.Workspace = v }},
 	{"SWITCHBOARD_LOG_LEVEL", "debug, info, warn or error", func(c *Config, _, v string) { c.LogLevel = v }},

@@ -9,6 +9,7 @@ package outbox
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -33,6 +34,11 @@ type Keeper struct {
 	// before it is removed (default 1h).
 	Idle    time.Duration
 	Metrics *Metrics
+	// Trim, when set, runs every TrimEvery (default 10m) in a pass: the
+	// task indexes drop what retention expired.
+	Trim      func(ctx context.Context, now time.Time) (int, error)
+	TrimEvery time.Duration
+	lastTrim  time.Time
 }
 
 // Metrics are the keeper's Prometheus metrics.
@@ -79,6 +85,9 @@ func (k *Keeper) Run(ctx context.Context) error {
 		held, err := k.Store.Lease(ctx, k.Clock.Now(), lease, k.Owner, 3*every)
 		if err == nil && held {
 			_, err = k.Pass(ctx)
+			if err == nil {
+				err = k.trim(ctx)
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			k.Log.Error("events retention", "err", err)
@@ -89,6 +98,23 @@ func (k *Keeper) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// trim runs Trim when TrimEvery has passed since the last time.
+func (k *Keeper) trim(ctx context.Context) error {
+	now := k.Clock.Now()
+	if k.Trim == nil || now.Sub(k.lastTrim) < cmp.Or(k.TrimEvery, 10*time.Minute) {
+		return nil
+	}
+	n, err := k.Trim(ctx, now)
+	if err != nil {
+		return fmt.Errorf("trim task indexes: %w", err)
+	}
+	k.lastTrim = now
+	if n > 0 {
+		k.Log.Info("task indexes trimmed of expired tasks", "removed", n)
+	}
+	return nil
 }
 
 // Pass trims once and records what it found.

@@ -20,6 +20,8 @@ type Customer struct {
 	Identities []string  `json:"identities"`
 	LastAgent  string    `json:"last_agent,omitempty"`
 	Timeline   []Task    `json:"timeline"`
+	// Missing are timeline entries whose task Redis no longer holds.
+	Missing []string `json:"-"`
 }
 
 // GetCustomer returns a customer and up to limit of their latest contacts.
@@ -39,6 +41,12 @@ func (s *Store) GetCustomer(ctx context.Context, id string, limit int64) (Custom
 	slices.Sort(c.Identities)
 	for _, tid := range tl.Val() {
 		t, err := s.GetTask(ctx, tid)
+		if errors.Is(err, ErrNotFound) {
+			// Retention let it go (the index is trimmed later); an archive
+			// may still hold it (see router.Contacts.Customer).
+			c.Missing = append(c.Missing, tid)
+			continue
+		}
 		if err != nil {
 			return Customer{}, err
 		}

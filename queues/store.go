@@ -26,6 +26,10 @@ type Settings struct {
 	// Connect: calls from the provider are put through to the agent who
 	// accepts them (a hand-off), also when an agent answers automatically.
 	Connect bool
+	// Retention is how long finished tasks (completed or canceled), their
+	// messages and escalations stay; a customer stays as long after their
+	// last contact ends. 0 keeps them for ever.
+	Retention time.Duration
 	// ReportNextTimer makes every transition report the earliest timer's
 	// due time (Routed.NextTimer), sparing a caller that steps a clock
 	// (the simulator) a read after each one.
@@ -108,10 +112,10 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 		}
 		return "0"
 	}
-	// ARGV[3..9] of every script (lib.lua's begin).
+	// ARGV[3..10] of every script (lib.lua's begin).
 	env := []any{strconv.Itoa(s.MaxMissedOffers), strconv.FormatInt(s.ReofferDelay.Milliseconds(), 10),
 		strconv.Itoa(s.AgentStreamLength), strconv.Itoa(2 * s.EventsLength), strconv.Itoa(s.TimelineInOffer),
-		b(s.Connect), b(s.ReportNextTimer)}
+		b(s.Connect), b(s.ReportNextTimer), strconv.FormatInt(s.Retention.Milliseconds(), 10)}
 	c := &core{
 		eventsCeiling: int64(s.EventsLength),
 		rdb:           rdb,
@@ -153,6 +157,7 @@ var (
 	jobsScript          = load("jobs")
 	callEndedScript     = load("call_ended")
 	listTasksScript     = load("list_tasks")
+	trimIndexScript     = load("trim_index")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.

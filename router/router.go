@@ -43,6 +43,7 @@ func SettingsFrom(cfg *config.Config) queues.Settings {
 		EventsLength:      cfg.Routing.EventsLength,
 		TimelineInOffer:   cfg.Customers.TimelineInOffer,
 		Connect:           cfg.Twilio.Enabled(),
+		Retention:         cfg.Retention.Finished,
 	}
 }
 

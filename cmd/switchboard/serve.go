@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/go-redis/redis_rate/v10"
@@ -88,7 +89,25 @@ func connect(cfg *config.Config, log *slog.Logger) (rdb, streamRdb redis.Univers
 			return nil, nil, nil, fmt.Errorf("start embedded redis: %w", err)
 		}
 		log.Warn("REDIS_URL is not set: using an embedded in-memory Redis; all state is lost when the process stops and replicas cannot share it")
-		url, stop = "redis://"+mr.Addr(), mr.Close
+		// The embedded Redis counts times to live down only when told:
+		// tell it each second, so that expiry (retention, idempotency
+		// keys, leases) follows the wall clock as on a real server.
+		done := make(chan struct{})
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			last := time.Now()
+			for {
+				select {
+				case <-done:
+					return
+				case now := <-t.C:
+					mr.FastForward(now.Sub(last))
+					last = now
+				}
+			}
+		}()
+		url, stop = "redis://"+mr.Addr(), func() { close(done); mr.Close() }
 	}
 	target, err := redisconn.Parse(url)
 	if err != nil {
@@ -173,7 +192,14 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 	stop := make(chan struct{})
 	h := api.New(api.Options{App: rt, Health: monitor, Jobs: runner, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,
 		Handoffs: optional(handoffs), Limiter: redis_rate.NewLimiter(rdb)})
-	keeper := &outbox.Keeper{Store: store.Outbox(), Clock: clk, Log: log, Owner: consumer.Name, Metrics: outbox.NewMetrics(reg)}
+	queueNames := make([]string, len(cfg.Queues))
+	for i, q := range cfg.Queues {
+		queueNames[i] = q.ID
+	}
+	keeper := &outbox.Keeper{Store: store.Outbox(), Clock: clk, Log: log, Owner: consumer.Name, Metrics: outbox.NewMetrics(reg),
+		TrimEvery: cfg.Retention.TrimEvery, Trim: func(ctx context.Context, now time.Time) (int, error) {
+			return store.TrimIndexes(ctx, now, cfg.Retention.Finished, queueNames)
+		}}
 	// Background jobs end with the replica (canceled, recorded as such).
 	jobsLoop := func(ctx context.Context) error { <-ctx.Done(); runner.Close(); return nil }
 	loops := []loop{monitor.Run, rt.Run, consumer.Run, hub.Run, keeper.Run, jobsLoop}

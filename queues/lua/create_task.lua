@@ -89,6 +89,7 @@ redis.call('ZADD', key('tasks'), NOW_S, id)
 redis.call('ZADD', key('tasks', 'queue', A.queue), NOW_S, id)
 if cust then
   redis.call('ZADD', key('customer', cid, 'timeline'), NOW_S, id)
+  customer_opened(cid)
   if A.join then
     redis.call('SET', key('conv', cid, channel), id)
   end

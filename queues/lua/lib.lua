@@ -15,7 +15,8 @@
 --          events_max (a safety cap of the events stream: it is trimmed by
 --          what its consumers acknowledged, see Outbox.Retain), history
 --          (earlier contacts of the customer an offer carries), connect and
---          next_timer (1 or 0).
+--          next_timer (1 or 0); ARGV[10] retention_ms (how long finished
+--          work stays, 0: for ever).
 --
 -- Replies are {"ok", JSON object} (the script's result, decoded into a
 -- struct by Go) or {error code, detail}, codes that Go maps to errors.
@@ -76,6 +77,7 @@
 -- <c>_late_ms; their timers are sla|<task>|<c>|warn and sla|<task>|<c>|breach.
 
 local P, NOW, NOW_S, MAX_MISSED, REOFFER_MS, STREAM_MAX, EVENTS_MAX, HISTORY, CONNECT, NEXT_TIMER, A
+local RETENTION_MS
 -- MADE lists the offers the call made, for its reply.
 local MADE
 
@@ -91,6 +93,7 @@ local function begin(keys, argv)
   MAX_MISSED, REOFFER_MS, HISTORY = tonumber(argv[3]), tonumber(argv[4]), tonumber(argv[7])
   STREAM_MAX, EVENTS_MAX = argv[5], argv[6]
   CONNECT, NEXT_TIMER = argv[8] == '1', argv[9] == '1'
+  RETENTION_MS = tonumber(argv[10] or '0')
   MADE = {}
 end
 
@@ -587,6 +590,51 @@ local function end_conversation(t)
   end
 end
 
+-- Retention ---------------------------------------------------------------
+
+-- customer_keys are a customer's own keys: the hash, identities, timeline
+-- and each identity's link.
+local function customer_keys(cid)
+  local ks = {key('customer', cid), key('customer', cid, 'identities'), key('customer', cid, 'timeline')}
+  for _, ident in ipairs(redis.call('SMEMBERS', key('customer', cid, 'identities'))) do
+    ks[#ks + 1] = key('identity', ident)
+  end
+  return ks
+end
+
+-- customer_opened counts an open contact of the customer; the first one
+-- keeps the customer's keys for as long as it is open.
+local function customer_opened(cid)
+  if RETENTION_MS > 0 and redis.call('HINCRBY', key('customer', cid), 'open', 1) == 1 then
+    for _, k in ipairs(customer_keys(cid)) do
+      redis.call('PERSIST', k)
+    end
+  end
+end
+
+-- retire sets a finished task's keys (the task, its messages, escalations
+-- and delivery reports) to expire after the retention time, and the
+-- customer's once none of their contacts is open: a customer stays while
+-- they have recent contacts. The indexes that list the task are trimmed
+-- of it once it is gone (trim_index).
+local function retire(t)
+  if RETENTION_MS <= 0 then
+    return
+  end
+  local at = n2s(NOW + RETENTION_MS)
+  for _, k in ipairs({key('task', t.id), key('task', t.id, 'messages'), key('task', t.id, 'escalations'),
+    key('task', t.id, 'delivery')}) do
+    redis.call('PEXPIREAT', k, at)
+  end
+  local cid = t.customer_id or ''
+  if cid ~= '' and redis.call('HINCRBY', key('customer', cid), 'open', -1) <= 0 then
+    redis.call('HSET', key('customer', cid), 'open', 0)
+    for _, k in ipairs(customer_keys(cid)) do
+      redis.call('PEXPIREAT', k, at)
+    end
+  end
+end
+
 local assign
 
 -- reserve offers a queued task to an agent who can take it; an agent who
@@ -810,6 +858,7 @@ local function finish(t, a)
   end_conversation(t)
   clear_escalations(t)
   stop_clocks(t)
+  retire(t)
   emit('task.completed', with(task_fields(t), 'agent', t.agent or ''))
   local made = 0
   if a then
@@ -931,6 +980,7 @@ local function cancel(t, reason)
       sl_add(t, 'abandon_wait_ms', NOW - tonumber(t.created_at))
     end
   end
+  retire(t)
   emit('task.canceled', with(task_fields(t), 'agent', t.agent or '', 'previous', prev, 'reason', reason,
     'wait_ms', waited))
   local made = 0
