@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"switchboard/api"
+	"switchboard/archive"
 	"switchboard/clock"
 	"switchboard/config"
 	"switchboard/handoff"
@@ -66,6 +67,7 @@ type instance struct {
 	store    *queues.Store
 	handoffs *handoff.Worker // nil without Twilio
 	consumer *metrics.Consumer
+	archiver *archive.Consumer // nil without a database_url
 	clock    *clock.Manual
 	rdb      redis.UniversalClient
 	ws       string
@@ -119,9 +121,25 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
-	store := queues.New(rdb, ws, router.SettingsFrom(cfg))
+	settings := router.SettingsFrom(cfg)
+	var arch *archive.Archive
+	if cfg.DatabaseURL != "" {
+		var err error
+		if arch, err = archive.Open(context.Background(), cfg.DatabaseURL, ws); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(arch.Close)
+		if _, err := arch.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		settings.Archived = true
+	}
+	store := queues.New(rdb, ws, settings)
 	store.ObserveScripts(m.ObserveScript)
 	rt := router.New(cfg, store, clk, log).WithDetector(detector(t, cfg.Languages))
+	if arch != nil {
+		rt.WithHistory(arch)
+	}
 	reg.MustRegister(metrics.NewCollector(rt.Reporting, log))
 	var handoffs api.Handoffs
 	var worker *handoff.Worker
@@ -151,6 +169,9 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	t.Cleanup(func() { close(stop); srv.Close(); stopHub(); <-hubDone })
 	in := &instance{t: t, srv: srv, router: rt, store: store, handoffs: worker, clock: clk, rdb: rdb, ws: ws, hub: hub,
 		consumer: &metrics.Consumer{Store: store, Metrics: m, Name: "test-" + ws, Log: log}}
+	if arch != nil {
+		in.archiver = &archive.Consumer{Store: store, Archive: arch, Clock: clk, Log: log, Name: "test-" + ws}
+	}
 	in.waitFeed()
 	return in
 }

@@ -30,6 +30,9 @@ type Settings struct {
 	// messages and escalations stay; a customer stays as long after their
 	// last contact ends. 0 keeps them for ever.
 	Retention time.Duration
+	// Archived: an archive keeps finished work; a task's expiry is set
+	// when the archive has it (ReleaseArchived), not when it ends.
+	Archived bool
 	// ReportNextTimer makes every transition report the earliest timer's
 	// due time (Routed.NextTimer), sparing a caller that steps a clock
 	// (the simulator) a read after each one.
@@ -112,10 +115,11 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 		}
 		return "0"
 	}
-	// ARGV[3..10] of every script (lib.lua's begin).
+	// ARGV[3..11] of every script (lib.lua's begin).
 	env := []any{strconv.Itoa(s.MaxMissedOffers), strconv.FormatInt(s.ReofferDelay.Milliseconds(), 10),
 		strconv.Itoa(s.AgentStreamLength), strconv.Itoa(2 * s.EventsLength), strconv.Itoa(s.TimelineInOffer),
-		b(s.Connect), b(s.ReportNextTimer), strconv.FormatInt(s.Retention.Milliseconds(), 10)}
+		b(s.Connect), b(s.ReportNextTimer), strconv.FormatInt(s.Retention.Milliseconds(), 10),
+		b(s.Archived)}
 	c := &core{
 		eventsCeiling: int64(s.EventsLength),
 		rdb:           rdb,
@@ -158,6 +162,7 @@ var (
 	callEndedScript     = load("call_ended")
 	listTasksScript     = load("list_tasks")
 	trimIndexScript     = load("trim_index")
+	releaseScript       = load("release_archived")
 )
 
 // Errors a script can report; use errors.Is on what the Store returns.

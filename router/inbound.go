@@ -138,7 +138,11 @@ func (r *Contacts) IngestTo(ctx context.Context, in Inbound, dest Destination) (
 	nt.IdempotencyKey = in.Source + ":" + in.EventID
 	nt.Customer, nt.Attributes = customer, attrJSON
 	nt.IdentityKeys = append([]string{in.Identity}, in.Also...)
-	nt.NewCustomerID, nt.CustomerName = NewID("cus"), in.Name
+	cid, err := r.customerID(ctx, r.store, nt.IdentityKeys)
+	if err != nil {
+		return Ingested{}, err
+	}
+	nt.NewCustomerID, nt.CustomerName = cid, in.Name
 	nt.Message, nt.Join = msg, in.Channel != "voice"
 	nt.PreferredWindow, nt.PreferredWait = cu.PreferredAgentWindow, cu.PreferredAgentWait
 	cr, err := r.store.CreateTask(ctx, now, nt)
@@ -256,8 +260,12 @@ func (r *Contacts) contactQueue(in Inbound, rule config.Rule, lang string) (conf
 
 // Messages returns a task's conversation.
 func (r *Contacts) Messages(ctx context.Context, taskID string) ([]json.RawMessage, error) {
-	if _, err := r.store.GetTask(ctx, taskID); err != nil {
+	_, archived, err := r.task(ctx, r.store, taskID)
+	if err != nil {
 		return nil, err
+	}
+	if archived {
+		return r.history.Messages(ctx, taskID)
 	}
 	return r.store.Messages(ctx, taskID)
 }
@@ -340,7 +348,7 @@ func (r *Reporting) knownSubscriber(name string) error {
 
 // Customer returns a customer with their latest contacts.
 func (r *Contacts) Customer(ctx context.Context, id string) (queues.Customer, error) {
-	return r.store.GetCustomer(ctx, id, 50)
+	return r.customer(ctx, r.store, id, 50)
 }
 
 // Abandon ends a task whose customer left (a caller hung up while waiting).

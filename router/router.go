@@ -202,6 +202,11 @@ func (r *Router) Route(ctx context.Context, req TaskRequest) (queues.Created, er
 	if err != nil {
 		return queues.Created{}, err
 	}
+	if r.history != nil && len(nt.IdentityKeys) > 0 {
+		if nt.NewCustomerID, err = r.customerID(ctx, r.store, nt.IdentityKeys); err != nil {
+			return queues.Created{}, err
+		}
+	}
 	cr, err := r.store.CreateTask(ctx, r.clock.Now(), nt)
 	var qe *queues.Error
 	if errors.As(err, &qe) && qe.Code == "idempotency_conflict" {
@@ -350,7 +355,8 @@ func object(raw json.RawMessage) (json.RawMessage, error) {
 
 // Task returns one task.
 func (r *Router) Task(ctx context.Context, id string) (queues.Task, error) {
-	return r.store.GetTask(ctx, id)
+	t, _, err := r.task(ctx, r.store, id)
+	return t, err
 }
 
 // Accept turns an offer into an assignment. asAgent, when set, is the agent the

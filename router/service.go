@@ -17,6 +17,8 @@ type base struct {
 	cfg   *config.Config
 	clock clock.Clock
 	log   *slog.Logger
+	// history is the archive of finished contacts (nil: none).
+	history History
 }
 
 // Agents manages agent profiles, eligibility and presence.

@@ -20,6 +20,7 @@ type taskStore interface {
 	EndWrapUp(ctx context.Context, now time.Time, id, asAgent string) error
 	FireTimers(ctx context.Context, now time.Time, limit int) (queues.Fired, error)
 	GetTask(ctx context.Context, id string) (queues.Task, error)
+	CustomerByIdentity(ctx context.Context, identity string) (string, error)
 	ListTasks(ctx context.Context, now time.Time, q queues.TaskQuery) ([]queues.Task, queues.Cursor, error)
 	RejectOffer(ctx context.Context, now time.Time, offer, asAgent string) error
 	TransferTask(ctx context.Context, now time.Time, id, toQueue, toAgent, asAgent string) (string, error)

@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args, stdout, stderr)
 	case "staffing":
 		return staffing(ctx, args, os.Stdin, stdout, stderr)
 	case "simulate":
@@ -74,6 +76,7 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   switchboard [serve] [--config FILE]   run the service (config: --config, SWITCHBOARD_CONFIG, or the built-in example)
   switchboard check-config FILE          check a configuration file and list every error
+  switchboard migrate [--config FILE]    apply the PostgreSQL archive's migrations (DATABASE_URL); serve applies them too
   switchboard version                    print the version
   switchboard staffing [FILE]            agents needed per queue and interval (Erlang C and A); JSON request from FILE or stdin
   switchboard simulate [FILE]            what-if simulation on the real engine (REDIS_URL or embedded); JSON scenario from FILE or stdin

@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"switchboard/api"
+	"switchboard/archive"
 	"switchboard/clock"
 	"switchboard/config"
 	"switchboard/delivery"
@@ -64,7 +65,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer closeRedis()
 
-	srv, loops, err := build(cfg, rdb, streamRdb, clock.Real{}, log)
+	var arch *archive.Archive
+	if cfg.DatabaseURL != "" {
+		if arch, err = openArchive(ctx, cfg, log); err != nil {
+			return err
+		}
+		defer arch.Close()
+	} else {
+		log.Warn("DATABASE_URL is not set: finished contacts are kept only for the retention time",
+			"retention", cfg.Retention.Finished.String())
+	}
+	srv, loops, err := build(cfg, rdb, streamRdb, clock.Real{}, log, arch)
 	if err != nil {
 		return err
 	}
@@ -147,6 +158,48 @@ func connect(cfg *config.Config, log *slog.Logger) (rdb, streamRdb redis.Univers
 	return a, st, closeAll, nil
 }
 
+// openArchive connects to the archive and applies its migrations.
+func openArchive(ctx context.Context, cfg *config.Config, log *slog.Logger) (*archive.Archive, error) {
+	arch, err := archive.Open(ctx, cfg.DatabaseURL, cfg.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := arch.Migrate(ctx)
+	if err != nil {
+		arch.Close()
+		return nil, err
+	}
+	log.Info("archive ready (PostgreSQL)", "migrations_applied", applied)
+	return arch, nil
+}
+
+// migrate applies the archive's migrations and stops.
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("migrate", stderr)
+	path := fs.String("config", "", "configuration file (default: $SWITCHBOARD_CONFIG, else the built-in example)")
+	if err := fs.Parse(args); err != nil {
+		return parseErr(err)
+	}
+	cfg, _, err := loadConfig(*path)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	if cfg.DatabaseURL == "" {
+		return fmt.Errorf("migrate: set DATABASE_URL (or database_url) to the PostgreSQL archive")
+	}
+	arch, err := archive.Open(ctx, cfg.DatabaseURL, cfg.Workspace)
+	if err != nil {
+		return err
+	}
+	defer arch.Close()
+	applied, err := arch.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrations applied: %v\n", applied)
+	return nil
+}
+
 // redisLog writes go-redis's messages as warnings of the service log.
 type redisLog struct{ log *slog.Logger }
 
@@ -159,17 +212,24 @@ type loop func(ctx context.Context) error
 
 // build wires one Switchboard instance: store, router, metrics, the agent
 // stream hub (on its own client, streamRdb) and HTTP.
-func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.Clock, log *slog.Logger) (*httpServer, []loop, error) {
+// With arch, finished contacts are archived and read back from it.
+func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.Clock, log *slog.Logger,
+	arch *archive.Archive) (*httpServer, []loop, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
-	store := queues.New(rdb, cfg.Workspace, router.SettingsFrom(cfg))
+	settings := router.SettingsFrom(cfg)
+	settings.Archived = arch != nil
+	store := queues.New(rdb, cfg.Workspace, settings)
 	store.ObserveScripts(m.ObserveScript)
 	detector, err := langdetect.New(cfg.Languages)
 	if err != nil {
 		return nil, nil, fmt.Errorf("language detection: %w", err)
 	}
 	rt := router.New(cfg, store, clk, log).WithDetector(detector)
+	if arch != nil {
+		rt.WithHistory(arch)
+	}
 	reg.MustRegister(metrics.NewCollector(rt.Reporting, log))
 	var handoffs *handoff.Worker
 	if tw := cfg.Twilio; tw.Enabled() {
@@ -205,6 +265,11 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 	loops := []loop{monitor.Run, rt.Run, consumer.Run, hub.Run, keeper.Run, jobsLoop}
 	if handoffs != nil {
 		loops = append(loops, handoffs.Run)
+	}
+	if arch != nil {
+		ac := &archive.Consumer{Store: store, Archive: arch, Clock: clk, Log: log, Name: consumer.Name,
+			Metrics: archive.NewMetrics(reg)}
+		loops = append(loops, ac.Run)
 	}
 	if len(cfg.EventWebhooks) > 0 {
 		dm := delivery.NewMetrics(reg)

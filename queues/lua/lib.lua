@@ -16,7 +16,8 @@
 --          what its consumers acknowledged, see Outbox.Retain), history
 --          (earlier contacts of the customer an offer carries), connect and
 --          next_timer (1 or 0); ARGV[10] retention_ms (how long finished
---          work stays, 0: for ever).
+--          work stays, 0: for ever); ARGV[11] archived (1: an archive keeps
+--          finished work, whose expiry its consumer sets once it has it).
 --
 -- Replies are {"ok", JSON object} (the script's result, decoded into a
 -- struct by Go) or {error code, detail}, codes that Go maps to errors.
@@ -77,7 +78,7 @@
 -- <c>_late_ms; their timers are sla|<task>|<c>|warn and sla|<task>|<c>|breach.
 
 local P, NOW, NOW_S, MAX_MISSED, REOFFER_MS, STREAM_MAX, EVENTS_MAX, HISTORY, CONNECT, NEXT_TIMER, A
-local RETENTION_MS
+local RETENTION_MS, ARCHIVED
 -- MADE lists the offers the call made, for its reply.
 local MADE
 
@@ -94,6 +95,7 @@ local function begin(keys, argv)
   STREAM_MAX, EVENTS_MAX = argv[5], argv[6]
   CONNECT, NEXT_TIMER = argv[8] == '1', argv[9] == '1'
   RETENTION_MS = tonumber(argv[10] or '0')
+  ARCHIVED = argv[11] == '1'
   MADE = {}
 end
 
@@ -612,27 +614,51 @@ local function customer_opened(cid)
   end
 end
 
--- retire sets a finished task's keys (the task, its messages, escalations
--- and delivery reports) to expire after the retention time, and the
--- customer's once none of their contacts is open: a customer stays while
--- they have recent contacts. The indexes that list the task are trimmed
--- of it once it is gone (trim_index).
-local function retire(t)
-  if RETENTION_MS <= 0 then
-    return
-  end
-  local at = n2s(NOW + RETENTION_MS)
-  for _, k in ipairs({key('task', t.id), key('task', t.id, 'messages'), key('task', t.id, 'escalations'),
-    key('task', t.id, 'delivery')}) do
+-- expire_task sets a finished task's keys (the task, its messages,
+-- escalations and delivery reports) to expire at (Unix ms), and the
+-- customer's too once none of their contacts is open: a customer stays
+-- while they have recent contacts.
+local function expire_task(id, cid, at, closing)
+  for _, k in ipairs({key('task', id), key('task', id, 'messages'), key('task', id, 'escalations'),
+    key('task', id, 'delivery')}) do
     redis.call('PEXPIREAT', k, at)
   end
-  local cid = t.customer_id or ''
-  if cid ~= '' and redis.call('HINCRBY', key('customer', cid), 'open', -1) <= 0 then
-    redis.call('HSET', key('customer', cid), 'open', 0)
+  if cid == '' then
+    return
+  end
+  local open
+  if closing then
+    open = redis.call('HINCRBY', key('customer', cid), 'open', -1)
+    if open < 0 then
+      redis.call('HSET', key('customer', cid), 'open', 0)
+    end
+  else
+    open = tonumber(redis.call('HGET', key('customer', cid), 'open') or '0')
+  end
+  if open <= 0 then
     for _, k in ipairs(customer_keys(cid)) do
       redis.call('PEXPIREAT', k, at)
     end
   end
+end
+
+-- retire is the end of a task for retention: its keys expire a retention
+-- time after now; with an archive, the archive's consumer sets that once it
+-- has the contact (release_archived), so Redis never lets go of a contact
+-- the archive lacks. The indexes that list the task are trimmed of it once
+-- it is gone (trim_index).
+local function retire(t)
+  if RETENTION_MS <= 0 then
+    return
+  end
+  local cid = t.customer_id or ''
+  if ARCHIVED then
+    if cid ~= '' and redis.call('HINCRBY', key('customer', cid), 'open', -1) < 0 then
+      redis.call('HSET', key('customer', cid), 'open', 0)
+    end
+    return
+  end
+  expire_task(t.id, cid, n2s(NOW + RETENTION_MS), true)
 end
 
 local assign

@@ -1,0 +1,261 @@
+// Package archive keeps finished contacts in PostgreSQL: written once by a
+// consumer of the events stream (Consumer), read back where Redis has let
+// them go (the customer timeline, a task, its messages) and by the quality
+// reports. The schema is in migrations/, applied by Migrate.
+package archive
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"switchboard/queues"
+)
+
+// Archive is the archive of one workspace.
+type Archive struct {
+	pool *pgxpool.Pool
+	ws   string
+}
+
+// Open connects to the database at url (postgres://...) for workspace ws.
+func Open(ctx context.Context, url, ws string) (*Archive, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database_url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	return &Archive{pool: pool, ws: ws}, nil
+}
+
+// Close closes the connections.
+func (a *Archive) Close() { a.pool.Close() }
+
+// Ping checks the database answers.
+func (a *Archive) Ping(ctx context.Context) error { return a.pool.Ping(ctx) }
+
+// Contact is one finished contact with what the archive keeps of it.
+type Contact struct {
+	Task     queues.Task
+	Messages []json.RawMessage
+	// Customer is the customer as Redis held them (nil: no customer, or
+	// Redis no longer had them).
+	Customer *queues.Customer
+}
+
+// Transfer is one transfer of a task, from its event.
+type Transfer struct {
+	EventID, TaskID                        string
+	At                                     time.Time
+	FromQueue, ToQueue, FromAgent, ToAgent string
+}
+
+// Batch is what one pass of the consumer writes, in one transaction.
+type Batch struct {
+	Contacts  []Contact
+	Transfers []Transfer
+}
+
+// Write stores a batch in one transaction. Rows already there are left as
+// they are (a replayed event writes nothing twice); customers are updated
+// to their latest name and identities. It returns the contacts it added.
+func (a *Archive) Write(ctx context.Context, b Batch) (int, error) {
+	added := 0
+	err := pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
+		var q pgx.Batch
+		for _, c := range b.Contacts {
+			t := c.Task
+			if t.EndedAt == nil {
+				return fmt.Errorf("task %s has not ended", t.ID)
+			}
+			record, err := json.Marshal(t)
+			if err != nil {
+				return err
+			}
+			q.Queue(`INSERT INTO contacts (workspace, id, state, kind, channel, queue, agent, customer_id, priority,
+				created_at, assigned_at, first_response_at, ended_at, wait_ms, handle_ms, disposition, reason, offers,
+				messages_in, messages_out, escalations, record)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)
+				ON CONFLICT (workspace, id) DO NOTHING`,
+				a.ws, t.ID, t.State, t.Kind, t.Channel, t.Queue, t.Agent, t.CustomerID, t.Priority,
+				t.CreatedAt, t.AssignedAt, t.FirstResponse, *t.EndedAt, waitMS(t), handleMS(t), t.Disposition, t.Reason,
+				t.Offers, t.MessagesIn, t.MessagesOut, len(t.Escalations), record).Exec(func(ct pgconn.CommandTag) error {
+				added += int(ct.RowsAffected())
+				return nil
+			})
+			for i, m := range c.Messages {
+				q.Queue(`INSERT INTO messages (workspace, task_id, seq, body) VALUES ($1,$2,$3,$4)
+					ON CONFLICT DO NOTHING`, a.ws, t.ID, i, []byte(m))
+			}
+			if cu := c.Customer; cu != nil {
+				q.Queue(`INSERT INTO customers (workspace, id, name, created_at, identities, last_agent)
+					VALUES ($1,$2,$3,$4,$5,$6)
+					ON CONFLICT (workspace, id) DO UPDATE SET name = EXCLUDED.name, identities = EXCLUDED.identities,
+					last_agent = EXCLUDED.last_agent`, a.ws, cu.ID, cu.Name, cu.CreatedAt, cu.Identities, cu.LastAgent)
+				for _, ident := range cu.Identities {
+					q.Queue(`INSERT INTO identities (workspace, identity, customer_id) VALUES ($1,$2,$3)
+						ON CONFLICT (workspace, identity) DO UPDATE SET customer_id = EXCLUDED.customer_id`,
+						a.ws, ident, cu.ID)
+				}
+			}
+		}
+		for _, tr := range b.Transfers {
+			q.Queue(`INSERT INTO transfers (workspace, event_id, task_id, at, from_queue, to_queue, from_agent, to_agent)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING`,
+				a.ws, tr.EventID, tr.TaskID, tr.At, tr.FromQueue, tr.ToQueue, tr.FromAgent, tr.ToAgent)
+		}
+		if q.Len() == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, &q).Close()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("archive: write: %w", err)
+	}
+	return added, nil
+}
+
+// waitMS is how long the customer waited: until assigned, or until the
+// contact ended unanswered.
+func waitMS(t queues.Task) *int64 {
+	var d time.Duration
+	switch {
+	case t.AssignedAt != nil:
+		d = t.AssignedAt.Sub(t.CreatedAt)
+	case t.EndedAt != nil:
+		d = t.EndedAt.Sub(t.CreatedAt)
+	default:
+		return nil
+	}
+	ms := d.Milliseconds()
+	return &ms
+}
+
+// handleMS is the handle time: assigned to the end (of wrap-up).
+func handleMS(t queues.Task) *int64 {
+	if t.AssignedAt == nil || t.EndedAt == nil {
+		return nil
+	}
+	ms := t.EndedAt.Sub(*t.AssignedAt).Milliseconds()
+	return &ms
+}
+
+// Task returns an archived task, or an error wrapping queues.ErrNotFound.
+func (a *Archive) Task(ctx context.Context, id string) (queues.Task, error) {
+	var record []byte
+	err := a.pool.QueryRow(ctx, "SELECT record FROM contacts WHERE workspace = $1 AND id = $2", a.ws, id).Scan(&record)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return queues.Task{}, &queues.Error{Code: "task_not_found", Detail: id}
+	}
+	if err != nil {
+		return queues.Task{}, fmt.Errorf("archive: task %s: %w", id, err)
+	}
+	var t queues.Task
+	return t, json.Unmarshal(record, &t)
+}
+
+// Tasks returns the archived tasks among ids, by id.
+func (a *Archive) Tasks(ctx context.Context, ids []string) (map[string]queues.Task, error) {
+	rows, err := a.pool.Query(ctx, "SELECT id, record FROM contacts WHERE workspace = $1 AND id = ANY($2)", a.ws, ids)
+	if err != nil {
+		return nil, fmt.Errorf("archive: tasks: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]queues.Task{}
+	for rows.Next() {
+		var id string
+		var record []byte
+		if err := rows.Scan(&id, &record); err != nil {
+			return nil, err
+		}
+		var t queues.Task
+		if err := json.Unmarshal(record, &t); err != nil {
+			return nil, err
+		}
+		out[id] = t
+	}
+	return out, rows.Err()
+}
+
+// Messages returns an archived task's conversation, oldest first.
+func (a *Archive) Messages(ctx context.Context, id string) ([]json.RawMessage, error) {
+	rows, err := a.pool.Query(ctx, "SELECT body FROM messages WHERE workspace = $1 AND task_id = $2 ORDER BY seq", a.ws, id)
+	if err != nil {
+		return nil, fmt.Errorf("archive: messages of %s: %w", id, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (json.RawMessage, error) {
+		var b []byte
+		err := r.Scan(&b)
+		return json.RawMessage(b), err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive: messages of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// Customer returns an archived customer with up to limit of their latest
+// archived contacts, or an error wrapping queues.ErrNotFound.
+func (a *Archive) Customer(ctx context.Context, id string, limit int) (queues.Customer, error) {
+	cu := queues.Customer{ID: id, Identities: []string{}, Timeline: []queues.Task{}}
+	err := a.pool.QueryRow(ctx, `SELECT name, created_at, identities, last_agent FROM customers
+		WHERE workspace = $1 AND id = $2`, a.ws, id).Scan(&cu.Name, &cu.CreatedAt, &cu.Identities, &cu.LastAgent)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return queues.Customer{}, &queues.Error{Code: "customer_not_found", Detail: id}
+	}
+	if err != nil {
+		return queues.Customer{}, fmt.Errorf("archive: customer %s: %w", id, err)
+	}
+	cu.Timeline, err = a.Timeline(ctx, id, limit)
+	return cu, err
+}
+
+// Timeline returns up to limit of a customer's latest archived contacts,
+// newest first.
+func (a *Archive) Timeline(ctx context.Context, customer string, limit int) ([]queues.Task, error) {
+	rows, err := a.pool.Query(ctx, `SELECT record FROM contacts WHERE workspace = $1 AND customer_id = $2
+		ORDER BY created_at DESC, id DESC LIMIT $3`, a.ws, customer, limit)
+	if err != nil {
+		return nil, fmt.Errorf("archive: timeline of %s: %w", customer, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (queues.Task, error) {
+		var b []byte
+		var t queues.Task
+		if err := r.Scan(&b); err != nil {
+			return t, err
+		}
+		return t, json.Unmarshal(b, &t)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive: timeline of %s: %w", customer, err)
+	}
+	return out, nil
+}
+
+// CustomerByIdentity returns the customer an identity was linked to ("" when
+// the archive never saw it).
+func (a *Archive) CustomerByIdentity(ctx context.Context, identity string) (string, error) {
+	var id string
+	err := a.pool.QueryRow(ctx, "SELECT customer_id FROM identities WHERE workspace = $1 AND identity = $2",
+		a.ws, identity).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("archive: identity: %w", err)
+	}
+	return id, nil
+}
