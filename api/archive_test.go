@@ -111,3 +111,14 @@ func TestArchiveKeepsWhatRedisLetsGo(t *testing.T) {
 		}
 	}
 }
+
+// customerTasks is the timeline of the customer writing from callerPhone,
+// newest first.
+func (in *instance) customerTasks(t *testing.T) []queues.Task {
+	t.Helper()
+	var cu struct {
+		Timeline []queues.Task `json:"timeline"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/customers?phone="+strings.ReplaceAll(callerPhone, "+", "%2B"), adminKey, "").decode(t, &cu)
+	return cu.Timeline
+}

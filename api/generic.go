@@ -63,12 +63,15 @@ func (s webhooksAPI) generic(c *gin.Context) {
 		return
 	}
 	status := http.StatusCreated
-	if got.Joined || got.Duplicate {
+	if got.Joined || got.Duplicate || got.Survey != "" {
 		status = http.StatusOK
 	}
 	s.countWebhook(provider, kindGeneric, "ok")
 	answer := gin.H{"task_id": got.Task.ID, "customer_id": got.Task.CustomerID, "queue": got.Task.Queue,
 		"joined": got.Joined, "duplicate": got.Duplicate}
+	if got.Survey != "" {
+		answer["survey"] = got.Survey // the message answered the task's survey, or stopped surveys
+	}
 	if reply := s.closedReply(got); reply != "" {
 		answer["auto_reply"] = reply // for the source to show or send to the customer
 	}

@@ -31,6 +31,7 @@ import (
 	"switchboard/router"
 	"switchboard/sim"
 	"switchboard/streams"
+	"switchboard/surveys"
 	"switchboard/telephony"
 )
 
@@ -68,6 +69,7 @@ type instance struct {
 	handoffs *handoff.Worker // nil without Twilio
 	consumer *metrics.Consumer
 	archiver *archive.Consumer // nil without a database_url
+	surveys  *surveys.Worker
 	clock    *clock.Manual
 	rdb      redis.UniversalClient
 	ws       string
@@ -164,11 +166,13 @@ func newInstance(t testing.TB, ws string, clk *clock.Manual, configure ...func(*
 	t.Cleanup(runner.Close)
 	stop := make(chan struct{})
 	h := api.New(api.Options{App: rt, Jobs: runner, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, StreamKeepAlive: 200 * time.Millisecond,
-		Hub: hub, Handoffs: handoffs, Limiter: redis_rate.NewLimiter(rdb)})
+		Hub: hub, Handoffs: handoffs, Limiter: redis_rate.NewLimiter(rdb), Archive: arch})
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { close(stop); srv.Close(); stopHub(); <-hubDone })
 	in := &instance{t: t, srv: srv, router: rt, store: store, handoffs: worker, clock: clk, rdb: rdb, ws: ws, hub: hub,
 		consumer: &metrics.Consumer{Store: store, Metrics: m, Name: "test-" + ws, Log: log}}
+	in.surveys = &surveys.Worker{Store: store, Config: cfg, Clock: clk, Log: log, Name: "test-" + ws,
+		Provider: cfg.Twilio.Enabled()}
 	if arch != nil {
 		in.archiver = &archive.Consumer{Store: store, Archive: arch, Clock: clk, Log: log, Name: "test-" + ws}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"switchboard/archive"
 	"switchboard/config"
 	"switchboard/handoff"
 	"switchboard/health"
@@ -52,6 +53,8 @@ type Server struct {
 	hangups hangup.Watcher
 
 	twilio *telephony.Twilio // nil when Twilio is not configured
+	// archive is the archive of finished contacts (nil: none).
+	archive *archive.Archive
 	// handoffs makes the first attempt of a hand-off a request committed.
 	handoffs Handoffs
 	// health says whether Redis answers (nil: not watched).
@@ -121,6 +124,8 @@ type Options struct {
 	Jobs *jobs.Runner
 	// Limiter rate limits callers; nil disables rate limits.
 	Limiter *redis_rate.Limiter
+	// Archive is the PostgreSQL archive the quality report reads; nil: none.
+	Archive *archive.Archive
 }
 
 // New builds the HTTP handler.
@@ -152,6 +157,7 @@ func New(o Options) http.Handler {
 		s.handoffs = o.Handoffs
 	}
 	s.limiter = o.Limiter
+	s.archive = o.Archive
 	s.health = o.Health
 	s.jobs = o.Jobs
 	rl := s.cfg.RateLimits
@@ -213,6 +219,7 @@ func New(o Options) http.Handler {
 	v1.GET("/adherence", allow(staff...), planning.adherence)
 	v1.PUT("/schedules", allow(config.RolePlanner), planning.putSchedules)
 	v1.GET("/stats", allow(staff...), reporting.stats)
+	v1.GET("/reports/quality", allow(staff...), reporting.quality)
 	v1.GET("/forecast", allow(staff...), planning.getForecast)
 	v1.PUT("/forecast", allow(config.RolePlanner), planning.putForecast)
 	v1.GET("/coverage", allow(staff...), planning.coverage)

@@ -63,10 +63,18 @@ type Transfer struct {
 	FromQueue, ToQueue, FromAgent, ToAgent string
 }
 
+// Answer is a survey answer, from its event.
+type Answer struct {
+	TaskID, Kind, Queue, Channel, Agent, Customer string
+	Score                                         int
+	At                                            time.Time
+}
+
 // Batch is what one pass of the consumer writes, in one transaction.
 type Batch struct {
 	Contacts  []Contact
 	Transfers []Transfer
+	Answers   []Answer
 }
 
 // Write stores a batch in one transaction. Rows already there are left as
@@ -116,6 +124,11 @@ func (a *Archive) Write(ctx context.Context, b Batch) (int, error) {
 			q.Queue(`INSERT INTO transfers (workspace, event_id, task_id, at, from_queue, to_queue, from_agent, to_agent)
 				VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING`,
 				a.ws, tr.EventID, tr.TaskID, tr.At, tr.FromQueue, tr.ToQueue, tr.FromAgent, tr.ToAgent)
+		}
+		for _, an := range b.Answers {
+			q.Queue(`INSERT INTO survey_answers (workspace, task_id, kind, score, answered_at, queue, channel, agent, customer_id)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING`,
+				a.ws, an.TaskID, an.Kind, an.Score, an.At, an.Queue, an.Channel, an.Agent, an.Customer)
 		}
 		if q.Len() == 0 {
 			return nil

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -120,6 +121,11 @@ func (c *Consumer) once(ctx context.Context, block time.Duration, claim bool) (i
 		switch e.Type {
 		case "task.completed", "task.canceled":
 			finished = append(finished, e.Fields["task"])
+		case "survey.answered":
+			if n, err := strconv.Atoi(e.Fields["score"]); err == nil {
+				b.Answers = append(b.Answers, Answer{TaskID: e.Fields["task"], Kind: e.Fields["kind"], Score: n, At: e.At,
+					Queue: e.Fields["queue"], Channel: e.Fields["channel"], Agent: e.Fields["agent"], Customer: e.Fields["customer"]})
+			}
 		case "task.transferred":
 			b.Transfers = append(b.Transfers, Transfer{EventID: e.ID, TaskID: e.Fields["task"], At: e.At,
 				FromQueue: e.Fields["from_queue"], ToQueue: e.Fields["queue"], FromAgent: e.Fields["from_agent"],

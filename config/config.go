@@ -87,6 +87,8 @@ type Config struct {
 	// EventWebhooks receive events, signed, at least once, in order.
 	EventWebhooks []EventWebhook `yaml:"event_webhooks"`
 	Retention     Retention      `yaml:"retention"`
+	Surveys       Surveys        `yaml:"surveys"`
+	Quality       Quality        `yaml:"quality"`
 	// DatabaseURL is the PostgreSQL archive of finished contacts (empty:
 	// none; history is kept for the retention time only).
 	DatabaseURL string `yaml:"database_url"`
@@ -305,6 +307,7 @@ func (c *Config) applyDefaults() {
 	c.Retention.Finished = cmp.Or(c.Retention.Finished, 7*24*time.Hour)
 	c.Retention.TrimEvery = cmp.Or(c.Retention.TrimEvery, 10*time.Minute)
 	c.applyContactDefaults()
+	c.applySurveyDefaults()
 }
 
 // Validate checks every field and returns all problems found.
@@ -498,6 +501,7 @@ func (c *Config) Validate() validation.Errors {
 	c.validateContacts(&errs)
 	c.validateQueueExtras(&errs)
 	c.validateWebhooks(&errs)
+	c.validateSurveys(&errs)
 	return errs
 }
 

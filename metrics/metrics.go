@@ -15,6 +15,7 @@ import (
 
 	"switchboard/queues"
 	"switchboard/router"
+	"switchboard/surveys"
 )
 
 // Metrics holds the metrics of one Switchboard instance.
@@ -34,6 +35,8 @@ type Metrics struct {
 	messages          *prometheus.CounterVec
 	sla               *prometheus.CounterVec
 	escalations       *prometheus.CounterVec
+	surveys           *prometheus.CounterVec
+	surveyAnswers     *prometheus.CounterVec
 	handoffs          *prometheus.CounterVec
 	redisResets       prometheus.Gauge
 }
@@ -98,6 +101,16 @@ func New(reg prometheus.Registerer) *Metrics {
 		Name: "switchboard_sla_breaches_total",
 		Help: "SLA clocks that passed their target, by queue, channel and clock (first_response, next_reply).",
 	}, []string{"queue", "channel", "clock"})
+	m.surveys = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_surveys_total",
+		Help: "Surveys by event: sent (asked), opted_out (the customer stopped surveys).",
+	}, []string{"kind", "event"})
+	m.surveyAnswers = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_survey_answers_total",
+		Help: "Survey answers by kind (csat, nps), bucket (csat: satisfied 4-5, neutral 3, dissatisfied 1-2; " +
+			"nps: promoter 9-10, passive 7-8, detractor 0-6), queue and channel.",
+	}, []string{"kind", "bucket", "queue", "channel"})
+	reg.MustRegister(m.surveys, m.surveyAnswers)
 	m.escalations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "switchboard_escalations_total",
 		Help: "Escalation steps applied to waiting tasks.",
@@ -161,6 +174,14 @@ func (m *Metrics) Observe(e queues.Event) {
 		m.offers.WithLabelValues("timeout").Inc()
 	case "offer.rescinded":
 		m.offers.WithLabelValues("rescinded").Inc()
+	case "survey.sent":
+		m.surveys.WithLabelValues(e.Fields["kind"], "sent").Inc()
+	case "survey.opted_out":
+		m.surveys.WithLabelValues("", "opted_out").Inc()
+	case "survey.answered":
+		if n, err := strconv.Atoi(e.Fields["score"]); err == nil {
+			m.surveyAnswers.WithLabelValues(e.Fields["kind"], surveys.Bucket(e.Fields["kind"], n), q, ch).Inc()
+		}
 	}
 }
 

@@ -53,6 +53,8 @@ var Kinds = []Kind{
 	{"events", "stream", "every transition (the outbox)"},
 	{"identity:<identity>", "string", "the customer of an identity"},
 	{"customer:<id>", "hash", "a customer"},
+	{"survey:<customer>", "string", "the task whose survey the customer may answer now (expires with the survey's window)"},
+	{"surveys", "zset", "completed tasks to survey, by when to ask"},
 	{"customer:<id>:identities", "set", "a customer's identities"},
 	{"customer:<id>:timeline", "zset", "a customer's tasks by creation time"},
 	{"conv:<customer>:<channel>", "string", "a customer's open conversation on a channel"},

@@ -73,6 +73,11 @@ type NewTask struct {
 	// uncounted and unrouted, and starts then (DueAt and FirstWarnAt are
 	// then reckoned from NotBefore).
 	NotBefore time.Time
+	// SurveyScore is the message read as a survey score (nil: not one) and
+	// OptOut whether it is a survey opt-out word: a customer with a survey
+	// pending answers it so (see create_task).
+	SurveyScore *int
+	OptOut      bool
 }
 
 // EscalationStep is one escalation step, as the scripts read it.
@@ -100,6 +105,9 @@ type Created struct {
 	CustomerID string
 	Joined     bool // the message joined an open conversation
 	Duplicate  bool // the idempotency key was seen: nothing was written
+	// Survey is what the message did to a pending survey of TaskID
+	// (answered, opted_out); no contact was made.
+	Survey string
 	Routed
 }
 
@@ -171,11 +179,21 @@ type Task struct {
 	// pending, connected or failed (ConnectError says why).
 	Connect      string            `json:"connect,omitempty"`
 	ConnectError string            `json:"connect_error,omitempty"`
+	Survey       *Survey           `json:"survey,omitempty"`
 	Clocks       []Clock           `json:"sla_clocks"`
 	Escalations  []json.RawMessage `json:"escalations,omitempty"`
 	Overflow     []string          `json:"overflow_queues,omitempty"`
 	Customer     json.RawMessage   `json:"customer"`
 	Attributes   json.RawMessage   `json:"attributes"`
+}
+
+// Survey is the satisfaction survey of a completed contact.
+type Survey struct {
+	Kind       string     `json:"kind"`  // csat (1-5) or nps (0-10)
+	State      string     `json:"state"` // scheduled, sent, answered
+	SentAt     *time.Time `json:"sent_at,omitempty"`
+	Score      *int       `json:"score,omitempty"`
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
 }
 
 // CreateTask stores and routes a task, or adds its message to the customer's
@@ -197,7 +215,15 @@ func createArgsOf(t NewTask) createArgs {
 		PreferredWindowMS: t.PreferredWindow.Milliseconds(), PreferredWaitMS: t.PreferredWait.Milliseconds(),
 		FirstWarnAt: msOrZero(t.FirstWarnAt), NextReplyDue: msOrZero(t.NextReplyDue), NextReplyWarn: msOrZero(t.NextReplyWarn),
 		Escalation: string(steps), Kind: t.Kind, NotBefore: msOrZero(t.NotBefore),
+		Score: scoreArg(t.SurveyScore), OptOut: t.OptOut,
 	}
+}
+
+func scoreArg(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
 }
 
 // createReply is create_task's reply.
@@ -206,6 +232,7 @@ type createReply struct {
 	Agent    string `json:"agent"`
 	Customer string `json:"customer"`
 	Joined   bool   `json:"joined"`
+	Survey   string `json:"survey"`
 	routedReply
 }
 
@@ -216,7 +243,8 @@ func (r createReply) created(id string, err error) (Created, error) {
 	if err != nil {
 		return Created{}, fmt.Errorf("create task %s: %w", id, err)
 	}
-	return Created{TaskID: r.Task, Agent: r.Agent, CustomerID: r.Customer, Joined: r.Joined, Routed: r.routed()}, nil
+	return Created{TaskID: r.Task, Agent: r.Agent, CustomerID: r.Customer, Joined: r.Joined, Survey: r.Survey,
+		Routed: r.routed()}, nil
 }
 
 // createArgs is what create_task takes (see its header).
@@ -246,6 +274,8 @@ type createArgs struct {
 	Escalation        string   `json:"escalation"`
 	Kind              string   `json:"kind"`
 	NotBefore         int64    `json:"not_before"`
+	Score             int      `json:"score"`
+	OptOut            bool     `json:"opt_out"`
 }
 
 // GetTask returns one task, or an error wrapping ErrNotFound.
@@ -323,6 +353,14 @@ func taskFromHash(id string, h map[string]string) Task {
 	t.DeliveryFails, _ = strconv.Atoi(h["delivery_failures"])
 	t.SendFailures, _ = strconv.Atoi(h["send_failures"])
 	t.Connect, t.ConnectError = h["handoff_state"], h["handoff_error"]
+	if k := h["survey_kind"]; k != "" {
+		sv := &Survey{Kind: k, State: h["survey_state"], SentAt: optMS(h["survey_sent_at"]),
+			AnsweredAt: optMS(h["survey_answered_at"])}
+		if n, err := strconv.Atoi(h["survey_score"]); err == nil {
+			sv.Score = &n
+		}
+		t.Survey = sv
+	}
 	t.Clocks = []Clock{}
 	for _, c := range []struct{ field, name string }{{"fr", "first_response"}, {"nr", "next_reply"}} {
 		if h[c.field+"_state"] == "" {

@@ -13,6 +13,7 @@ import (
 
 	"switchboard/config"
 	"switchboard/queues"
+	"switchboard/surveys"
 	"switchboard/validation"
 )
 
@@ -62,6 +63,9 @@ type Ingested struct {
 	// Closed is set when the queue is closed now: NextOpen says when it opens.
 	Closed   bool
 	NextOpen time.Time
+	// Survey: the message answered the survey of Task (answered) or
+	// stopped surveys (opted_out); no contact was made.
+	Survey string
 }
 
 // Destination is where an inbound contact would go.
@@ -144,12 +148,24 @@ func (r *Contacts) IngestTo(ctx context.Context, in Inbound, dest Destination) (
 	}
 	nt.NewCustomerID, nt.CustomerName = cid, in.Name
 	nt.Message, nt.Join = msg, in.Channel != "voice"
+	if in.Text != "" && len(in.Media) == 0 {
+		if n, ok := surveys.ParseScore(in.Text); ok {
+			nt.SurveyScore = &n
+		}
+		nt.OptOut = r.cfg.Surveys.OptsOut(in.Text)
+	}
 	nt.PreferredWindow, nt.PreferredWait = cu.PreferredAgentWindow, cu.PreferredAgentWait
 	cr, err := r.store.CreateTask(ctx, now, nt)
 	if err != nil {
 		return Ingested{}, err
 	}
 	t, err := r.store.GetTask(ctx, cr.TaskID)
+	if cr.Survey != "" {
+		if errors.Is(err, queues.ErrNotFound) {
+			err = nil // an opt-out of a survey whose contact retention took
+		}
+		return Ingested{Task: t, Survey: cr.Survey, Language: lang, LanguageFrom: from}, err
+	}
 	return Ingested{Task: t, Joined: cr.Joined, Duplicate: cr.Duplicate, Language: lang, LanguageFrom: from,
 		Closed: dest.Closed, NextOpen: dest.NextOpen}, err
 }

@@ -35,6 +35,7 @@ import (
 	"switchboard/router"
 	"switchboard/sim"
 	"switchboard/streams"
+	"switchboard/surveys"
 	"switchboard/telephony"
 )
 
@@ -251,7 +252,7 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 	runner := &jobs.Runner{Store: store.Jobs(), Clock: clk, Log: log, Owner: consumer.Name}
 	stop := make(chan struct{})
 	h := api.New(api.Options{App: rt, Health: monitor, Jobs: runner, Simulator: sim.NewSimulator(rdb, cfg, rt), Log: log, Metrics: m, Gatherer: reg, Stop: stop, Hub: hub,
-		Handoffs: optional(handoffs), Limiter: redis_rate.NewLimiter(rdb)})
+		Handoffs: optional(handoffs), Limiter: redis_rate.NewLimiter(rdb), Archive: arch})
 	queueNames := make([]string, len(cfg.Queues))
 	for i, q := range cfg.Queues {
 		queueNames[i] = q.ID
@@ -266,6 +267,8 @@ func build(cfg *config.Config, rdb, streamRdb redis.UniversalClient, clk clock.C
 	if handoffs != nil {
 		loops = append(loops, handoffs.Run)
 	}
+	sv := &surveys.Worker{Store: store, Config: cfg, Clock: clk, Log: log, Name: consumer.Name, Provider: cfg.Twilio.Enabled()}
+	loops = append(loops, sv.Run)
 	if arch != nil {
 		ac := &archive.Consumer{Store: store, Archive: arch, Clock: clk, Log: log, Name: consumer.Name,
 			Metrics: archive.NewMetrics(reg)}

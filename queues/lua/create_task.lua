@@ -14,7 +14,13 @@
 --   preferred_wait_ms, first_warn_at, next_reply_due, next_reply_warn (ms, 0:
 --   no such clock), escalation (JSON text: [{after, warning, raise, overflow, notify}]),
 --   kind ('' for a contact, callback: an outbound call to make), not_before
---   (ms; later than now: the task is scheduled and starts then, see start_task)
+--   (ms; later than now: the task is scheduled and starts then, see start_task),
+--   score (the message read as a survey score, -1: not one), opt_out (the
+--   message is a survey opt-out word)
+-- A message of a customer with a survey pending that is a score in the
+-- survey's range answers it, and one that is an opt-out word stops surveys:
+-- neither makes a contact (survey: answered or opted_out, task: the
+-- surveyed task). An opt-out word otherwise stops surveys and is a contact.
 -- Returns task (id), agent (offered, '' when waiting), customer (id), joined;
 -- or refuses with duplicate (the existing task's id).
 local id, idem, ttl = A.id, A.idempotency_key, n2s(A.idempotency_ttl_ms)
@@ -58,6 +64,18 @@ if #identities > 0 then
     redis.call('HSET', key('customer', cid), 'name', name)
   end
   cust = hgetall(key('customer', cid))
+
+  local pending = redis.call('GET', key('survey', cid))
+  local answer = pending and survey_answer(pending, cid, A.score or -1, A.opt_out)
+  if answer then
+    if idem ~= '' then
+      redis.call('SET', key('idem', idem), pending, 'PX', ttl)
+    end
+    return reply({task = pending, agent = '', customer = cid, joined = false, survey = answer})
+  end
+  if A.opt_out then
+    redis.call('HSET', key('customer', cid), 'survey_opt_out', '1')
+  end
 
   -- An open conversation on this channel takes the message.
   if A.join then

@@ -83,7 +83,11 @@ if A.ok then
   if A.provider_id ~= '' then
     redis.call('SET', key('msg', A.provider_id), t.id, 'PX', n2s(A.ttl_ms))
   end
-  local first = replied(t)
+  -- A survey's question is no response of the agent's.
+  local first = 0
+  if h.survey ~= '1' then
+    first = replied(t)
+  end
   emit('message.sent', with(task_fields(t), 'agent', h.agent, 'message', h.message, 'first_response', first))
   return reply({outcome = 'done', offers = 0, first = first == 1})
 end

@@ -71,6 +71,9 @@
 --                          what the kind needs (call_sid; message index and text)
 --   sl:<queue>:<bucket>    hash of service-level counters "<channel>:<counter>" for
 --                          the tasks created in a 15-minute bucket (NOW / 900000)
+--   surveys                zset of completed tasks to survey, by when to ask
+--   survey:<customer>      the task whose survey the customer may answer now (expires
+--                          with the survey's window)
 --
 -- SLA clocks of a task: fr (first response) and nr (next reply), with fields
 -- <c>_due, <c>_warn, <c>_state (running, met, breached, stopped), <c>_met_at (when
@@ -590,6 +593,37 @@ local function end_conversation(t)
       redis.call('DEL', k)
     end
   end
+end
+
+-- Surveys -----------------------------------------------------------------
+
+-- survey_answer takes a customer's message while a survey of task id is
+-- pending: an opt-out word stops surveys, a score in the survey's range
+-- (csat 1-5, nps 0-10) answers it. Returns what it was (answered,
+-- opted_out), or nil: the message is not about the survey.
+local function survey_answer(id, cid, score, opt_out)
+  if opt_out then
+    redis.call('HSET', key('customer', cid), 'survey_opt_out', '1')
+    redis.call('DEL', key('survey', cid))
+    emit('survey.opted_out', {'task', id, 'customer', cid})
+    return 'opted_out'
+  end
+  local t = load_task(id)
+  if not t or score < 0 then
+    return nil
+  end
+  local lo, hi = 1, 5
+  if t.survey_kind == 'nps' then
+    lo, hi = 0, 10
+  end
+  if score < lo or score > hi then
+    return nil
+  end
+  tset(t, 'survey_score', tostring(score), 'survey_answered_at', NOW_S, 'survey_state', 'answered')
+  redis.call('DEL', key('survey', cid))
+  emit('survey.answered', with(task_fields(t), 'agent', t.agent or '', 'customer', cid, 'kind', t.survey_kind,
+    'score', tostring(score)))
+  return 'answered'
 end
 
 -- Retention ---------------------------------------------------------------
