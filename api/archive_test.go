@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"switchboard/archive"
 	"switchboard/config"
 	"switchboard/internal/pgtest"
 	"switchboard/queues"
@@ -121,4 +122,50 @@ func (in *instance) customerTasks(t *testing.T) []queues.Task {
 	}
 	in.must(http.StatusOK, "GET", "/v1/customers?phone="+strings.ReplaceAll(callerPhone, "+", "%2B"), adminKey, "").decode(t, &cu)
 	return cu.Timeline
+}
+
+// Interval statistics of a period Redis no longer counts (its service-level
+// buckets last 40 days) come from the archive.
+func TestStatsOfOldPeriodsFromTheArchive(t *testing.T) {
+	db := pgtest.Database(t)
+	in := newInstance(t, "", nil, withArchive(db))
+	arch, err := archive.Open(context.Background(), db, in.ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arch.Close()
+	old := in.clock.Now().Add(-60 * 24 * time.Hour).Truncate(time.Hour)
+	assigned, ended := old.Add(12*time.Second), old.Add(5*time.Minute)
+	abandonedAt := old.Add(40 * time.Second)
+	met := assigned
+	if _, err := arch.Write(context.Background(), archive.Batch{Contacts: []archive.Contact{
+		{Task: queues.Task{ID: "old1", State: "completed", Kind: "contact", Channel: "voice", Queue: "support-en",
+			CreatedAt: old, AssignedAt: &assigned, EndedAt: &ended,
+			Clocks: []queues.Clock{{Name: "first_response", State: "met", MetAt: &met}}}},
+		{Task: queues.Task{ID: "old2", State: "canceled", Reason: "abandoned", Kind: "contact", Channel: "voice",
+			Queue: "support-en", CreatedAt: old.Add(time.Second), EndedAt: &abandonedAt, Clocks: []queues.Clock{}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Rows []struct {
+			Channel          string   `json:"channel"`
+			Offered          int      `json:"offered"`
+			Answered         int      `json:"answered"`
+			AnsweredInTarget int      `json:"answered_in_target"`
+			Abandoned        int      `json:"abandoned"`
+			ASA              *float64 `json:"asa_seconds"`
+			AbandonWait      *float64 `json:"abandon_wait_seconds"`
+		} `json:"rows"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/stats?queue=support-en&interval=60&from="+old.Format(time.RFC3339)+
+		"&to="+old.Add(time.Hour).Format(time.RFC3339), adminKey, "").decode(t, &got)
+	if len(got.Rows) != 1 {
+		t.Fatalf("rows %+v", got.Rows)
+	}
+	r := got.Rows[0]
+	if r.Channel != "voice" || r.Offered != 2 || r.Answered != 1 || r.AnsweredInTarget != 1 || r.Abandoned != 1 ||
+		r.ASA == nil || *r.ASA != 12 || r.AbandonWait == nil || *r.AbandonWait != 39 {
+		t.Fatalf("row %+v", r)
+	}
 }

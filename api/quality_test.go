@@ -69,16 +69,6 @@ func TestSurveyRoundTripOverTwilio(t *testing.T) {
 	if ts := in.customerTasks(t); len(ts) != 1 {
 		t.Fatalf("a retried answer made a contact: %d", len(ts))
 	}
-	if _, err := in.archiver.Drain(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var rep archive.QualityReport
-	in.must(http.StatusOK, "GET", "/v1/reports/quality?by=agent", adminKey, "").decode(t, &rep)
-	if len(rep.Rows) != 1 || rep.Rows[0].Key != "ana" || rep.Rows[0].CSATAnswers != 1 || rep.Rows[0].CSAT == nil ||
-		*rep.Rows[0].CSAT != 1 {
-		t.Fatalf("report %+v", rep)
-	}
-
 	// "BAJA" with nothing pending: a contact, and no survey after it.
 	in.twilioPost("/webhooks/twilio/messaging", messageForm(sid("SM", 3), "BAJA"))
 	ts := in.customerTasks(t)
@@ -89,5 +79,42 @@ func TestSurveyRoundTripOverTwilio(t *testing.T) {
 	in.must(http.StatusOK, "POST", "/v1/tasks/"+ts[0].ID+"/complete", anaKey, `{"disposition":"opt out"}`)
 	if planned, _, err := in.surveys.Pass(ctx, -1); err != nil || planned != 0 {
 		t.Fatalf("planned %d for a customer who opted out: %v", planned, err)
+	}
+	// The second contact came within the window of the first, about the
+	// same skill: a repeat (the first was not resolved at first contact).
+	if _, err := in.consumer.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	body := string(in.must(http.StatusOK, "GET", "/metrics", "", "").body)
+	for _, want := range []string{
+		`switchboard_repeat_contacts_total{channel="whatsapp",queue="support-es"} 1`,
+		`switchboard_survey_answers_total{bucket="satisfied",channel="whatsapp",kind="csat",queue="support-es"} 1`,
+		`switchboard_surveys_total{event="sent",kind="csat"} 1`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
+	// The archive has both contacts and the answer: the report counts them.
+	if _, err := in.archiver.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var rep archive.QualityReport
+	to := in.clock.Now().Add(time.Minute).Format(time.RFC3339)
+	in.must(http.StatusOK, "GET", "/v1/reports/quality?by=agent&to="+to, adminKey, "").decode(t, &rep)
+	if len(rep.Rows) != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	// Two contacts, one CSAT of 5 (satisfied); the customer came back, so
+	// the first was not resolved at first contact and the second is a repeat.
+	row := rep.Rows[0]
+	if row.Key != "ana" || row.Contacts != 2 || row.CSATAnswers != 1 || row.CSAT == nil || *row.CSAT != 1 ||
+		row.FCRDecided != 1 || row.FCR == nil || *row.FCR != 0 || row.Repeat == nil || *row.Repeat != 0.5 {
+		t.Fatalf("report row %+v", row)
+	}
+	csv := string(in.must(http.StatusOK, "GET", "/v1/reports/quality?by=agent&format=csv&to="+to, adminKey, "").body)
+	if !strings.HasPrefix(csv, "agent,contacts,completed,canceled,aht_seconds") || !strings.Contains(csv, "\nana,2,2,0,") {
+		t.Fatalf("csv %s", csv)
 	}
 }

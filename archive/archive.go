@@ -272,3 +272,48 @@ func (a *Archive) CustomerByIdentity(ctx context.Context, identity string) (stri
 	}
 	return id, nil
 }
+
+// bucket is the width of the service-level buckets (queues' 15 minutes).
+const bucket = 15 * time.Minute
+
+// BucketCounts are the service-level counters of a queue's archived
+// contacts created in [from, to), by 15-minute bucket and channel, as the
+// scripts count them in Redis (queues.Counts): the interval statistics of
+// periods Redis no longer holds.
+func (a *Archive) BucketCounts(ctx context.Context, queue string, from, to time.Time) (map[time.Time]map[string]queues.Counts, error) {
+	rows, err := a.pool.Query(ctx, `SELECT floor(extract(epoch FROM created_at) * 1000 / $5)::bigint, channel,
+		count(*),
+		count(*) FILTER (WHERE assigned_at IS NOT NULL),
+		count(*) FILTER (WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(record->'sla_clocks') c
+			WHERE c->>'clock' = 'first_response' AND c->>'state' = 'met')),
+		count(*) FILTER (WHERE state = 'canceled' AND reason = 'abandoned'),
+		coalesce(sum((SELECT count(*) FROM jsonb_array_elements(record->'sla_clocks') c
+			WHERE c->>'state' = 'breached')), 0),
+		coalesce(sum(wait_ms) FILTER (WHERE assigned_at IS NOT NULL), 0),
+		count(*) FILTER (WHERE state = 'completed' AND handle_ms IS NOT NULL),
+		coalesce(sum(handle_ms) FILTER (WHERE state = 'completed'), 0),
+		coalesce(sum(wait_ms) FILTER (WHERE state = 'canceled' AND reason = 'abandoned'), 0)
+		FROM contacts WHERE workspace = $1 AND queue = $2 AND created_at >= $3 AND created_at < $4
+		GROUP BY 1, 2`, a.ws, queue, from, to, bucket.Milliseconds())
+	if err != nil {
+		return nil, fmt.Errorf("archive: bucket counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[time.Time]map[string]queues.Counts{}
+	for rows.Next() {
+		var b int64
+		var ch string
+		var c queues.Counts
+		if err := rows.Scan(&b, &ch, &c.Offered, &c.Answered, &c.InTarget, &c.Abandoned, &c.Breached, &c.WaitMS,
+			&c.Handled, &c.HandleMS, &c.AbandonWaitMS); err != nil {
+			return nil, fmt.Errorf("archive: bucket counts: %w", err)
+		}
+		c.Accepted = c.Answered
+		at := time.UnixMilli(b * bucket.Milliseconds()).UTC()
+		if out[at] == nil {
+			out[at] = map[string]queues.Counts{}
+		}
+		out[at][ch] = c
+	}
+	return out, rows.Err()
+}

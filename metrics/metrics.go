@@ -37,6 +37,7 @@ type Metrics struct {
 	escalations       *prometheus.CounterVec
 	surveys           *prometheus.CounterVec
 	surveyAnswers     *prometheus.CounterVec
+	repeats           *prometheus.CounterVec
 	handoffs          *prometheus.CounterVec
 	redisResets       prometheus.Gauge
 }
@@ -110,7 +111,12 @@ func New(reg prometheus.Registerer) *Metrics {
 		Help: "Survey answers by kind (csat, nps), bucket (csat: satisfied 4-5, neutral 3, dissatisfied 1-2; " +
 			"nps: promoter 9-10, passive 7-8, detractor 0-6), queue and channel.",
 	}, []string{"kind", "bucket", "queue", "channel"})
-	reg.MustRegister(m.surveys, m.surveyAnswers)
+	m.repeats = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "switchboard_repeat_contacts_total",
+		Help: "Contacts of a customer whose previous contact was about the same skill and is open or ended within " +
+			"quality.fcr_window: each marks a first contact not resolved (first-contact resolution's misses).",
+	}, []string{"queue", "channel"})
+	reg.MustRegister(m.surveys, m.surveyAnswers, m.repeats)
 	m.escalations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "switchboard_escalations_total",
 		Help: "Escalation steps applied to waiting tasks.",
@@ -143,6 +149,9 @@ func (m *Metrics) Observe(e queues.Event) {
 	switch e.Type {
 	case "task.created":
 		m.tasks.WithLabelValues(q, ch, "created").Inc()
+		if e.Fields["repeat_of"] != "" {
+			m.repeats.WithLabelValues(q, ch).Inc()
+		}
 	case "task.assigned":
 		m.tasks.WithLabelValues(q, ch, "assigned").Inc()
 		m.offers.WithLabelValues("accepted").Inc()

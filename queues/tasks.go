@@ -78,6 +78,11 @@ type NewTask struct {
 	// pending answers it so (see create_task).
 	SurveyScore *int
 	OptOut      bool
+	// Skill is the queue's skill; a contact of a customer whose previous
+	// contact was about the same skill and ended within RepeatWindow (or is
+	// still open) is a repeat (task.created's repeat_of).
+	Skill        string
+	RepeatWindow time.Duration
 }
 
 // EscalationStep is one escalation step, as the scripts read it.
@@ -215,7 +220,7 @@ func createArgsOf(t NewTask) createArgs {
 		PreferredWindowMS: t.PreferredWindow.Milliseconds(), PreferredWaitMS: t.PreferredWait.Milliseconds(),
 		FirstWarnAt: msOrZero(t.FirstWarnAt), NextReplyDue: msOrZero(t.NextReplyDue), NextReplyWarn: msOrZero(t.NextReplyWarn),
 		Escalation: string(steps), Kind: t.Kind, NotBefore: msOrZero(t.NotBefore),
-		Score: scoreArg(t.SurveyScore), OptOut: t.OptOut,
+		Score: scoreArg(t.SurveyScore), OptOut: t.OptOut, Skill: t.Skill, RepeatWindowMS: t.RepeatWindow.Milliseconds(),
 	}
 }
 
@@ -276,6 +281,8 @@ type createArgs struct {
 	NotBefore         int64    `json:"not_before"`
 	Score             int      `json:"score"`
 	OptOut            bool     `json:"opt_out"`
+	Skill             string   `json:"skill"`
+	RepeatWindowMS    int64    `json:"repeat_window_ms"`
 }
 
 // GetTask returns one task, or an error wrapping ErrNotFound.

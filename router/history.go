@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"time"
 
 	"switchboard/queues"
 )
@@ -105,4 +106,39 @@ func sortTimeline(ts []queues.Task) {
 	slices.SortFunc(ts, func(a, b queues.Task) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
 	})
+}
+
+// bucketHistory is a history that also gives the service-level counters of
+// the contacts it holds.
+type bucketHistory interface {
+	BucketCounts(ctx context.Context, queue string, from, to time.Time) (map[time.Time]map[string]queues.Counts, error)
+}
+
+// slKept is how far back Redis surely holds service-level buckets (their
+// time to live is 40 days).
+const slKept = 39 * 24 * time.Hour
+
+// bucketCounts are a queue's service-level counters: from Redis where it
+// still holds them, from the history before that.
+func (b *base) bucketCounts(ctx context.Context, store interface {
+	BucketCounts(ctx context.Context, queue string, from, to time.Time) (map[time.Time]map[string]queues.Counts, error)
+}, queue string, from, to time.Time) (map[time.Time]map[string]queues.Counts, error) {
+	cut := b.clock.Now().Add(-slKept).Truncate(15 * time.Minute)
+	h, ok := b.history.(bucketHistory)
+	if !ok || !from.Before(cut) {
+		return store.BucketCounts(ctx, queue, from, to)
+	}
+	end := to
+	if end.After(cut) {
+		end = cut
+	}
+	out, err := h.BucketCounts(ctx, queue, from, end)
+	if err != nil || !to.After(cut) {
+		return out, err
+	}
+	recent, err := store.BucketCounts(ctx, queue, cut, to)
+	for at, byCh := range recent {
+		out[at] = byCh
+	}
+	return out, err
 }

@@ -39,6 +39,8 @@ func (r *base) newTask(q config.Queue, channel string, priority int, now time.Ti
 		Priority:       priority,
 		OfferTimeout:   ch.OfferTimeout,
 		WrapUp:         ch.WrapUp,
+		Skill:          q.Skill,
+		RepeatWindow:   r.cfg.Quality.FCRWindow,
 	}
 	t.DueAt, t.FirstWarnAt = r.clockTimes(q, p, p.FirstResponse, now)
 	if t.DueAt.IsZero() {

@@ -55,7 +55,7 @@ func (r *Reporting) Stats(ctx context.Context, queue string, from, to time.Time,
 	from, to = from.Truncate(size), to.Add(size-1).Truncate(size)
 	rows := []StatsRow{}
 	for _, q := range ids {
-		buckets, err := r.store.BucketCounts(ctx, q, from, to)
+		buckets, err := r.bucketCounts(ctx, r.store, q, from, to)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,8 +30,18 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	waiting := fs.Int("waiting", 10000, "calls waiting in the queue")
 	n := fs.Int("n", 2000, "decisions to time of each kind")
 	lives := fs.Int("lives", 2000, "contact lives (create, offer, accept, complete) whose Redis CPU to measure, 0 for none")
+	history := fs.Int("history", 0, "instead: the Redis memory of N finished contacts without and with retention, "+
+		"and with DATABASE_URL the archive's write rate")
 	if err := fs.Parse(args); err != nil {
 		return parseErr(err)
+	}
+	if *history > 0 {
+		_, rdb, closeRedis, err := openRedis(*path, stderr)
+		if err != nil {
+			return err
+		}
+		defer closeRedis()
+		return benchHistory(ctx, rdb, *history, os.Getenv("DATABASE_URL"), stdout)
 	}
 	if *agents < 1 || *waiting < 0 || *n < 1 || *lives < 0 {
 		fmt.Fprintln(stderr, "bench: -agents and -n must be positive, -waiting not negative")

@@ -16,7 +16,9 @@
 --   kind ('' for a contact, callback: an outbound call to make), not_before
 --   (ms; later than now: the task is scheduled and starts then, see start_task),
 --   score (the message read as a survey score, -1: not one), opt_out (the
---   message is a survey opt-out word)
+--   message is a survey opt-out word), skill (the queue's), repeat_window_ms
+--   (a contact after the customer's previous one about the same skill, open
+--   or ended this long ago at most, is a repeat: task.created's repeat_of)
 -- A message of a customer with a survey pending that is a score in the
 -- survey's range answers it, and one that is an opt-out word stops surveys:
 -- neither makes a contact (survey: answered or opted_out, task: the
@@ -101,11 +103,22 @@ tset(t, 'id', id, 'idempotency_key', idem, 'channel', channel, 'queue', A.queue,
   'offer_ms', n2s(A.offer_ms), 'wrap_ms', n2s(A.wrap_ms),
   'customer', A.customer, 'attributes', A.attributes,
   'state', 'queued', 'created_at', NOW_S, 'offer_seq', 0, 'customer_id', cid,
-  'bucket', n2s(math.floor(NOW / BUCKET_MS)), 'esc', A.escalation, 'request_digest', A.request_digest)
+  'bucket', n2s(math.floor(NOW / BUCKET_MS)), 'esc', A.escalation, 'request_digest', A.request_digest,
+  'skill', A.skill or '')
 -- Indexes of GET /v1/tasks, by creation time: all tasks, and per queue.
 redis.call('ZADD', key('tasks'), NOW_S, id)
 redis.call('ZADD', key('tasks', 'queue', A.queue), NOW_S, id)
+local repeat_of = ''
 if cust then
+  if (A.repeat_window_ms or 0) > 0 then
+    local prev = redis.call('ZREVRANGE', key('customer', cid, 'timeline'), 0, 0)[1]
+    if prev then
+      local f = redis.call('HMGET', key('task', prev), 'skill', 'ended_at')
+      if f[1] and f[1] == A.skill and (not f[2] or f[2] == '' or NOW - tonumber(f[2]) <= A.repeat_window_ms) then
+        repeat_of = prev
+      end
+    end
+  end
   redis.call('ZADD', key('customer', cid, 'timeline'), NOW_S, id)
   customer_opened(cid)
   if A.join then
@@ -122,7 +135,7 @@ if kind ~= '' then
   tset(t, 'kind', kind)
 end
 emit('task.created', with(task_fields(t), 'priority', t.priority, 'customer', cid, 'kind', kind,
-  'not_before', n2s(A.not_before or 0)))
+  'not_before', n2s(A.not_before or 0), 'repeat_of', repeat_of))
 if message ~= '' then
   add_message(t, message, A.next_reply_due, A.next_reply_warn)
 end
