@@ -54,13 +54,11 @@ func (s reportingAPI) quality(c *gin.Context) {
 			"(without it, finished contacts stay only for retention.finished)")
 		return
 	}
-	skill := func(q string) string {
-		if qc, ok := s.cfg.Queue(q); ok && qc.Skill != "" {
-			return qc.Skill
-		}
-		return q
+	skills := map[string]string{}
+	for _, q := range s.cfg.Queues {
+		skills[q.ID] = q.Skill
 	}
-	rep, err := s.archive.Quality(c.Request.Context(), from, to, now, by, s.cfg.Quality.FCRWindow, skill)
+	rep, err := s.archive.Quality(c.Request.Context(), from, to, now, by, s.cfg.Quality.FCRWindow, skills)
 	if err != nil {
 		fail(c, err)
 		return

@@ -63,8 +63,7 @@ func TestFirstContactResolution(t *testing.T) {
 		t.Fatalf("replay wrote %d: %v", n, err)
 	}
 	now := day0.Add(30 * 24 * time.Hour)
-	rep, err := a.Quality(ctx, day0, day0.Add(2*24*time.Hour), now, "channel", 7*24*time.Hour,
-		func(q string) string { return skill[q] })
+	rep, err := a.Quality(ctx, day0, day0.Add(2*24*time.Hour), now, "channel", 7*24*time.Hour, skill)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,14 +83,12 @@ func TestFirstContactResolution(t *testing.T) {
 		t.Errorf("bea: voice %+v", v)
 	}
 	// The returning contact is a repeat; seen from a range that holds it.
-	rep, err = a.Quality(ctx, day0.Add(2*24*time.Hour), day0.Add(4*24*time.Hour), now, "queue", 7*24*time.Hour,
-		func(q string) string { return skill[q] })
+	rep, err = a.Quality(ctx, day0.Add(2*24*time.Hour), day0.Add(4*24*time.Hour), now, "queue", 7*24*time.Hour, skill)
 	if err != nil || rep.Total.Contacts != 1 || rep.Total.Repeat == nil || *rep.Total.Repeat != 1 {
 		t.Fatalf("repeat %+v: %v", rep.Total, err)
 	}
 	// Before the window has passed, a contact is pending, not resolved.
-	rep, err = a.Quality(ctx, day0, day0.Add(24*time.Hour), day0.Add(2*24*time.Hour), "queue", 7*24*time.Hour,
-		func(q string) string { return skill[q] })
+	rep, err = a.Quality(ctx, day0, day0.Add(24*time.Hour), day0.Add(2*24*time.Hour), "queue", 7*24*time.Hour, skill)
 	if err != nil || rep.Total.FCRPending != 4 || rep.Total.FCRDecided != 0 || rep.Total.FCR != nil {
 		t.Fatalf("pending %+v: %v", rep.Total, err)
 	}

@@ -1,13 +1,9 @@
 package archive
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // QualityRow is one row of the quality report: a queue, agent or channel
@@ -51,168 +47,93 @@ type QualityReport struct {
 	Total     QualityRow   `json:"total"`
 }
 
-// Record is what the report reads of one contact.
-type Record struct {
-	ID, Customer, Queue, Channel, Agent, State string
-	Created, Ended                             time.Time
-	HandleMS                                   *int64
-	SurveyKind                                 string
-	Score                                      *int
-}
-
-// Quality reads the contacts created in [from, to) with those around them
-// that decide first-contact resolution and repeats (window either side),
-// and reports them by queue, agent or channel. skill maps a queue to the
-// skill FCR compares (a queue missing from it is its own skill).
+// Quality reports the contacts created in [from, to) by queue, agent or
+// channel, computed in the database (a year of a large center stays
+// there): first-contact resolution and repeats look at each contact's
+// neighbours in its customer's contacts about the same skill (window
+// functions), so contacts up to window either side of the range count.
+// skill maps a queue to the skill FCR compares (a queue it lacks is its
+// own skill).
 func (a *Archive) Quality(ctx context.Context, from, to, now time.Time, by string, window time.Duration,
-	skill func(queue string) string) (QualityReport, error) {
-	rows, err := a.pool.Query(ctx, `SELECT c.id, c.customer_id, c.queue, c.channel, c.agent, c.state, c.created_at,
-		c.ended_at, c.handle_ms, coalesce(s.kind, ''), s.score
-		FROM contacts c LEFT JOIN survey_answers s ON s.workspace = c.workspace AND s.task_id = c.id
-		WHERE c.workspace = $1 AND c.created_at >= $2 AND c.created_at < $3`,
-		a.ws, from.Add(-window), to.Add(window))
+	skills map[string]string) (QualityReport, error) {
+	col := map[string]string{"queue": "queue", "agent": "agent", "channel": "channel"}[by]
+	if col == "" {
+		return QualityReport{}, fmt.Errorf("archive: quality by %q", by)
+	}
+	qs, ss := []string{}, []string{}
+	for q, sk := range skills {
+		qs, ss = append(qs, q), append(ss, sk)
+	}
+	rows, err := a.pool.Query(ctx, `WITH sk(queue, skill) AS (SELECT * FROM unnest($5::text[], $6::text[])),
+	c AS (
+		SELECT c.id, c.customer_id, c.queue, c.channel, c.agent, c.state, c.created_at, c.ended_at, c.handle_ms,
+			coalesce(sk.skill, c.queue) AS skill, s.kind, s.score
+		FROM contacts c LEFT JOIN sk ON sk.queue = c.queue
+		LEFT JOIN survey_answers s ON s.workspace = c.workspace AND s.task_id = c.id
+		WHERE c.workspace = $1 AND c.created_at >= $2::timestamptz - $4 * interval '1 millisecond'
+			AND c.created_at < $3::timestamptz + $4 * interval '1 millisecond'),
+	w AS (
+		SELECT *,
+			customer_id <> '' AND lag(created_at) OVER p >= created_at - $4 * interval '1 millisecond' AS came,
+			customer_id <> '' AND lead(created_at) OVER p <= least(ended_at + $4 * interval '1 millisecond', $7) AS back
+		FROM c WINDOW p AS (PARTITION BY customer_id, skill ORDER BY created_at, id)),
+	x AS (
+		SELECT *, state = 'completed' AND (coalesce(back, false) OR $7 >= ended_at + $4 * interval '1 millisecond') AS decided
+		FROM w WHERE created_at >= $2 AND created_at < $3)
+	SELECT `+col+`, grouping(`+col+`), count(*),
+		count(*) FILTER (WHERE state = 'completed'),
+		count(*) FILTER (WHERE state = 'canceled'),
+		avg(handle_ms / 1000.0) FILTER (WHERE state = 'completed'),
+		avg(extract(epoch FROM ended_at - created_at)::float8) FILTER (WHERE state = 'completed'),
+		count(*) FILTER (WHERE decided),
+		count(*) FILTER (WHERE decided AND NOT coalesce(back, false)),
+		count(*) FILTER (WHERE state = 'completed' AND NOT decided),
+		count(*) FILTER (WHERE coalesce(came, false)),
+		count(*) FILTER (WHERE kind = 'csat'),
+		count(*) FILTER (WHERE kind = 'csat' AND score >= 4),
+		count(*) FILTER (WHERE kind = 'nps'),
+		count(*) FILTER (WHERE kind = 'nps' AND score >= 9),
+		count(*) FILTER (WHERE kind = 'nps' AND score <= 6)
+	FROM x GROUP BY ROLLUP (`+col+`) ORDER BY grouping(`+col+`), `+col,
+		a.ws, from, to, window.Milliseconds(), qs, ss, now)
 	if err != nil {
 		return QualityReport{}, fmt.Errorf("archive: quality: %w", err)
 	}
-	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Record, error) {
-		var x Record
-		err := r.Scan(&x.ID, &x.Customer, &x.Queue, &x.Channel, &x.Agent, &x.State, &x.Created, &x.Ended,
-			&x.HandleMS, &x.SurveyKind, &x.Score)
-		return x, err
-	})
-	if err != nil {
-		return QualityReport{}, fmt.Errorf("archive: quality: %w", err)
-	}
-	return Quality(recs, from, to, now, by, window, skill), nil
-}
-
-// Quality computes the report from records (those of the range and those
-// within window either side of it).
-func Quality(recs []Record, from, to, now time.Time, by string, window time.Duration, skill func(string) string) QualityReport {
-	// A customer's contacts about one skill, in creation order.
-	type thread struct{ customer, skill string }
-	threads := map[thread][]Record{}
-	for _, r := range recs {
-		if r.Customer != "" {
-			k := thread{r.Customer, skill(r.Queue)}
-			threads[k] = append(threads[k], r)
+	defer rows.Close()
+	rep := QualityReport{From: from, To: to, By: by, FCRWindow: window.String(), Rows: []QualityRow{}}
+	for rows.Next() {
+		var key *string
+		var total int
+		var r QualityRow
+		var fcrYes, repeats, csatGood, promoters, detractors int
+		if err := rows.Scan(&key, &total, &r.Contacts, &r.Completed, &r.Canceled, &r.AHT, &r.Resolution,
+			&r.FCRDecided, &fcrYes, &r.FCRPending, &repeats, &r.CSATAnswers, &csatGood, &r.NPSAnswers,
+			&promoters, &detractors); err != nil {
+			return QualityReport{}, fmt.Errorf("archive: quality: %w", err)
 		}
-	}
-	for _, ts := range threads {
-		slices.SortFunc(ts, func(a, b Record) int { return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID)) })
-	}
-	type acc struct {
-		row                         QualityRow
-		handle, resolve             float64
-		handled, resolved           int
-		fcrYes, repeats             int
-		csatGood, promoters, detrac int
-	}
-	groups := map[string]*acc{}
-	total := &acc{}
-	for _, r := range recs {
-		if r.Created.Before(from) || !r.Created.Before(to) {
-			continue
-		}
-		key := map[string]string{"queue": r.Queue, "agent": r.Agent, "channel": r.Channel}[by]
-		g := groups[key]
-		if g == nil {
-			g = &acc{row: QualityRow{Key: key}}
-			groups[key] = g
-		}
-		var came, back bool // an earlier contact within the window; a later one after the end
-		var decided bool
-		if r.Customer != "" {
-			ts := threads[thread{r.Customer, skill(r.Queue)}]
-			i := slices.IndexFunc(ts, func(x Record) bool { return x.ID == r.ID })
-			for j := i - 1; j >= 0; j-- {
-				if r.Created.Sub(ts[j].Created) <= window {
-					came = true
-				}
-				break
-			}
-			for j := i + 1; j < len(ts); j++ {
-				if !ts[j].Created.After(r.Ended.Add(window)) && !ts[j].Created.After(now) {
-					back = true
-				}
-				break
-			}
-		}
-		decided = r.State == "completed" && (back || !now.Before(r.Ended.Add(window)))
-		for _, a := range []*acc{g, total} {
-			a.row.Contacts++
-			if came {
-				a.repeats++
-			}
-			switch r.State {
-			case "completed":
-				a.row.Completed++
-				a.resolve += r.Ended.Sub(r.Created).Seconds()
-				a.resolved++
-				if r.HandleMS != nil {
-					a.handle += float64(*r.HandleMS) / 1000
-					a.handled++
-				}
-				if decided {
-					a.row.FCRDecided++
-					if !back {
-						a.fcrYes++
-					}
-				} else {
-					a.row.FCRPending++
-				}
-			case "canceled":
-				a.row.Canceled++
-			}
-			if r.Score != nil {
-				switch r.SurveyKind {
-				case "csat":
-					a.row.CSATAnswers++
-					if *r.Score >= 4 {
-						a.csatGood++
-					}
-				case "nps":
-					a.row.NPSAnswers++
-					if *r.Score >= 9 {
-						a.promoters++
-					} else if *r.Score <= 6 {
-						a.detrac++
-					}
-				}
-			}
-		}
-	}
-	ratio := func(n, d int) *float64 {
-		if d == 0 {
-			return nil
-		}
-		v := float64(n) / float64(d)
-		return &v
-	}
-	finish := func(a *acc) QualityRow {
-		r := a.row
-		if a.handled > 0 {
-			v := a.handle / float64(a.handled)
-			r.AHT = &v
-		}
-		if a.resolved > 0 {
-			v := a.resolve / float64(a.resolved)
-			r.Resolution = &v
-		}
-		r.FCR = ratio(a.fcrYes, r.FCRDecided)
-		r.Repeat = ratio(a.repeats, r.Contacts)
-		r.CSAT = ratio(a.csatGood, r.CSATAnswers)
+		r.FCR = ratio(fcrYes, r.FCRDecided)
+		r.Repeat = ratio(repeats, r.Contacts)
+		r.CSAT = ratio(csatGood, r.CSATAnswers)
 		if r.NPSAnswers > 0 {
-			v := 100 * float64(a.promoters-a.detrac) / float64(r.NPSAnswers)
+			v := 100 * float64(promoters-detractors) / float64(r.NPSAnswers)
 			r.NPS = &v
 		}
-		return r
+		if total == 1 {
+			rep.Total = r
+			continue
+		}
+		if key != nil {
+			r.Key = *key
+		}
+		rep.Rows = append(rep.Rows, r)
 	}
-	rep := QualityReport{From: from, To: to, By: by, FCRWindow: window.String(), Rows: []QualityRow{}}
-	for _, g := range groups {
-		rep.Rows = append(rep.Rows, finish(g))
+	return rep, rows.Err()
+}
+
+func ratio(n, d int) *float64 {
+	if d == 0 {
+		return nil
 	}
-	slices.SortFunc(rep.Rows, func(a, b QualityRow) int { return cmp.Compare(a.Key, b.Key) })
-	rep.Total = finish(total)
-	return rep
+	v := float64(n) / float64(d)
+	return &v
 }
