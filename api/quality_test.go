@@ -10,11 +10,13 @@ import (
 	"switchboard/archive"
 	"switchboard/config"
 	"switchboard/internal/pgtest"
+	"switchboard/queues"
 )
 
 // withSurvey asks a CSAT question a minute after a WhatsApp contact ends.
 func withSurvey(c *config.Config) {
-	c.Surveys.Rules = []config.Survey{{Channels: []string{"whatsapp"}, Kind: "csat", Delay: time.Minute,
+	minute := time.Minute
+	c.Surveys.Rules = []config.Survey{{Channels: []string{"whatsapp"}, Kind: "csat", Delay: &minute,
 		Window: 24 * time.Hour}}
 }
 
@@ -116,5 +118,14 @@ func TestSurveyRoundTripOverTwilio(t *testing.T) {
 	csv := string(in.must(http.StatusOK, "GET", "/v1/reports/quality?by=agent&format=csv&to="+to, adminKey, "").body)
 	if !strings.HasPrefix(csv, "agent,contacts,completed,canceled,aht_seconds") || !strings.Contains(csv, "\nana,2,2,0,") {
 		t.Fatalf("csv %s", csv)
+	}
+	// Redis has let the surveyed contact go; its answer shows from the archive.
+	if in.rdb.Exists(ctx, queues.Prefix(in.ws)+"task:"+task.ID).Val() != 0 {
+		t.Fatal("the archived contact is still in Redis")
+	}
+	var first queues.Task
+	in.must(http.StatusOK, "GET", "/v1/tasks/"+task.ID, adminKey, "").decode(t, &first)
+	if first.Survey == nil || first.Survey.State != "answered" || first.Survey.Score == nil || *first.Survey.Score != 5 {
+		t.Fatalf("archived survey %+v", first.Survey)
 	}
 }

@@ -24,7 +24,11 @@ func (s reportingAPI) quality(c *gin.Context) {
 		if v := c.Query(field); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				errs.Add(field, "must be an RFC 3339 time such as 2026-03-02T09:00:00Z")
+				// An offset's "+" not escaped in the query arrives as a space.
+				t, err = time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
+			}
+			if err != nil {
+				errs.Add(field, "must be an RFC 3339 time such as 2026-03-02T09:00:00Z (escape + as %%2B)")
 				return
 			}
 			*into = t
@@ -40,7 +44,7 @@ func (s reportingAPI) quality(c *gin.Context) {
 		errs.Add("to", "must be later than from")
 	}
 	if len(errs) == 0 && to.Sub(from) > 366*24*time.Hour {
-		errs.Add("to", "the range is at most 366 days")
+		errs.Add("from", "the range is at most 366 days")
 	}
 	if f := c.Query("format"); f != "" && f != "json" && f != "csv" {
 		errs.Add("format", "must be json or csv")
@@ -60,7 +64,8 @@ func (s reportingAPI) quality(c *gin.Context) {
 	}
 	rep, err := s.archive.Quality(c.Request.Context(), from, to, now, by, s.cfg.Quality.FCRWindow, skills)
 	if err != nil {
-		fail(c, err)
+		s.log.Error("quality report", "err", err)
+		problem(c, http.StatusServiceUnavailable, "the archive (PostgreSQL) did not answer; try again")
 		return
 	}
 	if c.Query("format") != "csv" && !strings.Contains(c.GetHeader("Accept"), "text/csv") {

@@ -168,39 +168,48 @@ func handleMS(t queues.Task) *int64 {
 
 // Task returns an archived task, or an error wrapping queues.ErrNotFound.
 func (a *Archive) Task(ctx context.Context, id string) (queues.Task, error) {
-	var record []byte
-	err := a.pool.QueryRow(ctx, "SELECT record FROM contacts WHERE workspace = $1 AND id = $2", a.ws, id).Scan(&record)
+	rows, err := a.pool.Query(ctx, "SELECT "+recordCols+" FROM contacts c "+answerJoin+
+		" WHERE c.workspace = $1 AND c.id = $2", a.ws, id)
+	if err != nil {
+		return queues.Task{}, fmt.Errorf("archive: task %s: %w", id, err)
+	}
+	t, err := pgx.CollectExactlyOneRow(rows, scanRecord)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return queues.Task{}, &queues.Error{Code: "task_not_found", Detail: id}
 	}
 	if err != nil {
 		return queues.Task{}, fmt.Errorf("archive: task %s: %w", id, err)
 	}
-	var t queues.Task
-	return t, json.Unmarshal(record, &t)
+	return t, nil
 }
 
-// Tasks returns the archived tasks among ids, by id.
-func (a *Archive) Tasks(ctx context.Context, ids []string) (map[string]queues.Task, error) {
-	rows, err := a.pool.Query(ctx, "SELECT id, record FROM contacts WHERE workspace = $1 AND id = ANY($2)", a.ws, ids)
-	if err != nil {
-		return nil, fmt.Errorf("archive: tasks: %w", err)
+// recordCols and answerJoin read an archived task with the survey answer
+// that came after it was archived (the record is the task as it ended).
+const (
+	recordCols = "c.record, s.kind, s.score, s.answered_at"
+	answerJoin = "LEFT JOIN survey_answers s ON s.workspace = c.workspace AND s.task_id = c.id"
+)
+
+func scanRecord(r pgx.CollectableRow) (queues.Task, error) {
+	var b []byte
+	var kind *string
+	var score *int
+	var at *time.Time
+	var t queues.Task
+	if err := r.Scan(&b, &kind, &score, &at); err != nil {
+		return t, err
 	}
-	defer rows.Close()
-	out := map[string]queues.Task{}
-	for rows.Next() {
-		var id string
-		var record []byte
-		if err := rows.Scan(&id, &record); err != nil {
-			return nil, err
-		}
-		var t queues.Task
-		if err := json.Unmarshal(record, &t); err != nil {
-			return nil, err
-		}
-		out[id] = t
+	if err := json.Unmarshal(b, &t); err != nil {
+		return t, err
 	}
-	return out, rows.Err()
+	if kind != nil {
+		sv := &queues.Survey{Kind: *kind, State: "answered", Score: score, AnsweredAt: at}
+		if t.Survey != nil {
+			sv.SentAt = t.Survey.SentAt
+		}
+		t.Survey = sv
+	}
+	return t, nil
 }
 
 // Messages returns an archived task's conversation, oldest first.
@@ -239,19 +248,12 @@ func (a *Archive) Customer(ctx context.Context, id string, limit int) (queues.Cu
 // Timeline returns up to limit of a customer's latest archived contacts,
 // newest first.
 func (a *Archive) Timeline(ctx context.Context, customer string, limit int) ([]queues.Task, error) {
-	rows, err := a.pool.Query(ctx, `SELECT record FROM contacts WHERE workspace = $1 AND customer_id = $2
-		ORDER BY created_at DESC, id DESC LIMIT $3`, a.ws, customer, limit)
+	rows, err := a.pool.Query(ctx, `SELECT `+recordCols+` FROM contacts c `+answerJoin+`
+		WHERE c.workspace = $1 AND c.customer_id = $2 ORDER BY c.created_at DESC, c.id DESC LIMIT $3`, a.ws, customer, limit)
 	if err != nil {
 		return nil, fmt.Errorf("archive: timeline of %s: %w", customer, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (queues.Task, error) {
-		var b []byte
-		var t queues.Task
-		if err := r.Scan(&b); err != nil {
-			return t, err
-		}
-		return t, json.Unmarshal(b, &t)
-	})
+	out, err := pgx.CollectRows(rows, scanRecord)
 	if err != nil {
 		return nil, fmt.Errorf("archive: timeline of %s: %w", customer, err)
 	}

@@ -60,14 +60,21 @@ const orphanAge = time.Minute
 
 // Run archives until ctx ends.
 func (c *Consumer) Run(ctx context.Context) error {
+	wait := time.Second
 	for ctx.Err() == nil {
-		if _, err := c.pass(ctx, cmp.Or(c.Block, 2*time.Second)); err != nil && ctx.Err() == nil {
-			c.Log.Error("archive", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
+		_, err := c.pass(ctx, cmp.Or(c.Block, 2*time.Second))
+		if err == nil || ctx.Err() != nil {
+			wait = time.Second
+			continue
 		}
+		// Redis keeps what is not archived: retry, backing off to 30s
+		// while the database is away.
+		c.Log.Error("archive", "err", err, "retry_in", wait.String())
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
 	}
 	return nil
 }

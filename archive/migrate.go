@@ -49,7 +49,7 @@ func (a *Archive) Migrate(ctx context.Context) ([]int, error) {
 		return nil, err
 	}
 	slices.Sort(files)
-	var applied []int
+	applied := []int{}
 	for _, f := range files {
 		name := strings.TrimSuffix(strings.TrimPrefix(f, "migrations/"), ".sql")
 		num, _, _ := strings.Cut(name, "_")

@@ -23,6 +23,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/language"
 
+	"github.com/jackc/pgx/v5"
+
 	"switchboard/calendar"
 	"switchboard/internal/redisconn"
 	"switchboard/validation"
@@ -335,8 +337,13 @@ func (c *Config) Validate() validation.Errors {
 	if c.Retention.TrimEvery < time.Second {
 		errs.Add("retention.trim_every", "must be at least 1s")
 	}
-	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		errs.Add("database_url", "must be a postgres:// URL")
+	if c.DatabaseURL != "" {
+		if !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+			errs.Add("database_url", "must be a postgres:// URL (database_url, or DATABASE_URL)")
+		} else if _, err := pgx.ParseConfig(c.DatabaseURL); err != nil {
+			errs.Add("database_url", "is not a valid PostgreSQL URL (database_url, or DATABASE_URL): %s",
+				strings.TrimPrefix(err.Error(), "cannot parse `"+c.DatabaseURL+"`: "))
+		}
 	}
 	positive("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
 	positive("http.read_timeout", c.HTTP.ReadTimeout)

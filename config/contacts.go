@@ -303,7 +303,9 @@ type EventWebhook struct {
 
 // EventTypes are the events a webhook can subscribe to.
 var EventTypes = []string{"task.created", "task.started", "task.assigned", "task.completed", "task.canceled", "task.transferred",
-	"task.escalated", "sla.warning", "sla.breached", "sla.met", "sla.answered_late", "call.ended", "agent.presence", "message.received", "message.sent", "message.failed"}
+	"task.escalated", "sla.warning", "sla.breached", "sla.met", "sla.answered_late", "call.ended", "agent.presence", "message.received", "message.sent", "message.failed",
+	// A completed contact's survey: asked (with the question, for sources and widgets to ask it), answered, stopped.
+	"survey.sent", "survey.answered", "survey.opted_out"}
 
 func (c *Config) validateWebhooks(errs *validation.Errors) {
 	names := map[string]bool{}

@@ -22,8 +22,9 @@ type Survey struct {
 	Kind string `yaml:"kind"`
 	// Sample is the share of contacts asked (0-1, default 1).
 	Sample *float64 `yaml:"sample"`
-	// Delay after the contact ends before the question goes (default 1m).
-	Delay time.Duration `yaml:"delay"`
+	// Delay after the contact ends before the question goes (default 1m;
+	// 0: at once).
+	Delay *time.Duration `yaml:"delay"`
 	// Window is how long an answer is taken after the question (default 24h).
 	Window time.Duration `yaml:"window"`
 	// Question per language; the built-in text where a language has none.
@@ -78,8 +79,9 @@ func (c *Config) applySurveyDefaults() {
 			one := 1.0
 			r.Sample = &one
 		}
-		if r.Delay == 0 {
-			r.Delay = time.Minute
+		if r.Delay == nil {
+			d := time.Minute
+			r.Delay = &d
 		}
 		if r.Window == 0 {
 			r.Window = 24 * time.Hour
@@ -88,6 +90,11 @@ func (c *Config) applySurveyDefaults() {
 }
 
 func (c *Config) validateSurveys(errs *validation.Errors) {
+	for i, w := range c.Surveys.OptOut {
+		if strings.TrimSpace(w) == "" {
+			errs.Add(fmt.Sprintf("surveys.opt_out_words[%d]", i), "must not be empty")
+		}
+	}
 	if c.Quality.FCRWindow < time.Hour || c.Quality.FCRWindow > 90*24*time.Hour {
 		errs.Add("quality.fcr_window", "must be between 1h and 90 days")
 	}
@@ -99,11 +106,15 @@ func (c *Config) validateSurveys(errs *validation.Errors) {
 		if r.Sample != nil && (*r.Sample < 0 || *r.Sample > 1) {
 			errs.Add(f+"sample", "must be between 0 and 1")
 		}
-		if r.Delay < 0 || r.Delay > 7*24*time.Hour {
+		if d := r.After(); d < 0 || d > 7*24*time.Hour {
 			errs.Add(f+"delay", "must be between 0 and 7 days")
 		}
 		if r.Window < time.Minute || r.Window > 30*24*time.Hour {
 			errs.Add(f+"window", "must be between 1m and 30 days")
+		} else if r.After()+r.Window > c.Retention.Finished {
+			// The answer is recorded on the contact, which Redis keeps for
+			// retention.finished after it ends.
+			errs.Add(f+"window", "with the delay, must not exceed retention.finished (%s)", c.Retention.Finished)
 		}
 		for _, q := range r.Queues {
 			if _, ok := c.Queue(q); !ok {
@@ -135,6 +146,14 @@ func (c *Config) SurveyFor(queue, channel string) (Survey, bool) {
 		}
 	}
 	return Survey{}, false
+}
+
+// After is the delay after the end before the question goes.
+func (r Survey) After() time.Duration {
+	if r.Delay == nil {
+		return time.Minute
+	}
+	return *r.Delay
 }
 
 // Share is the share of contacts the rule asks (Sample, 1 when unset).

@@ -109,7 +109,7 @@ func (w *Worker) plan(e queues.Event) (queues.SurveyPlan, bool) {
 		lang = qc.Language
 	}
 	return queues.SurveyPlan{Task: task, Kind: rule.Kind, Question: rule.Text(lang),
-		DueMS: e.At.Add(rule.Delay).UnixMilli(), WindowMS: cmp.Or(rule.Window, 24*time.Hour).Milliseconds()}, true
+		DueMS: e.At.Add(rule.After()).UnixMilli(), WindowMS: cmp.Or(rule.Window, 24*time.Hour).Milliseconds()}, true
 }
 
 // Sampled tells whether a task falls in a sample of the given share: the

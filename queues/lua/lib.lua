@@ -602,13 +602,16 @@ end
 -- (csat 1-5, nps 0-10) answers it. Returns what it was (answered,
 -- opted_out), or nil: the message is not about the survey.
 local function survey_answer(id, cid, score, opt_out)
+  local t = load_task(id)
   if opt_out then
     redis.call('HSET', key('customer', cid), 'survey_opt_out', '1')
     redis.call('DEL', key('survey', cid))
+    if t then
+      tset(t, 'survey_state', 'opted_out')
+    end
     emit('survey.opted_out', {'task', id, 'customer', cid})
     return 'opted_out'
   end
-  local t = load_task(id)
   if not t or score < 0 then
     return nil
   end
