@@ -30,6 +30,7 @@ import (
 	"switchboard/streams"
 	"switchboard/telephony"
 	"switchboard/validation"
+	"switchboard/web"
 )
 
 // Server serves the API of one Switchboard instance.
@@ -171,6 +172,12 @@ func New(o Options) http.Handler {
 	e.NoMethod(func(c *gin.Context) { problem(c, http.StatusMethodNotAllowed, "method not allowed on this route") })
 	e.Use(s.observe, s.recover, s.limitBody, strictQuery)
 
+	// The pages (agent desktop, wallboard, planner workspace): static files;
+	// what they show comes from the API with the key typed in them.
+	pages := gin.WrapH(web.Handler())
+	e.GET("/ui/*file", pages)
+	e.HEAD("/ui/*file", pages)
+	e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/ui/") })
 	e.GET("/healthz", func(c *gin.Context) { respond(c, http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
 	e.GET("/metrics", s.metricsToken, gin.WrapH(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))

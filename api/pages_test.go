@@ -1,0 +1,260 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"switchboard/config"
+	"switchboard/queues"
+)
+
+// browser starts Debian's Chromium headless (CHROMIUM names another binary)
+// for the test; it fails clearly when there is none.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		for _, p := range []string{"chromium", "chromium-browser", "google-chrome"} {
+			if found, err := exec.LookPath(p); err == nil {
+				path = found
+				break
+			}
+		}
+	}
+	if path == "" {
+		t.Fatal("no chromium on PATH (apt-get install chromium, or set CHROMIUM)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1280, 900))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancelC := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	return ctx
+}
+
+// screenshot saves the page as name.png in SWITCHBOARD_SCREENSHOTS (the
+// README's docs/screenshots), else in the test's temporary directory.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("SWITCHBOARD_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// js runs a script in the page.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[any](expr)(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// setSelect picks a value in a <select> and tells the page, as a user's pick would.
+func setSelect(sel, value string) chromedp.Action[chromedp.Void] {
+	return js(fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q;
+		s.dispatchEvent(new Event("change")); return true })()`, sel, value))
+}
+
+// clickText clicks the first button under root whose text is label.
+func clickText(root, label string) chromedp.Action[chromedp.Void] {
+	return js(fmt.Sprintf(`[...document.querySelectorAll(%q)].find(b => b.textContent === %q).click()`, root+" button", label))
+}
+
+// An agent signs in to the desktop, goes available, gets an offer made
+// through the API, accepts it, replies and completes it; the wallboard
+// shows the waiting count change; the planner computes a staffing table.
+func TestPagesInABrowser(t *testing.T) {
+	in := newInstance(t, "", nil)
+	ctx := browser(t)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey,
+		`{"id":"ana","name":"Ana","time_zone":"Europe/Madrid","languages":["en"],"skills":{"support":4},"capacity":{"chat":2}}`)
+
+	// The agent desktop.
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(in.srv.URL+"/ui/agent.html"),
+		chromedp.SetValue(chromedp.CSS("#agentid"), "ana"),
+		chromedp.SetValue(chromedp.CSS("#apikey"), anaKey),
+		chromedp.Click(chromedp.CSS(`#loginform button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#desk")),
+		setSelect("#presence", "available"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		var a struct {
+			State queues.AgentState `json:"state"`
+		}
+		in.must(http.StatusOK, "GET", "/v1/agents/ana", adminKey, "").decode(t, &a)
+		return a.State.Presence == "available"
+	}, "ana available from the desktop")
+	var task queues.Task
+	in.must(http.StatusCreated, "POST", "/v1/tasks", "sb_supervisor_dev",
+		`{"channel":"chat","queue":"support-en","customer":{"name":"Lucy"}}`).decode(t, &task)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".offer"))); err != nil {
+		t.Fatal(err)
+	}
+	offerText, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".offer")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(offerText, "chat · support-en") || !strings.Contains(offerText, "Lucy") {
+		t.Fatalf("offer card %q", offerText)
+	}
+	screenshot(t, ctx, "agent-offer")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".offer button")),
+		chromedp.WaitVisible(chromedp.CSS("#tasks textarea")),
+		chromedp.SendKeys(chromedp.CSS("#tasks textarea"), "Hello Lucy, looking into it."),
+		chromedp.Click(chromedp.CSS(`#tasks form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tasks .msg.out`))); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "agent-desktop")
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`#tasks input[aria-label="Disposition"]`), "solved"),
+		clickText("#tasks", "Complete"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-label="wrap_up"]`)),
+		clickText("#tasks", "Ready"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		var got queues.Task
+		in.must(http.StatusOK, "GET", "/v1/tasks/"+task.ID, adminKey, "").decode(t, &got)
+		return got.State == "completed" && got.Disposition == "solved" && got.MessagesOut == 1
+	}, "the task completed from the desktop, with its reply")
+
+	t.Logf("wallboard at %s", time.Now().Format(time.StampMilli))
+	// The wallboard: a call waits in a queue nobody serves.
+	in.must(http.StatusCreated, "POST", "/v1/tasks", "sb_supervisor_dev", `{"channel":"voice","queue":"billing-en"}`)
+	err = chromedp.Do(ctx,
+		js(`sessionStorage.clear()`), // the agent's key is kept for the session
+		chromedp.Navigate(in.srv.URL+"/ui/wallboard.html"),
+		chromedp.SetValue(chromedp.CSS("#apikey"), "sb_supervisor_dev"),
+		chromedp.Click(chromedp.CSS(`#loginform button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#queues tr")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		row, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#queues tr")].map(r => r.innerText).
+			filter(s => s.includes("billing-en") && s.includes("voice"))[0] || ""`))
+		if !strings.Contains(row, "voice\t1") {
+			t.Logf("row %q", row)
+			return false
+		}
+		return true
+	}, "the wallboard shows the waiting call")
+	screenshot(t, ctx, "wallboard")
+
+	t.Logf("planner at %s", time.Now().Format(time.StampMilli))
+	// The planner: Erlang C and A for 100 contacts in 30 minutes, 180 s, 80/20.
+	for i, step := range []chromedp.Action[chromedp.Void]{
+		js(`sessionStorage.clear()`), // the key kept from the wallboard is a supervisor's
+		chromedp.Navigate(in.srv.URL + "/ui/planner.html"),
+		chromedp.SetValue(chromedp.CSS("#apikey"), "sb_planner_dev"),
+		chromedp.Click(chromedp.CSS(`#loginform button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#staffing")),
+		chromedp.Click(chromedp.CSS(`#staffing button[type=submit]`)),
+	} {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := chromedp.Do(sctx, step)
+		cancel()
+		if err != nil {
+			t.Fatalf("planner step %d: %v", i, err)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS("#s-result"))); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("err").textContent`))
+		t.Fatalf("no staffing table: %v (page says %q)", err, msg)
+	}
+	cells, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#s-result tbody tr")].map(r => r.innerText)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cells) != 2 || !strings.HasPrefix(cells[0], "Erlang C\t14\t20\t") || !strings.HasPrefix(cells[1], "Erlang A") {
+		t.Fatalf("staffing table %q", cells)
+	}
+	screenshot(t, ctx, "planner")
+}
+
+// The wallboard with 50 queues and 200 agents on screen renders in under a
+// second (the time to build the page from the API's answer, measured in
+// the page, logged).
+func TestWallboardAtScale(t *testing.T) {
+	in := newInstance(t, "", nil, func(c *config.Config) {
+		base := c.Queues[0]
+		for i := range 50 - len(c.Queues) {
+			q := base
+			q.ID = fmt.Sprintf("extra-%02d", i)
+			c.Queues = append(c.Queues, q)
+		}
+	})
+	var csv strings.Builder
+	csv.WriteString("id,name,time_zone,languages,skills,capacity,voice_blocks,contact\n")
+	for i := range 200 {
+		fmt.Fprintf(&csv, "a%03d,Agent %d,Europe/Madrid,en,support:3,,,\n", i, i)
+	}
+	in.do("PUT", "/v1/agents", "sb_planner_dev", "")
+	r := in.request("PUT", "/v1/agents", csv.String(), "Authorization", "Bearer sb_planner_dev", "Content-Type", "text/csv")
+	if r.status != http.StatusOK {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	ctx := browser(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(in.srv.URL+"/ui/wallboard.html"),
+		chromedp.SetValue(chromedp.CSS("#apikey"), "sb_supervisor_dev"),
+		chromedp.Click(chromedp.CSS(`#loginform button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#agents tr")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#agents tr").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.renderMs`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 200 {
+		t.Fatalf("%d agents on the wallboard", rows)
+	}
+	t.Logf("wallboard with 50 queues and 200 agents rendered in %s ms", ms)
+}
+
+func waitFor(t *testing.T, ok func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

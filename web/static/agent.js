@@ -1,0 +1,174 @@
+import { api, stream, session, t, translate, languageSwitch, el, duration, showError } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+const err = $("err");
+let tasks = new Map();       // id -> task
+let messages = new Map();    // id -> messages
+let live = null, offersSeen = new Set(), flash = null;
+const drafts = new Map(); // task id -> reply being typed (kept across redraws)
+
+translate();
+languageSwitch($("lang"), render);
+
+$("loginform").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  session.key = $("apikey").value.trim();
+  session.agent = $("agentid").value.trim();
+  start();
+});
+$("signout").addEventListener("click", () => { live?.stop(); session.clear(); location.reload(); });
+$("presence").addEventListener("change", setPresence);
+
+async function setPresence() {
+  const presence = $("presence").value;
+  const body = { presence };
+  if (presence === "away" && $("reason").value.trim()) body.reason = $("reason").value.trim();
+  try { await api("PUT", `/v1/agents/${enc(session.agent)}/presence`, body); showError(err); }
+  catch (e) { showError(err, e); }
+}
+
+const enc = encodeURIComponent;
+
+async function start() {
+  try {
+    const a = await api("GET", `/v1/agents/${enc(session.agent)}`);
+    showError(err);
+    $("login").hidden = true; $("desk").hidden = false; $("signout").hidden = false;
+    showState(a.state?.presence);
+  } catch (e) { showError(err, e); return; }
+  live = stream(`/v1/agents/${enc(session.agent)}/stream`, onEvent, (s, e) => {
+    $("conn").textContent = s === "connected" ? t("connected") : s === "reconnecting" ? t("reconnecting") : "";
+    if (e) showError(err, e);
+  });
+  setInterval(tick, 1000); // countdowns, without redrawing what the agent types
+}
+
+function showState(p) {
+  if (!p) return;
+  $("state").textContent = t(p) || p;
+  $("presence").value = ["available", "away", "offline"].includes(p) ? p : $("presence").value;
+}
+
+async function onEvent(type, data) {
+  if (type === "snapshot") {
+    tasks = new Map((data.tasks || []).map((x) => [x.id, x]));
+    showState(data.agent?.presence);
+    for (const x of tasks.values()) if (x.state !== "reserved") loadMessages(x.id);
+    render(); return;
+  }
+  if (type === "agent.presence" || type === "presence") { showState(data.presence); return; }
+  const id = data.task_id;
+  if (!id) return;
+  if (type === "offer") notifyOffer(data);
+  try {
+    const x = await api("GET", `/v1/tasks/${enc(id)}`);
+    if (["completed", "canceled"].includes(x.state) || (x.agent && x.agent !== session.agent) ||
+        (type === "offer.rescinded")) tasks.delete(id);
+    else tasks.set(id, x);
+    if (x.state === "assigned" || x.state === "wrapping") await loadMessages(id);
+  } catch (e) {
+    if (e.status === 403 || e.status === 404) tasks.delete(id); else showError(err, e);
+  }
+  render();
+}
+
+async function loadMessages(id) {
+  try { const r = await api("GET", `/v1/tasks/${enc(id)}/messages`); messages.set(id, r.messages || []); }
+  catch { /* a voice task has none */ }
+}
+
+// A new offer: a sound-free cue that works in a background tab, the title flashing.
+function notifyOffer(o) {
+  if (offersSeen.has(o.offer_id)) return;
+  offersSeen.add(o.offer_id);
+  const title = document.title;
+  let n = 0;
+  clearInterval(flash);
+  flash = setInterval(() => {
+    document.title = n++ % 2 ? title : `● ${t("offers")}`;
+    if (n > 20 || document.hasFocus()) { clearInterval(flash); document.title = title; }
+  }, 700);
+}
+
+async function act(fn) {
+  try { await fn(); showError(err); } catch (e) { showError(err, e); }
+}
+
+function clockView(c) {
+  const name = c.clock === "first_response" ? "1st" : "next";
+  if (c.state === "met") return el("span", { class: "clock met" }, `${name}: ${t("met")}`);
+  if (c.state !== "running") return el("span", { class: "clock" }, `${name}: ${c.state}`);
+  return el("span", { class: "clock", "data-due": c.due_at, "data-name": name });
+}
+
+// tick updates the countdowns in place.
+function tick() {
+  const now = Date.now();
+  for (const e of document.querySelectorAll("[data-due]")) {
+    const left = (Date.parse(e.dataset.due) - now) / 1000;
+    e.classList.toggle("late", left < 0);
+    e.textContent = left >= 0 ? `${e.dataset.name}: ${t("due")} ${duration(left)}` : `${e.dataset.name}: ${t("late")} ${duration(-left)}`;
+  }
+  for (const e of document.querySelectorAll("[data-until]")) {
+    e.textContent = `${t(e.dataset.label)} ${duration((Date.parse(e.dataset.until) - now) / 1000)}${e.dataset.suffix ? " " + t(e.dataset.suffix) : ""}`;
+  }
+}
+
+function customerName(x) { return x.customer?.name || x.customer?.identity || x.customer_id || "—"; }
+
+function render() {
+  const offers = [...tasks.values()].filter((x) => x.state === "reserved");
+  const held = [...tasks.values()].filter((x) => x.state === "assigned" || x.state === "wrapping");
+  const ob = $("offers"); ob.replaceChildren();
+  if (!offers.length) ob.append(el("p", { class: "muted" }, t("no_offers")));
+  for (const x of offers) {
+    ob.append(el("article", { class: "card offer", "aria-label": `${t("offers")}: ${x.channel} ${x.queue}` },
+      el("div", { class: "row" },
+        el("strong", {}, `${x.channel} · ${x.queue}`), el("span", {}, `${t("customer")}: ${customerName(x)}`),
+        el("span", { class: "badge" }, `${t("priority")} ${x.priority}`),
+        x.offer_deadline ? el("span", { class: "muted", role: "timer", "data-until": x.offer_deadline, "data-label": "expires_in" }) : null),
+      el("div", { class: "row" },
+        el("button", { onclick: () => act(() => api("POST", `/v1/offers/${enc(x.offer_id)}/accept`)) }, t("accept")),
+        el("button", { class: "secondary", onclick: () => act(() => api("POST", `/v1/offers/${enc(x.offer_id)}/reject`)) }, t("reject")))));
+  }
+  const tb = $("tasks"); tb.replaceChildren();
+  if (!held.length) tb.append(el("p", { class: "muted" }, t("no_tasks")));
+  for (const x of held) tb.append(taskCard(x));
+  tick();
+}
+
+function taskCard(x) {
+  const card = el("article", { class: "card", "aria-label": `${x.channel} ${x.queue} ${customerName(x)}` },
+    el("div", { class: "row" }, el("strong", {}, `${x.channel} · ${x.queue}`),
+      el("span", {}, `${t("customer")}: ${customerName(x)}`), ...(x.sla_clocks || []).map(clockView)));
+  const msgs = messages.get(x.id) || [];
+  if (msgs.length) {
+    card.append(el("div", { role: "log", "aria-label": t("conversation") },
+      msgs.map((m) => el("div", { class: `msg ${m.direction}${m.status === "failed" ? " failed" : ""}` },
+        m.text || "", m.status === "failed" ? el("span", { class: "error" }, ` (${t("failed")})`) : null))));
+  }
+  if (x.state === "wrapping") {
+    card.append(el("div", { class: "row" }, el("span", { role: "timer", "data-until": x.wrap_until || "", "data-label": "wrap_up", "data-suffix": "left" }),
+      el("button", { onclick: () => act(async () => { await api("POST", `/v1/tasks/${enc(x.id)}/ready`); tasks.delete(x.id); render(); }) }, t("ready"))));
+    return card;
+  }
+  if (x.channel !== "voice") {
+    const box = el("textarea", { rows: 2, cols: 50, "aria-label": t("reply"), oninput: () => drafts.set(x.id, box.value) });
+    box.value = drafts.get(x.id) || "";
+    card.append(el("form", { class: "row", onsubmit: (e) => { e.preventDefault(); act(async () => {
+      await api("POST", `/v1/tasks/${enc(x.id)}/messages`, { text: box.value }); box.value = ""; drafts.delete(x.id);
+      await loadMessages(x.id); render(); }); } }, box, el("button", { type: "submit" }, t("send"))));
+  }
+  const disp = el("input", { "aria-label": t("disposition"), placeholder: t("disposition") });
+  const q = el("input", { "aria-label": `${t("transfer")} ${t("to_queue")}`, placeholder: t("queue"), size: 12 });
+  card.append(el("div", { class: "row" }, disp,
+    el("button", { onclick: () => act(async () => {
+      const r = await api("POST", `/v1/tasks/${enc(x.id)}/complete`, { disposition: disp.value });
+      if (r.state === "completed") tasks.delete(x.id); else tasks.set(x.id, r);
+      render(); }) }, t("complete")),
+    q, el("button", { class: "secondary", onclick: () => act(async () => {
+      await api("POST", `/v1/tasks/${enc(x.id)}/transfer`, { queue: q.value }); tasks.delete(x.id); render(); }) }, t("transfer"))));
+  return card;
+}
+
+if (session.key && session.agent) start();

@@ -1,0 +1,72 @@
+import { api, session, t, translate, languageSwitch, el, duration, showError } from "./common.js";
+
+const $ = (id) => document.getElementById(id);
+let timer = null, lastQueues = [], lastAgents = [];
+translate();
+languageSwitch($("lang"), () => draw(lastQueues, lastAgents));
+
+$("loginform").addEventListener("submit", (e) => { e.preventDefault(); session.key = $("apikey").value.trim(); start(); });
+
+function start() {
+  $("login").hidden = true; $("board").hidden = false; $("people").hidden = false;
+  refresh();
+  clearInterval(timer);
+  timer = setInterval(refresh, 3000);
+}
+
+async function refresh() {
+  try {
+    const [qs, ag] = await Promise.all([api("GET", "/v1/queues"), api("GET", "/v1/agents")]);
+    lastQueues = qs.queues || qs; lastAgents = ag.agents || ag;
+    const t0 = performance.now();
+    draw(lastQueues, lastAgents);
+    document.body.dataset.renderMs = String(performance.now() - t0);
+    showError($("err"));
+  } catch (e) {
+    showError($("err"), e);
+    if (e.status === 401 || e.status === 403) { clearInterval(timer); $("login").hidden = false; }
+  }
+}
+
+// A queue's row is amber when a contact waits over half its first-response
+// target, red past it or when its service level today is under the goal.
+function level(q, ch) {
+  const target = q.targets?.[ch]?.first_response_seconds;
+  const c = q.channels[ch];
+  if (c.waiting > 0 && c.available_agents === 0 && q.open) return "over";
+  if (target && c.oldest_wait_seconds > target) return "over";
+  if (target && c.oldest_wait_seconds > target / 2) return "warn";
+  const sl = q.today?.service_level;
+  if (sl !== null && sl !== undefined && q.service_level_goal && sl < q.service_level_goal) return "warn";
+  return "";
+}
+
+function draw(queues, agents) {
+  const rows = [];
+  for (const q of queues) {
+    const chans = Object.keys(q.channels || {}).sort();
+    chans.forEach((ch, i) => {
+      const c = q.channels[ch], sl = q.today?.service_level;
+      rows.push(el("tr", { class: level(q, ch) },
+        el("td", { class: i === 0 ? "" : "muted" }, q.id),
+        el("td", {}, i === 0 ? el("span", { class: `badge ${q.open ? "open" : "closed"}` }, t(q.open ? "open" : "closed")) : ""),
+        el("td", {}, ch), el("td", { class: "num" }, String(c.waiting)),
+        el("td", { class: "num" }, c.waiting ? duration(c.oldest_wait_seconds) : "—"),
+        el("td", { class: "num" }, String(c.available_agents)),
+        el("td", { class: "num" }, i === 0 ? String(q.eligible_agents) : ""),
+        el("td", { class: "num" }, i === 0 ? (sl === null || sl === undefined ? "—" : `${Math.round(sl * 100)}%`) : ""),
+        el("td", { class: "num" }, i === 0 ? String(q.today?.counts?.breached ?? 0) : ""),
+        el("td", { class: "num" }, i === 0 ? String(q.today?.counts?.abandoned ?? 0) : "")));
+    });
+  }
+  $("queues").replaceChildren(...rows);
+  const order = { available: 0, acw: 1, away: 2, offline: 3 };
+  const people = [...agents].sort((a, b) => (order[a.state?.presence] ?? 9) - (order[b.state?.presence] ?? 9) || a.id.localeCompare(b.id));
+  $("agents").replaceChildren(...people.map((a) => el("tr", {},
+    el("td", {}, a.name || a.id),
+    el("td", {}, t(a.state?.presence) + (a.state?.reason ? ` (${a.state.reason})` : "")),
+    el("td", {}, String((a.state?.tasks || []).length)))));
+  $("updated").textContent = `${t("updated")} ${new Date().toLocaleTimeString()}`;
+}
+
+if (session.key) start();
