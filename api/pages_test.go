@@ -199,6 +199,18 @@ func TestPagesInABrowser(t *testing.T) {
 	if len(cells) != 2 || !strings.HasPrefix(cells[0], "Erlang C\t14\t20\t") || !strings.HasPrefix(cells[1], "Erlang A") {
 		t.Fatalf("staffing table %q", cells)
 	}
+	// A what-if simulation runs as a job: progress, then its report drawn.
+	sctx, cancelSim := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelSim()
+	if err := chromedp.Do(sctx, chromedp.Click(chromedp.CSS(`#sim button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#sim-totals"))); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("err").textContent`))
+		t.Fatalf("no simulation result: %v (page says %q)", err, msg)
+	}
+	totals, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#sim-totals tbody tr").innerText`))
+	if err != nil || !strings.HasPrefix(totals, "support-en\t") {
+		t.Fatalf("simulation totals %q: %v", totals, err)
+	}
 	screenshot(t, ctx, "planner")
 }
 

@@ -6,6 +6,7 @@ let tasks = new Map();       // id -> task
 let messages = new Map();    // id -> messages
 let live = null, offersSeen = new Set(), flash = null;
 const drafts = new Map(); // task id -> reply being typed (kept across redraws)
+const histories = new Map(); // task id -> the customer's last contacts, from its offer
 
 translate();
 languageSwitch($("lang"), render);
@@ -59,7 +60,7 @@ async function onEvent(type, data) {
   if (type === "agent.presence" || type === "presence") { showState(data.presence); return; }
   const id = data.task_id;
   if (!id) return;
-  if (type === "offer") notifyOffer(data);
+  if (type === "offer") { notifyOffer(data); histories.set(id, data.history || []); }
   try {
     const x = await api("GET", `/v1/tasks/${enc(id)}`);
     if (["completed", "canceled"].includes(x.state) || (x.agent && x.agent !== session.agent) ||
@@ -127,6 +128,7 @@ function render() {
         el("strong", {}, `${x.channel} · ${x.queue}`), el("span", {}, `${t("customer")}: ${customerName(x)}`),
         el("span", { class: "badge" }, `${t("priority")} ${x.priority}`),
         x.offer_deadline ? el("span", { class: "muted", role: "timer", "data-until": x.offer_deadline, "data-label": "expires_in" }) : null),
+      historyView(x.id),
       el("div", { class: "row" },
         el("button", { onclick: () => act(() => api("POST", `/v1/offers/${enc(x.offer_id)}/accept`)) }, t("accept")),
         el("button", { class: "secondary", onclick: () => act(() => api("POST", `/v1/offers/${enc(x.offer_id)}/reject`)) }, t("reject")))));
@@ -137,10 +139,19 @@ function render() {
   tick();
 }
 
+// historyView lists the customer's last contacts an offer carried.
+function historyView(id) {
+  const h = histories.get(id) || [];
+  if (!h.length) return null;
+  return el("div", { class: "muted" }, `${t("history")}: `,
+    h.map((c) => `${new Date(c.at).toLocaleDateString()} ${c.channel} ${c.queue}${c.disposition ? " (" + c.disposition + ")" : ""}`).join(" · "));
+}
+
 function taskCard(x) {
   const card = el("article", { class: "card", "aria-label": `${x.channel} ${x.queue} ${customerName(x)}` },
     el("div", { class: "row" }, el("strong", {}, `${x.channel} · ${x.queue}`),
-      el("span", {}, `${t("customer")}: ${customerName(x)}`), ...(x.sla_clocks || []).map(clockView)));
+      el("span", {}, `${t("customer")}: ${customerName(x)}`), ...(x.sla_clocks || []).map(clockView)),
+    historyView(x.id));
   const msgs = messages.get(x.id) || [];
   if (msgs.length) {
     card.append(el("div", { role: "log", "aria-label": t("conversation") },

@@ -1,4 +1,4 @@
-import { api, session, t, translate, languageSwitch, el, showError } from "./common.js";
+import { api, stream, session, t, translate, languageSwitch, el, showError } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const num = (id) => Number($(id).value);
@@ -8,8 +8,17 @@ languageSwitch($("lang"));
 
 $("loginform").addEventListener("submit", (e) => { e.preventDefault(); session.key = $("apikey").value.trim(); start(); });
 
+// A small scenario to start from: one queue, eight agents, four half-hours.
+const SCENARIO = {
+  start: new Date().toISOString().slice(0, 10) + "T08:00:00Z", interval_minutes: 30, answer_within_seconds: 20, seed: 7,
+  demand: [{ queue: "support-en", channel: "voice", aht_seconds: 180, contacts: [40, 60, 80, 60] }],
+  agents: Array.from({ length: 8 }, (_, i) => ({ id: `sim-${i}`, name: `Agent ${i}`, time_zone: "UTC", languages: ["en"],
+    skills: { support: 3 }, capacity: { voice: 1 } })),
+};
+
 function start() {
   $("login").hidden = true; $("work").hidden = false;
+  if (!$("sim-json").value) $("sim-json").value = JSON.stringify(SCENARIO, null, 1);
   const today = new Date().toISOString().slice(0, 10);
   $("c-from").value = today; $("c-to").value = today;
 }
@@ -78,5 +87,47 @@ $("forecast").addEventListener("submit", async (e) => {
     showError($("err"), err);
   }
 });
+
+// The simulation runs as a job: its progress comes over the job's event
+// stream, then its report is drawn (service level per interval and queue).
+let simStream = null;
+$("sim").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  let scenario;
+  try { scenario = JSON.parse($("sim-json").value); } catch (err) { showError($("err"), err); return; }
+  try {
+    const job = await api("POST", "/v1/simulations", scenario);
+    $("sim-progress").hidden = false; $("sim-progress").value = 0; $("sim-state").textContent = t("progress");
+    simStream?.stop();
+    simStream = stream(`/v1/jobs/${encodeURIComponent(job.id)}/events`, async (type, data) => {
+      if (type === "progress") { $("sim-progress").value = data.progress ?? 0; return; }
+      simStream.stop();
+      $("sim-state").textContent = type;
+      if (type === "done") drawSim((await api("GET", `/v1/jobs/${encodeURIComponent(job.id)}`)).result);
+    });
+    showError($("err"));
+  } catch (err) { showError($("err"), err); }
+});
+
+function drawSim(rep) {
+  const rows = rep?.intervals || [];
+  $("sim-progress").value = 1;
+  const ns = "http://www.w3.org/2000/svg", h = 120, w = Math.max(4, 720 / Math.max(1, rows.length));
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${w * rows.length} ${h}`); svg.setAttribute("width", "100%"); svg.setAttribute("height", "140");
+  rows.forEach((r, i) => {
+    const rect = document.createElementNS(ns, "rect"), bh = r.service_level * h;
+    rect.setAttribute("x", String(i * w)); rect.setAttribute("y", String(h - bh));
+    rect.setAttribute("width", String(w - 1)); rect.setAttribute("height", String(bh)); rect.setAttribute("fill", "#0b5cad");
+    const title = document.createElementNS(ns, "title");
+    title.textContent = `${r.queue} ${r.start}: ${pct(r.service_level)}`;
+    rect.append(title); svg.append(rect);
+  });
+  $("sim-chart").replaceChildren(svg);
+  $("sim-totals").tBodies[0].replaceChildren(...(rep?.totals || []).map((r) => el("tr", {},
+    el("td", {}, r.queue), el("td", { class: "num" }, String(r.offered)), el("td", { class: "num" }, pct(r.service_level)),
+    el("td", { class: "num" }, `${r.asa_seconds.toFixed(1)} s`), el("td", { class: "num" }, pct(r.abandon_rate)))));
+  $("sim-totals").hidden = false;
+}
 
 if (session.key) start();
