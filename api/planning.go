@@ -27,14 +27,7 @@ func (s planningAPI) planQuery(c *gin.Context, errs *validation.Errors) planQuer
 		name string
 		into *time.Time
 	}{{"from", &q.from}, {"to", &q.to}} {
-		if v := c.Query(f.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				errs.Add(f.name, "must be an RFC 3339 time such as 2026-03-02T09:00:00Z")
-				continue
-			}
-			*f.into = t
-		}
+		queryTime(c, errs, f.name, f.into)
 	}
 	if v := c.Query("interval"); v != "" {
 		n, err := strconv.Atoi(v)

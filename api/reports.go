@@ -20,20 +20,7 @@ func (s reportingAPI) quality(c *gin.Context) {
 	now := s.app.Now()
 	from, to := now.Add(-7*24*time.Hour), now
 	var errs validation.Errors
-	parse := func(field string, into *time.Time) {
-		if v := c.Query(field); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				// An offset's "+" not escaped in the query arrives as a space.
-				t, err = time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
-			}
-			if err != nil {
-				errs.Add(field, "must be an RFC 3339 time such as 2026-03-02T09:00:00Z (escape + as %%2B)")
-				return
-			}
-			*into = t
-		}
-	}
+	parse := func(field string, into *time.Time) { queryTime(c, &errs, field, into) }
 	parse("from", &from)
 	parse("to", &to)
 	by := c.DefaultQuery("by", "queue")
@@ -93,4 +80,23 @@ func (s reportingAPI) quality(c *gin.Context) {
 	}
 	row("total", rep.Total)
 	w.Flush()
+}
+
+// queryTime reads an RFC 3339 time from the query into *into (left as is
+// when absent), or names the field in errs.
+func queryTime(c *gin.Context, errs *validation.Errors, field string, into *time.Time) {
+	v := c.Query(field)
+	if v == "" {
+		return
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		// An offset's "+" not escaped in the query arrives as a space.
+		t, err = time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
+	}
+	if err != nil {
+		errs.Add(field, "must be an RFC 3339 time such as 2026-03-02T09:00:00Z (escape + as %%2B)")
+		return
+	}
+	*into = t
 }

@@ -18,16 +18,7 @@ func (s reportingAPI) stats(c *gin.Context) {
 	now := s.app.Now()
 	from, to := now.Add(-24*time.Hour), now
 	var errs validation.Errors
-	parse := func(field string, into *time.Time) {
-		if v := c.Query(field); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				errs.Add(field, "must be an RFC 3339 time such as 2026-03-02T09:00:00Z")
-				return
-			}
-			*into = t
-		}
-	}
+	parse := func(field string, into *time.Time) { queryTime(c, &errs, field, into) }
 	parse("from", &from)
 	parse("to", &to)
 	minutes := 30
