@@ -644,7 +644,10 @@ end
 -- customer_opened counts an open contact of the customer; the first one
 -- keeps the customer's keys for as long as it is open.
 local function customer_opened(cid)
-  if RETENTION_MS > 0 and redis.call('HINCRBY', key('customer', cid), 'open', 1) == 1 then
+  if RETENTION_MS > 0 and redis.call('HINCRBY', key('customer', cid), 'open', 1) == 1 and
+    redis.call('PTTL', key('customer', cid)) > 0 then
+    -- A returning customer whose keys were set to expire: kept again. (A
+    -- new customer's have no expiry: one read, no writes.)
     for _, k in ipairs(customer_keys(cid)) do
       redis.call('PERSIST', k)
     end
