@@ -28,6 +28,10 @@ type ChannelNow struct {
 	Waiting         int64   `json:"waiting"`
 	OldestWaitSecs  float64 `json:"oldest_wait_seconds"`
 	AvailableAgents int64   `json:"available_agents"`
+	// FirstResponseTarget is the queue's first-response target on the
+	// channel (seconds, at the default priority; 0: none): a wallboard
+	// colours a queue whose oldest contact nears or passes it.
+	FirstResponseTarget float64 `json:"first_response_target_seconds"`
 }
 
 // Period holds the service-level figures of the contacts created in a period.
@@ -115,7 +119,8 @@ func (r *Reporting) Queues(ctx context.Context, only string) ([]QueueView, error
 			if s.Queue != q.ID {
 				continue
 			}
-			c := ChannelNow{Waiting: s.Waiting, AvailableAgents: s.Available}
+			c := ChannelNow{Waiting: s.Waiting, AvailableAgents: s.Available,
+				FirstResponseTarget: r.cfg.Policy(q, s.Channel, 0).FirstResponse.Seconds()}
 			if !s.OldestCreated.IsZero() {
 				c.OldestWaitSecs = now.Sub(s.OldestCreated).Seconds()
 			}

@@ -4,6 +4,7 @@ const $ = (id) => document.getElementById(id);
 const num = (id) => Number($(id).value);
 const pct = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(1)}%`);
 translate();
+$("signout").addEventListener("click", () => { session.clear(); location.reload(); });
 languageSwitch($("lang"));
 
 $("loginform").addEventListener("submit", (e) => { e.preventDefault(); session.key = $("apikey").value.trim(); start(); });

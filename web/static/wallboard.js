@@ -3,6 +3,7 @@ import { api, session, t, translate, languageSwitch, el, duration, showError } f
 const $ = (id) => document.getElementById(id);
 let timer = null, lastQueues = [], lastAgents = [];
 translate();
+$("signout").addEventListener("click", () => { session.clear(); location.reload(); });
 languageSwitch($("lang"), () => draw(lastQueues, lastAgents));
 
 $("loginform").addEventListener("submit", (e) => { e.preventDefault(); session.key = $("apikey").value.trim(); start(); });
@@ -28,16 +29,14 @@ async function refresh() {
   }
 }
 
-// A queue's row is amber when a contact waits over half its first-response
-// target, red past it or when its service level today is under the goal.
+// A queue's row is red when contacts wait with nobody available in an open
+// queue or the oldest wait passed the first-response target, amber past
+// half of it.
 function level(q, ch) {
-  const target = q.targets?.[ch]?.first_response_seconds;
-  const c = q.channels[ch];
+  const c = q.channels[ch], target = c.first_response_target_seconds;
   if (c.waiting > 0 && c.available_agents === 0 && q.open) return "over";
-  if (target && c.oldest_wait_seconds > target) return "over";
-  if (target && c.oldest_wait_seconds > target / 2) return "warn";
-  const sl = q.today?.service_level;
-  if (sl !== null && sl !== undefined && q.service_level_goal && sl < q.service_level_goal) return "warn";
+  if (target && c.waiting > 0 && c.oldest_wait_seconds > target) return "over";
+  if (target && c.waiting > 0 && c.oldest_wait_seconds > target / 2) return "warn";
   return "";
 }
 
