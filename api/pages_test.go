@@ -199,6 +199,20 @@ func TestPagesInABrowser(t *testing.T) {
 	if len(cells) != 2 || !strings.HasPrefix(cells[0], "Erlang C\t14\t20\t") || !strings.HasPrefix(cells[1], "Erlang A") {
 		t.Fatalf("staffing table %q", cells)
 	}
+	// Ana's week in her zone: 09:00 there, however the browser's clock runs.
+	in.must(http.StatusOK, "PUT", "/v1/agents/ana/schedule", "sb_planner_dev",
+		`{"weekly":[{"day":"mon","start":"09:00","end":"17:00"},{"day":"tue","start":"09:00","end":"17:00"},`+
+			`{"day":"wed","start":"09:00","end":"17:00"},{"day":"thu","start":"09:00","end":"17:00"},{"day":"fri","start":"09:00","end":"17:00"}]}`)
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#sched-agent"), "ana"),
+		chromedp.Click(chromedp.CSS(`#sched button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#sched-table"))); err != nil {
+		t.Fatal(err)
+	}
+	// Monday is under way (10:00 in Madrid by the test's clock); Tuesday whole.
+	week, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#sched-table tbody").innerText`))
+	if err != nil || !strings.Contains(week, "2026-03-02\t10:00\t17:00\twork") || !strings.Contains(week, "2026-03-03\t09:00\t17:00\twork") {
+		t.Fatalf("schedule %q: %v", week, err)
+	}
+
 	// A what-if simulation runs as a job: progress, then its report drawn.
 	sctx, cancelSim := context.WithTimeout(ctx, 60*time.Second)
 	defer cancelSim()

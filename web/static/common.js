@@ -22,7 +22,7 @@ const TEXT = {
     coverage: "Coverage", from: "From", to: "To", show: "Show", required: "required", planned: "scheduled",
     forecast: "Forecast upload (CSV)", upload: "Upload", schedule: "Schedule of an agent", load: "Load",
     simulation: "What-if simulation", run: "Run", progress: "progress", result: "Result",
-    occupancy: "occupancy", asa: "ASA", abandon_rate: "abandoned", offered: "offered",
+    occupancy: "occupancy", asa: "ASA", abandon_rate: "abandoned", offered: "offered", day: "Day", activity: "Activity",
   },
   es: {
     title_agent: "Escritorio del agente", title_wallboard: "Panel de supervisión", title_planner: "Planificación",
@@ -43,7 +43,7 @@ const TEXT = {
     coverage: "Cobertura", from: "Desde", to: "Hasta", show: "Mostrar", required: "necesarios", planned: "planificados",
     forecast: "Subir previsión (CSV)", upload: "Subir", schedule: "Horario de un agente", load: "Cargar",
     simulation: "Simulación", run: "Ejecutar", progress: "progreso", result: "Resultado",
-    occupancy: "ocupación", asa: "TME", abandon_rate: "abandonados", offered: "ofrecidos",
+    occupancy: "ocupación", asa: "TME", abandon_rate: "abandonados", offered: "ofrecidos", day: "Día", activity: "Actividad",
   },
 };
 

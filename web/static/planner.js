@@ -89,6 +89,23 @@ $("forecast").addEventListener("submit", async (e) => {
   }
 });
 
+// An agent's next 7 days, in the agent's zone: the times come with the
+// zone's offset and are shown as written (the wall clock where the agent is).
+$("sched").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const id = $("sched-agent").value.trim();
+  try {
+    const v = await api("GET", `/v1/agents/${encodeURIComponent(id)}/schedule`);
+    const rows = (v.next_7_days || []).map((x) => el("tr", {}, el("td", {}, x.start.slice(0, 10)),
+      el("td", {}, x.start.slice(11, 16)), el("td", {}, x.end.slice(11, 16)), el("td", {}, x.activity)));
+    $("sched-table").tBodies[0].replaceChildren(...rows);
+    $("sched-table").hidden = false;
+    const off = v.next_7_days?.[0]?.start.slice(19) || "";
+    $("sched-state").textContent = `${v.schedule?.time_zone || ""} ${off}`.trim();
+    showError($("err"));
+  } catch (err) { showError($("err"), err); }
+});
+
 // The simulation runs as a job: its progress comes over the job's event
 // stream, then its report is drawn (service level per interval and queue).
 let simStream = null;
