@@ -27,17 +27,14 @@ import (
 func benchHistory(ctx context.Context, rdb redis.UniversalClient, n int, dbURL string, stdout io.Writer) error {
 	report := map[string]any{"contacts": n}
 	const retention = 7 * 24 * time.Hour
-	modes := []struct {
+	type mode struct {
 		name      string
 		retention time.Duration
 		archived  bool
-	}{{"without_retention", 0, false}, {"with_retention_7d", retention, false}}
+	}
+	modes := []mode{{"without_retention", 0, false}, {"with_retention_7d", retention, false}}
 	if dbURL != "" {
-		modes = append(modes, struct {
-			name      string
-			retention time.Duration
-			archived  bool
-		}{"archived_then_released", retention, true})
+		modes = append(modes, mode{"archived_then_released", retention, true})
 	}
 	for _, m := range modes {
 		b := make([]byte, 6)

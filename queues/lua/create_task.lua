@@ -67,7 +67,9 @@ if #identities > 0 then
   end
   cust = hgetall(key('customer', cid))
 
-  local pending = redis.call('GET', key('survey', cid))
+  -- Only a score or an opt-out word can be about a survey: other messages
+  -- cost no read.
+  local pending = ((A.score or -1) >= 0 or A.opt_out) and redis.call('GET', key('survey', cid))
   local answer = pending and survey_answer(pending, cid, A.score or -1, A.opt_out)
   if answer then
     if idem ~= '' then
