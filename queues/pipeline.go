@@ -2,6 +2,7 @@ package queues
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -67,13 +68,16 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 	}
 	keys := []string{string(p.c.keys)}
 	if p.c.evalOnly.Load() {
-		loaded := map[string]bool{}
+		// EVALSHA needs the scripts in the server's cache: each is loaded
+		// once (a load per batch cost the embedded Redis a parse of the
+		// whole library every time), and again after the server answered
+		// NOSCRIPT (a restart, SCRIPT FLUSH).
 		for _, op := range rest {
-			if !loaded[op.sc.name] {
+			if _, ok := p.c.loaded.Load(op.sc.name); !ok {
 				if err := op.sc.Load(ctx, p.c.rdb).Err(); err != nil {
 					return err
 				}
-				loaded[op.sc.name] = true
+				p.c.loaded.Store(op.sc.name, true)
 			}
 		}
 	}
@@ -97,6 +101,9 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 	}
 	for i, op := range rest {
 		res, err := cmds[i]()
+		if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			p.c.loaded.Delete(op.sc.name)
+		}
 		op.done(decode(op.sc, res, err, op.out))
 	}
 	return nil

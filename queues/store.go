@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -105,6 +106,8 @@ type core struct {
 	observe   func(script string, d time.Duration)
 	// evalOnly is set once the server turned out to have no Functions.
 	evalOnly atomic.Bool
+	// loaded holds the names of the scripts a pipeline loaded for EVALSHA.
+	loaded sync.Map
 }
 
 // New returns a Store for workspace.
