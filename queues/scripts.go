@@ -37,7 +37,13 @@ func luaFile(name string) string {
 
 func load(name string) script {
 	scriptNames = append(scriptNames, name)
-	return script{name: name, Script: redis.NewScript(luaFile("lib") + "\nbegin(KEYS, ARGV)\n" + luaFile(name))}
+	return script{name: name, Script: redis.NewScript(luaFile("lib") + "\nbegin(KEYS, ARGV)\n" + body(name))}
+}
+
+// body is a script's code as a call runs it: whatever it returns, the
+// writes it gathered are made first (lib.lua's done).
+func body(name string) string {
+	return "return done((function()\n" + luaFile(name) + "\nend)())"
 }
 
 // functions is the library of every script. Its name and its functions'
@@ -46,10 +52,12 @@ func load(name string) script {
 var functions = sync.OnceValue(func() (lib struct{ code, prefix string }) {
 	var b strings.Builder
 	b.WriteString(luaFile("lib"))
+	b.WriteString("\nFUNCTIONS = true\nlocal BODY = {}\n")
 	for _, name := range scriptNames {
-		b.WriteString("\nredis.register_function('@" + name + "', function(KEYS, ARGV)\nbegin(KEYS, ARGV)\n")
-		b.WriteString(luaFile(name))
-		b.WriteString("\nend)\n")
+		// The script's code is made a function once, at load: a closure
+		// made per call would cost the capture of every upvalue it uses.
+		b.WriteString("\nBODY['" + name + "'] = function()\n" + luaFile(name) + "\nend\n")
+		b.WriteString("redis.register_function('@" + name + "', function(KEYS, ARGV)\nbegin(KEYS, ARGV)\nreturn done(BODY['" + name + "']())\nend)\n")
 	}
 	sum := sha1.Sum([]byte(b.String()))
 	digest := hex.EncodeToString(sum[:6])

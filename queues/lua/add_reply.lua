@@ -25,7 +25,8 @@ local via = attrs.source == 'twilio'
 if via and not A.provider then
   return {'provider_unavailable', 'twilio is not configured for replies'}
 end
-local n = redis.call('HINCRBY', key('task', t.id), 'messages_out', 1)
+local n = tonumber(t.messages_out or '0') + 1
+tset(t, 'messages_out', n)
 local id = t.id .. '.m' .. n
 local status = 'sent'
 if via then

@@ -25,7 +25,7 @@
 -- surveyed task). An opt-out word otherwise stops surveys and is a contact.
 -- Returns task (id), agent (offered, '' when waiting), customer (id), joined;
 -- or refuses with duplicate (the existing task's id).
-local id, idem, ttl = A.id, A.idempotency_key, n2s(A.idempotency_ttl_ms)
+local id, idem, ttl = A.id, A.idempotency_key, A.idempotency_ttl_ms
 local channel = A.channel
 if idem ~= '' then
   local existing = redis.call('GET', key('idem', idem))
@@ -105,7 +105,7 @@ tset(t, 'id', id, 'idempotency_key', idem, 'channel', channel, 'queue', A.queue,
   'offer_ms', n2s(A.offer_ms), 'wrap_ms', n2s(A.wrap_ms),
   'customer', A.customer, 'attributes', A.attributes,
   'state', 'queued', 'created_at', NOW_S, 'offer_seq', 0, 'customer_id', cid,
-  'bucket', n2s(math.floor(NOW / BUCKET_MS)), 'esc', A.escalation, 'request_digest', A.request_digest,
+  'bucket', bucket_now(), 'esc', A.escalation, 'request_digest', A.request_digest,
   'skill', A.skill or '')
 -- Indexes of GET /v1/tasks, by creation time: all tasks, and per queue.
 redis.call('ZADD', key('tasks'), NOW_S, id)
@@ -115,7 +115,7 @@ if cust then
   if (A.repeat_window_ms or 0) > 0 then
     local prev = redis.call('ZREVRANGE', key('customer', cid, 'timeline'), 0, 0)[1]
     if prev then
-      local f = redis.call('HMGET', key('task', prev), 'skill', 'ended_at')
+      local f = tfields(prev, 'skill', 'ended_at')
       if f[1] and f[1] == A.skill and (not f[2] or f[2] == '' or NOW - tonumber(f[2]) <= A.repeat_window_ms) then
         repeat_of = prev
       end

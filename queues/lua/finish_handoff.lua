@@ -95,7 +95,7 @@ if m then
   m.status, m.error = 'failed', A.error
   redis.call('LSET', mk, idx, cjson.encode(m))
 end
-redis.call('HINCRBY', key('task', t.id), 'send_failures', 1)
+tset(t, 'send_failures', tonumber(t.send_failures or '0') + 1)
 if h.agent ~= '' then
   notify(h.agent, 'message.failed', {task_id = t.id, message_id = h.message, status = 'failed', error = A.error})
 end

@@ -84,6 +84,15 @@ local P, NOW, NOW_S, MAX_MISSED, REOFFER_MS, STREAM_MAX, EVENTS_MAX, HISTORY, CO
 local RETENTION_MS, ARCHIVED
 -- MADE lists the offers the call made, for its reply.
 local MADE
+-- TASKS holds the tasks the call has read or written, by id, and DIRTY the
+-- fields and values it set of each (DIRTY_IDS in order): a transition sets fields
+-- of a task several times (queued, clock started, reserved, assigned, its
+-- first response met), and each HSET searches the whole hash, so they are
+-- written once per task when the call ends (done). Every read of a task in
+-- the call goes through TASKS (load_task, tfields).
+local TASKS, DIRTY, DIRTY_IDS
+-- BUCKET_NOW is the call's service-level bucket, once formatted.
+local BUCKET_NOW
 
 -- begin takes one call's prefix, environment and arguments: KEYS and ARGV
 -- of an EVAL, or the keys and args of an FCALL (the library is loaded once
@@ -100,12 +109,15 @@ local function begin(keys, argv)
   RETENTION_MS = tonumber(argv[10] or '0')
   ARCHIVED = argv[11] == '1'
   MADE = {}
+  BUCKET_NOW = nil
+  TASKS, DIRTY, DIRTY_IDS = {}, {}, {}
 end
 
 -- SCAN bounds how many heads of a sorted set one decision looks at, and
 -- MAX_OFFERS how many offers one call makes: the cost of a decision does not
 -- grow with the number of waiting tasks or agents.
 local SCAN = 8
+local SCAN_LAST = '7' -- SCAN - 1, as text
 local MAX_OFFERS = 16
 local BUCKET_MS = 900000
 local SL_TTL_MS = 40 * 86400000
@@ -134,19 +146,43 @@ local function reply(result)
     result.made = MADE
   end
   if NEXT_TIMER then
-    local first = redis.call('ZRANGE', key('timers'), 0, 0, 'WITHSCORES')
+    local first = redis.call('ZRANGE', key('timers'), '0', '0', 'WITHSCORES')
     result.next_timer = first[2] or '0'
   end
   return {'ok', cjson.encode(result)}
 end
 
--- n2s formats a number without the 14-digit rounding Lua applies to numbers
--- passed to redis.call (scores mix priority with millisecond times).
+-- n2s formats a whole number (milliseconds, scores that mix priority with
+-- them) as an integer: without the 14-digit rounding Lua applies to numbers
+-- passed to redis.call, and without the cost of formatting a float.
 local function n2s(x)
-  return string.format('%.0f', x)
+  return string.format('%d', x)
 end
 
+-- bucket_now is the service-level bucket of now (see sl_key), as text.
+local function bucket_now()
+  if not BUCKET_NOW then
+    BUCKET_NOW = n2s(math.floor(NOW / BUCKET_MS))
+  end
+  return BUCKET_NOW
+end
+
+-- FUNCTIONS is true in the library of Redis Functions (a real Redis 7):
+-- there a hash is read as a RESP3 map, made a Lua table by the server's
+-- own code instead of a loop over the flat reply. (The embedded Redis gets
+-- the loop.)
+local FUNCTIONS = false
+
 local function hgetall(k)
+  if FUNCTIONS then
+    redis.setresp(3)
+    local h = redis.call('HGETALL', k).map
+    redis.setresp(2)
+    if next(h) == nil then
+      return nil
+    end
+    return h
+  end
   local flat = redis.call('HGETALL', k)
   if #flat == 0 then
     return nil
@@ -160,11 +196,7 @@ end
 
 -- emit appends one transition to the events stream; fields is a flat list.
 local function emit(typ, fields)
-  local args = {key('events'), 'MAXLEN', '~', EVENTS_MAX, '*', 'type', typ, 'at', NOW_S}
-  for _, v in ipairs(fields) do
-    args[#args + 1] = v
-  end
-  redis.call('XADD', unpack(args))
+  redis.call('XADD', P .. 'events', 'MAXLEN', '~', EVENTS_MAX, '*', 'type', typ, 'at', NOW_S, unpack(fields))
 end
 
 local function task_fields(t)
@@ -172,8 +204,9 @@ local function task_fields(t)
 end
 
 local function with(list, ...)
-  for _, v in ipairs({...}) do
-    list[#list + 1] = v
+  local extra, n = {...}, #list
+  for i = 1, #extra do
+    list[n + i] = extra[i]
   end
   return list
 end
@@ -188,7 +221,7 @@ local function notify(agent_id, typ, data, raw)
   if raw then
     local extra = {}
     for k, v in pairs(raw) do
-      extra[#extra + 1] = cjson.encode(k) .. ':' .. v
+      extra[#extra + 1] = '"' .. k .. '":' .. v -- keys are plain names
     end
     body = string.sub(body, 1, -2) .. ',' .. table.concat(extra, ',') .. '}'
   end
@@ -361,19 +394,66 @@ local function load_task(id)
   if not id or id == '' then
     return nil
   end
-  local t = hgetall(key('task', id))
+  local t = TASKS[id]
+  if t then
+    return t
+  end
+  t = hgetall(key('task', id))
   if t then
     t.id = id
+    TASKS[id] = t
   end
   return t
 end
 
+-- tset sets fields of a task (field, value, ...): in t at once, in Redis
+-- when the call ends (tflush).
 local function tset(t, ...)
   local args = {...}
-  for i = 1, #args, 2 do
-    t[args[i]] = args[i + 1]
+  local p = DIRTY[t.id]
+  if not p then
+    p = {}
+    DIRTY[t.id] = p
+    DIRTY_IDS[#DIRTY_IDS + 1] = t.id
+    TASKS[t.id] = t
   end
-  redis.call('HSET', key('task', t.id), unpack(args))
+  local n = #p
+  for i = 1, #args, 2 do
+    local f, v = args[i], args[i + 1]
+    t[f] = v
+    p[n + i], p[n + i + 1] = f, v
+  end
+end
+
+-- tflush writes what the call set of its tasks, one HSET per task (a field
+-- set twice is written twice, the later value last).
+local function tflush()
+  for i = 1, #DIRTY_IDS do
+    local id = DIRTY_IDS[i]
+    redis.call('HSET', key('task', id), unpack(DIRTY[id]))
+  end
+  DIRTY, DIRTY_IDS = {}, {}
+end
+
+-- done ends a call: what it changed of its tasks is written, and its
+-- result returned.
+local function done(result)
+  tflush()
+  return result
+end
+
+-- tfields is HMGET of a task's fields as the call has them (false for
+-- a field not set).
+local function tfields(id, ...)
+  local t = TASKS[id]
+  if not t then
+    return redis.call('HMGET', key('task', id), ...)
+  end
+  local out = {}
+  for i, f in ipairs({...}) do
+    out[i] = t[f] or false
+  end
+  return out
 end
 
 -- task_queues lists the queues a task waits in: its own, then the overflow
@@ -415,7 +495,7 @@ end
 -- sl_count adds one to a service-level counter of the task's queue, in the
 -- bucket of the task's creation.
 local function sl_key(t)
-  return key('sl', t.queue, t.bucket or n2s(math.floor(NOW / BUCKET_MS)))
+  return key('sl', t.queue, t.bucket or bucket_now())
 end
 
 -- sl_add adds to a counter. The bucket's time to live is set once, when a
@@ -426,7 +506,7 @@ end
 
 -- sl_count counts one of counter and returns the count.
 local function sl_count(t, counter)
-  return sl_add(t, counter, 1)
+  return redis.call('HINCRBY', sl_key(t), t.channel .. ':' .. counter, '1')
 end
 
 -- clock_timers names the warning and breach timers of clock c of t.
@@ -558,7 +638,7 @@ local function history(t)
   local out = {}
   for _, id in ipairs(ids) do
     if id ~= t.id and #out < HISTORY then
-      local f = redis.call('HMGET', key('task', id), 'channel', 'queue', 'agent', 'state', 'disposition', 'created_at')
+      local f = tfields(id, 'channel', 'queue', 'agent', 'state', 'disposition', 'created_at')
       out[#out + 1] = cjson.encode({task_id = id, channel = f[1], queue = f[2], agent = f[3] or '',
         state = f[4], disposition = f[5] or '', at = tonumber(f[6])})
     end
@@ -577,8 +657,7 @@ local function add_message(t, message, nr_due, nr_warn)
     start_clock(t, 'nr', nr_due, nr_warn)
   end
   redis.call('RPUSH', key('task', t.id, 'messages'), message)
-  redis.call('HINCRBY', key('task', t.id), 'messages_in', 1)
-  redis.call('HSET', key('task', t.id), 'last_customer_message_at', NOW_S)
+  tset(t, 'messages_in', tonumber(t.messages_in or '0') + 1, 'last_customer_message_at', NOW_S)
   if t.agent and t.agent ~= '' and (t.state == 'assigned' or t.state == 'reserved' or t.state == 'wrapping') then
     notify(t.agent, 'message', {task_id = t.id}, {message = message})
   end
@@ -659,6 +738,7 @@ end
 -- customer's too once none of their contacts is open: a customer stays
 -- while they have recent contacts.
 local function expire_task(id, cid, at, closing)
+  tflush() -- a task made in this call must exist to expire
   for _, k in ipairs({key('task', id), key('task', id, 'messages'), key('task', id, 'escalations'),
     key('task', id, 'delivery')}) do
     redis.call('PEXPIREAT', k, at)
@@ -800,7 +880,7 @@ local function route_task(t)
   end
   for _, set in ipairs(sets) do
     avail = set[1]
-    for _, id in ipairs(redis.call('ZRANGE', avail, 0, SCAN - 1)) do
+    for _, id in ipairs(redis.call('ZRANGE', avail, '0', SCAN_LAST)) do
       if skipped_until(t.skip, id) <= NOW then
         local a = load_agent(id)
         if a and can_take(a, t.channel, entry(a, set[2])) then
@@ -854,13 +934,13 @@ local function route_agent(a)
         count_waiting(e.q, ch)
       end
       if counts[i] ~= '0' then
-        local heads = redis.call('ZRANGE', key('q', e.q, ch, 'waiting'), 0, SCAN - 1, 'WITHSCORES')
+        local heads = redis.call('ZRANGE', key('q', e.q, ch, 'waiting'), '0', SCAN_LAST, 'WITHSCORES')
         for j = 1, #heads, 2 do
           local sc = tonumber(heads[j + 1])
           if best_score and sc >= best_score then
             break
           end
-          local f = redis.call('HMGET', key('task', heads[j]), 'skip', 'pref', 'pref_until', 'min_prof')
+          local f = tfields(heads[j], 'skip', 'pref', 'pref_until', 'min_prof')
           if skipped_until(f[1], a.id) <= NOW and not held_for_other(f[2], f[3], a.id) and
             (not e.b or tonumber(f[4] or '99') <= e.p) then
             best, best_score = heads[j], sc
@@ -1229,7 +1309,7 @@ end
 -- escalation steps timed from now, and routed: offered at once, it never
 -- enters its queue; otherwise it waits there. Returns the agent offered it.
 local function start_task(t, due, warn)
-  local bucket = n2s(math.floor(NOW / BUCKET_MS))
+  local bucket = bucket_now()
   if t.bucket ~= bucket then
     tset(t, 'bucket', bucket) -- a scheduled task, started in a later bucket
   end

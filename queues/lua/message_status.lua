@@ -14,7 +14,7 @@ if redis.call('HGET', key('task', t.id, 'delivery'), mid) == report then
   return reply({task = t.id})
 end
 redis.call('HSET', key('task', t.id, 'delivery'), mid, report)
-redis.call('HINCRBY', key('task', t.id), 'delivery_failures', 1)
+tset(t, 'delivery_failures', tonumber(t.delivery_failures or '0') + 1)
 if t.agent and t.agent ~= '' then
   notify(t.agent, 'message.failed', {task_id = t.id, message_id = mid, status = status, error_code = code})
 end
