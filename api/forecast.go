@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,11 +48,16 @@ func (s planningAPI) putForecast(c *gin.Context) {
 			problem(c, http.StatusBadRequest, "the body is not CSV with a header and rows", validation.Error{Field: "body", Reason: "not CSV"})
 			return
 		}
+		// Every bad field of every row is reported at once: what cannot be
+		// read, then what the rows that can be read get wrong.
 		var errs validation.Errors
+		reported := map[string]bool{}
 		for i, rec := range recs[1:] {
 			p := "rows[" + strconv.Itoa(i) + "]"
 			if len(rec) != 6 {
 				errs.Add(p, "needs 6 columns: queue,channel,start,minutes,contacts,aht_seconds")
+				reported[p] = true
+				rows = append(rows, router.ForecastRow{})
 				continue
 			}
 			start, err1 := time.Parse(time.RFC3339, rec[2])
@@ -64,11 +70,19 @@ func (s planningAPI) putForecast(c *gin.Context) {
 			}{{err1, "start"}, {err2, "minutes"}, {err3, "contacts"}, {err4, "aht_seconds"}} {
 				if e.err != nil {
 					errs.Add(p+"."+e.field, "cannot be read: %q", rec[map[string]int{"start": 2, "minutes": 3, "contacts": 4, "aht_seconds": 5}[e.field]])
+					reported[p+"."+e.field] = true
 				}
 			}
 			rows = append(rows, router.ForecastRow{Queue: rec[0], Channel: rec[1], Start: start, Minutes: minutes, Contacts: contacts, AHTSeconds: aht})
 		}
 		if len(errs) > 0 {
+			for _, e := range s.app.Planning.CheckForecast(rows) {
+				row, _, _ := strings.Cut(e.Field, ".")
+				if !reported[e.Field] && !reported[row] {
+					errs = append(errs, e)
+				}
+			}
+			slices.SortStableFunc(errs, func(a, b validation.Error) int { return rowOf(a.Field) - rowOf(b.Field) })
 			fail(c, errs)
 			return
 		}
@@ -86,4 +100,10 @@ func (s planningAPI) putForecast(c *gin.Context) {
 		return
 	}
 	respond(c, http.StatusOK, gin.H{"stored": len(rows)})
+}
+
+// rowOf is i of a field path rows[i]..., for ordering errors by row.
+func rowOf(field string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(strings.SplitN(field, "]", 2)[0], "rows["))
+	return n
 }

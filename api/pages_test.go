@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"switchboard/config"
 	"switchboard/queues"
@@ -97,9 +98,22 @@ func TestPagesInABrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#apikey"), anaKey),
 		chromedp.Click(chromedp.CSS(`#loginform button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("#desk")),
-		setSelect("#presence", "available"),
+		setSelect("#presence", "away"),
+		chromedp.WaitVisible(chromedp.CSS("#reason")),
+		setSelect("#reason", "lunch"),
 	)
 	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		var a struct {
+			State queues.AgentState `json:"state"`
+		}
+		in.must(http.StatusOK, "GET", "/v1/agents/ana", adminKey, "").decode(t, &a)
+		badge, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#state")))
+		return a.State.Presence == "away" && a.State.Reason == "lunch" && badge == "Away · Lunch"
+	}, "ana away for lunch, picked from the list and shown")
+	if err := chromedp.Do(ctx, setSelect("#presence", "available")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
@@ -121,6 +135,9 @@ func TestPagesInABrowser(t *testing.T) {
 	}
 	if !strings.Contains(offerText, "chat · support-en") || !strings.Contains(offerText, "Lucy") {
 		t.Fatalf("offer card %q", offerText)
+	}
+	if chimes, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.chimes || "0"`)); chimes != "1" {
+		t.Fatalf("the offer chimed %s times", chimes)
 	}
 	screenshot(t, ctx, "agent-offer")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".offer button")),
@@ -199,6 +216,40 @@ func TestPagesInABrowser(t *testing.T) {
 	if len(cells) != 2 || !strings.HasPrefix(cells[0], "Erlang C\t14\t20\t") || !strings.HasPrefix(cells[1], "Erlang A") {
 		t.Fatalf("staffing table %q", cells)
 	}
+	// A forecast upload with bad rows is refused, each shown by line and
+	// column; the fixed file is stored.
+	dir := t.TempDir()
+	bad, good := filepath.Join(dir, "bad.csv"), filepath.Join(dir, "good.csv")
+	header := "queue,channel,start,minutes,contacts,aht_seconds\n"
+	if err := os.WriteFile(bad, []byte(header+"support-en,voice,2026-03-09T09:00:00Z,30,100,180\n"+
+		"support-en,voice,next monday,30,100,180\n"+"nowhere,voice,2026-03-09T10:00:00Z,30,-5,180\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(good, []byte(header+"support-en,voice,2026-03-09T09:00:00Z,30,100,180\n"+
+		"support-en,voice,2026-03-09T09:30:00Z,30,120,180\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#f-file"), []string{bad}),
+		chromedp.Click(chromedp.CSS(`#forecast button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#f-errors"))); err != nil {
+		t.Fatal(err)
+	}
+	// Every problem at once, by line: what cannot be read, and what is wrong
+	// with a row that can.
+	rowErrs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#f-errors tbody tr")].map(r => r.innerText)`))
+	if err != nil || len(rowErrs) != 3 || !strings.HasPrefix(rowErrs[0], "3\tstart\tcannot be read") ||
+		!strings.HasPrefix(rowErrs[1], "4\tqueue\tunknown queue") || !strings.HasPrefix(rowErrs[2], "4\tcontacts\t") {
+		t.Fatalf("forecast row errors %q: %v", rowErrs, err)
+	}
+	screenshot(t, ctx, "planner-forecast-errors")
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#f-file"), []string{good}),
+		chromedp.Click(chromedp.CSS(`#forecast button[type=submit]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#f-result")))
+		return got == "Rows stored: 2"
+	}, "the corrected forecast stored")
+
 	// Ana's week in her zone: 09:00 there, however the browser's clock runs.
 	in.must(http.StatusOK, "PUT", "/v1/agents/ana/schedule", "sb_planner_dev",
 		`{"weekly":[{"day":"mon","start":"09:00","end":"17:00"},{"day":"tue","start":"09:00","end":"17:00"},`+
@@ -283,4 +334,100 @@ func waitFor(t *testing.T, ok func() bool, what string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// tabTo presses Tab until the focused element is the one the script picks
+// (a function of the element, true when it is the one), as a keyboard user
+// would reach it; it fails when 60 presses never get there.
+func tabTo(t *testing.T, ctx context.Context, is string) {
+	t.Helper()
+	for range 60 {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(`+is+`)(document.activeElement)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			// The focus is shown (style.css's focus ring), not only there.
+			ring, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.activeElement).outlineStyle`))
+			if ring == "none" {
+				t.Fatalf("the focused element %s shows no focus", is)
+			}
+			return
+		}
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatalf("Tab never reaches %s", is)
+}
+
+// An agent works a chat with the keyboard only: signs in, goes available,
+// accepts the offer, replies, completes and says ready, reaching every
+// control with Tab and using it with Enter and the arrow keys.
+func TestAgentDesktopByKeyboard(t *testing.T) {
+	in := newInstance(t, "", nil)
+	ctx := browser(t)
+	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey,
+		`{"id":"ana","name":"Ana","time_zone":"Europe/Madrid","languages":["en"],"skills":{"support":4},"capacity":{"chat":2}}`)
+	button := func(label string) string {
+		return `(e) => e.tagName === "BUTTON" && e.textContent === "` + label + `"`
+	}
+	keys := func(k string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(in.srv.URL+"/ui/agent.html"), chromedp.WaitVisible(chromedp.CSS("#agentid"))); err != nil {
+		t.Fatal(err)
+	}
+	tabTo(t, ctx, `(e) => e.id === "agentid"`)
+	keys("ana")
+	tabTo(t, ctx, `(e) => e.id === "apikey"`)
+	keys(anaKey + kb.Enter)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#desk"))); err != nil {
+		t.Fatal(err)
+	}
+	// Offline, two up in the list is available.
+	tabTo(t, ctx, `(e) => e.id === "presence"`)
+	keys(kb.ArrowUp + kb.ArrowUp)
+	waitFor(t, func() bool {
+		var a struct {
+			State queues.AgentState `json:"state"`
+		}
+		in.must(http.StatusOK, "GET", "/v1/agents/ana", adminKey, "").decode(t, &a)
+		return a.State.Presence == "available"
+	}, "ana available by keyboard")
+	var task queues.Task
+	in.must(http.StatusCreated, "POST", "/v1/tasks", "sb_supervisor_dev",
+		`{"channel":"chat","queue":"support-en","customer":{"name":"Lucy"}}`).decode(t, &task)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".offer"))); err != nil {
+		t.Fatal(err)
+	}
+	tabTo(t, ctx, button("Accept"))
+	keys(kb.Enter)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#tasks textarea"))); err != nil {
+		t.Fatal(err)
+	}
+	tabTo(t, ctx, `(e) => e.tagName === "TEXTAREA"`)
+	keys("Hello Lucy.")
+	tabTo(t, ctx, button("Send"))
+	keys(kb.Enter)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#tasks .msg.out`))); err != nil {
+		t.Fatal(err)
+	}
+	tabTo(t, ctx, `(e) => e.getAttribute("aria-label") === "Disposition"`)
+	keys("solved")
+	tabTo(t, ctx, button("Complete"))
+	keys(kb.Enter)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-label="wrap_up"]`))); err != nil {
+		t.Fatal(err)
+	}
+	tabTo(t, ctx, button("Ready"))
+	keys(kb.Enter)
+	waitFor(t, func() bool {
+		var got queues.Task
+		in.must(http.StatusOK, "GET", "/v1/tasks/"+task.ID, adminKey, "").decode(t, &got)
+		return got.State == "completed" && got.Disposition == "solved" && got.MessagesOut == 1
+	}, "the chat completed by keyboard, with its reply")
 }

@@ -119,33 +119,7 @@ func (r *Planning) QueueLocation(queue string) *time.Location {
 // channel are replaced at their starts); every row is checked first, so a
 // bad row rejects the whole upload.
 func (r *Planning) UploadForecast(ctx context.Context, rows []ForecastRow) error {
-	var errs validation.Errors
-	for i, row := range rows {
-		p := "rows[" + strconv.Itoa(i) + "]"
-		if _, ok := r.cfg.Queue(row.Queue); !ok {
-			errs.Add(p+".queue", "unknown queue %q", row.Queue)
-		}
-		if _, ok := r.cfg.Channels[row.Channel]; !ok {
-			errs.Add(p+".channel", "unknown channel %q", row.Channel)
-		}
-		if row.Minutes != 15 && row.Minutes != 30 && row.Minutes != 60 {
-			errs.Add(p+".minutes", "must be 15, 30 or 60")
-		}
-		if row.Start.IsZero() || !row.Start.Equal(row.Start.Truncate(time.Duration(max(row.Minutes, 1))*time.Minute)) {
-			errs.Add(p+".start", "must be an interval start (RFC 3339, on a %d-minute boundary)", row.Minutes)
-		}
-		// NaN fails every comparison: it is refused by name.
-		if !(row.Contacts >= 0 && row.Contacts <= 1e6) {
-			errs.Add(p+".contacts", "must be a number from 0 to 1000000")
-		}
-		if !(row.AHTSeconds > 0 && row.AHTSeconds <= 86400) {
-			errs.Add(p+".aht_seconds", "must be a number of seconds above 0, at most 86400")
-		}
-	}
-	if len(rows) == 0 {
-		errs.Add("rows", "at least one row is required")
-	}
-	if len(errs) > 0 {
+	if errs := r.CheckForecast(rows); len(errs) > 0 {
 		return errs
 	}
 	groups := map[[2]string][]queues.ForecastEntry{}
@@ -216,4 +190,36 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// CheckForecast reports every bad field of forecast rows, by path
+// (rows[i].column).
+func (r *Planning) CheckForecast(rows []ForecastRow) validation.Errors {
+	var errs validation.Errors
+	for i, row := range rows {
+		p := "rows[" + strconv.Itoa(i) + "]"
+		if _, ok := r.cfg.Queue(row.Queue); !ok {
+			errs.Add(p+".queue", "unknown queue %q", row.Queue)
+		}
+		if _, ok := r.cfg.Channels[row.Channel]; !ok {
+			errs.Add(p+".channel", "unknown channel %q", row.Channel)
+		}
+		if row.Minutes != 15 && row.Minutes != 30 && row.Minutes != 60 {
+			errs.Add(p+".minutes", "must be 15, 30 or 60")
+		}
+		if row.Start.IsZero() || !row.Start.Equal(row.Start.Truncate(time.Duration(max(row.Minutes, 1))*time.Minute)) {
+			errs.Add(p+".start", "must be an interval start (RFC 3339, on a %d-minute boundary)", row.Minutes)
+		}
+		// NaN fails every comparison: it is refused by name.
+		if !(row.Contacts >= 0 && row.Contacts <= 1e6) {
+			errs.Add(p+".contacts", "must be a number from 0 to 1000000")
+		}
+		if !(row.AHTSeconds > 0 && row.AHTSeconds <= 86400) {
+			errs.Add(p+".aht_seconds", "must be a number of seconds above 0, at most 86400")
+		}
+	}
+	if len(rows) == 0 {
+		errs.Add("rows", "at least one row is required")
+	}
+	return errs
 }

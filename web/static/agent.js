@@ -15,17 +15,57 @@ $("loginform").addEventListener("submit", async (e) => {
   e.preventDefault();
   session.key = $("apikey").value.trim();
   session.agent = $("agentid").value.trim();
+  unlockAudio();
   start();
 });
 $("signout").addEventListener("click", () => { live?.stop(); session.clear(); location.reload(); });
 $("presence").addEventListener("change", setPresence);
+$("reason").addEventListener("change", () => { showReason(); if ($("reason").value !== "other") setPresence(); });
+$("other-reason").addEventListener("change", setPresence);
+$("sound").checked = localStorage.getItem("sb_sound") !== "off";
+$("sound").addEventListener("change", () => localStorage.setItem("sb_sound", $("sound").checked ? "on" : "off"));
+
+// showReason shows the away reasons while away, and the free text for "other".
+function showReason() {
+  const away = $("presence").value === "away";
+  $("reason-box").hidden = !away;
+  $("other-box").hidden = !away || $("reason").value !== "other";
+}
 
 async function setPresence() {
+  showReason();
   const presence = $("presence").value;
   const body = { presence };
-  if (presence === "away" && $("reason").value.trim()) body.reason = $("reason").value.trim();
+  if (presence === "away") {
+    body.reason = $("reason").value === "other" ? $("other-reason").value.trim() || "other" : $("reason").value;
+  }
   try { await api("PUT", `/v1/agents/${enc(session.agent)}/presence`, body); showError(err); }
   catch (e) { showError(err, e); }
+}
+
+// The sound of a new offer is made here (no file to fetch). Browsers allow
+// audio only after the user did something on the page: the context is made
+// at sign-in, or at the first key or click.
+let audio = null;
+function unlockAudio() {
+  if (audio || !window.AudioContext) return;
+  audio = new AudioContext();
+}
+document.addEventListener("pointerdown", unlockAudio, { once: true });
+document.addEventListener("keydown", unlockAudio, { once: true });
+
+function chime() {
+  if (!$("sound").checked || !audio) return;
+  const now = audio.currentTime;
+  for (const [i, hz] of [880, 660].entries()) {
+    const osc = audio.createOscillator(), gain = audio.createGain();
+    osc.frequency.value = hz;
+    gain.gain.setValueAtTime(0.2, now + i * 0.18);
+    gain.gain.exponentialRampToValueAtTime(0.001, now + i * 0.18 + 0.16);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(now + i * 0.18); osc.stop(now + i * 0.18 + 0.17);
+  }
+  document.body.dataset.chimes = String(Number(document.body.dataset.chimes || 0) + 1);
 }
 
 const enc = encodeURIComponent;
@@ -35,7 +75,7 @@ async function start() {
     const a = await api("GET", `/v1/agents/${enc(session.agent)}`);
     showError(err);
     $("login").hidden = true; $("desk").hidden = false; $("signout").hidden = false;
-    showState(a.state?.presence);
+    showState(a.state?.presence, a.state?.reason);
   } catch (e) { showError(err, e); return; }
   live = stream(`/v1/agents/${enc(session.agent)}/stream`, onEvent, (s, e) => {
     $("conn").textContent = s === "connected" ? t("connected") : s === "reconnecting" ? t("reconnecting") : "";
@@ -44,20 +84,26 @@ async function start() {
   setInterval(tick, 1000); // countdowns, without redrawing what the agent types
 }
 
-function showState(p) {
+function showState(p, reason) {
   if (!p) return;
-  $("state").textContent = t(p) || p;
+  const known = [...$("reason").options].some((o) => o.value === reason && o.value !== "other");
+  $("state").textContent = (t(p) || p) + (p === "away" && reason ? ` · ${known ? t("r_" + reason) : reason}` : "");
   $("presence").value = ["available", "away", "offline"].includes(p) ? p : $("presence").value;
+  if (p === "away" && reason && document.activeElement?.id !== "other-reason") {
+    if (known) $("reason").value = reason;
+    else { $("reason").value = "other"; $("other-reason").value = reason; }
+  }
+  showReason();
 }
 
 async function onEvent(type, data) {
   if (type === "snapshot") {
     tasks = new Map((data.tasks || []).map((x) => [x.id, x]));
-    showState(data.agent?.presence);
+    showState(data.agent?.presence, data.agent?.reason);
     for (const x of tasks.values()) if (x.state !== "reserved") loadMessages(x.id);
     render(); return;
   }
-  if (type === "agent.presence" || type === "presence") { showState(data.presence); return; }
+  if (type === "agent.presence" || type === "presence") { showState(data.presence, data.reason); return; }
   const id = data.task_id;
   if (!id) return;
   if (type === "offer") { notifyOffer(data); histories.set(id, data.history || []); }
@@ -78,10 +124,12 @@ async function loadMessages(id) {
   catch { /* a voice task has none */ }
 }
 
-// A new offer: a sound-free cue that works in a background tab, the title flashing.
+// A new offer: a chime (unless turned off) and, for a background tab, the
+// title flashing.
 function notifyOffer(o) {
   if (offersSeen.has(o.offer_id)) return;
   offersSeen.add(o.offer_id);
+  chime();
   const title = document.title;
   let n = 0;
   clearInterval(flash);

@@ -80,11 +80,21 @@ $("forecast").addEventListener("submit", async (e) => {
   if (!file) return;
   try {
     const r = await api("PUT", "/v1/forecast", await file.text(), "text/csv");
-    $("f-result").textContent = JSON.stringify(r, null, 2);
+    $("f-result").replaceChildren(el("p", { role: "status" }, `${t("stored_rows")}: ${r.stored}`));
     showError($("err"));
   } catch (err) {
-    // Row errors come as a problem naming each field (row:column).
-    $("f-result").textContent = (err.problem?.errors || []).map((x) => `${x.field}: ${x.reason}`).join("\n");
+    // A bad row rejects the upload; the problem names each bad field as
+    // rows[i].column, i counting data rows from 0: shown by line of the file
+    // (the header is line 1).
+    const rows = (err.problem?.errors || []).map((x) => {
+      const m = /^rows\[(\d+)\](?:\.(\w+))?$/.exec(x.field);
+      return el("tr", {}, el("td", {}, m ? String(Number(m[1]) + 2) : "—"), el("td", {}, m ? m[2] || "" : x.field),
+        el("td", {}, x.reason));
+    });
+    $("f-result").replaceChildren(rows.length ? el("table", { id: "f-errors", class: "errors" },
+      el("caption", {}, t("rejected_rows")),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("line")), el("th", { scope: "col" }, t("column")),
+        el("th", { scope: "col" }, t("problem")))), el("tbody", {}, rows)) : "");
     showError($("err"), err);
   }
 });
