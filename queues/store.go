@@ -38,6 +38,11 @@ type Settings struct {
 	// due time (Routed.NextTimer), sparing a caller that steps a clock
 	// (the simulator) a read after each one.
 	ReportNextTimer bool
+	// Unobserved: nobody reads the workspace's outputs (a simulation's, run
+	// for its decisions): its transitions write no events, desktop
+	// streams, service-level counters or task indexes. Routing, timers
+	// and every task's and agent's state are as ever.
+	Unobserved bool
 }
 
 // Store runs Switchboard's scripts and reads against one Redis workspace:
@@ -118,11 +123,11 @@ func New(rdb redis.UniversalClient, workspace string, s Settings) *Store {
 		}
 		return "0"
 	}
-	// ARGV[3..11] of every script (lib.lua's begin).
+	// ARGV[3..12] of every script (lib.lua's begin).
 	env := []any{strconv.Itoa(s.MaxMissedOffers), strconv.FormatInt(s.ReofferDelay.Milliseconds(), 10),
 		strconv.Itoa(s.AgentStreamLength), strconv.Itoa(2 * s.EventsLength), strconv.Itoa(s.TimelineInOffer),
 		b(s.Connect), b(s.ReportNextTimer), strconv.FormatInt(s.Retention.Milliseconds(), 10),
-		b(s.Archived)}
+		b(s.Archived), b(s.Unobserved)}
 	c := &core{
 		eventsCeiling: int64(s.EventsLength),
 		rdb:           rdb,

@@ -252,37 +252,39 @@ func (r createReply) created(id string, err error) (Created, error) {
 		Routed: r.routed()}, nil
 }
 
-// createArgs is what create_task takes (see its header).
+// createArgs is what create_task takes (see its header); empty ones are
+// left out (the script reads a missing one as empty: a shorter text to
+// decode).
 type createArgs struct {
 	ID                string   `json:"id"`
-	IdempotencyKey    string   `json:"idempotency_key"`
-	IdempotencyTTLMS  int64    `json:"idempotency_ttl_ms"`
-	RequestDigest     string   `json:"request_digest"`
+	IdempotencyKey    string   `json:"idempotency_key,omitempty"`
+	IdempotencyTTLMS  int64    `json:"idempotency_ttl_ms,omitempty"`
+	RequestDigest     string   `json:"request_digest,omitempty"`
 	Channel           string   `json:"channel"`
 	Queue             string   `json:"queue"`
-	Priority          int      `json:"priority"`
+	Priority          int      `json:"priority,omitempty"`
 	DueAt             int64    `json:"due_at"`
-	OfferMS           int64    `json:"offer_ms"`
-	WrapMS            int64    `json:"wrap_ms"`
-	Customer          string   `json:"customer"`
-	Attributes        string   `json:"attributes"`
-	Identities        []string `json:"identities"`
-	NewCustomer       string   `json:"new_customer"`
-	CustomerName      string   `json:"customer_name"`
-	Message           string   `json:"message"`
-	Join              bool     `json:"join"`
-	PreferredWindowMS int64    `json:"preferred_window_ms"`
-	PreferredWaitMS   int64    `json:"preferred_wait_ms"`
-	FirstWarnAt       int64    `json:"first_warn_at"`
-	NextReplyDue      int64    `json:"next_reply_due"`
-	NextReplyWarn     int64    `json:"next_reply_warn"`
-	Escalation        string   `json:"escalation"`
-	Kind              string   `json:"kind"`
-	NotBefore         int64    `json:"not_before"`
+	OfferMS           int64    `json:"offer_ms,omitempty"`
+	WrapMS            int64    `json:"wrap_ms,omitempty"`
+	Customer          string   `json:"customer,omitempty"`
+	Attributes        string   `json:"attributes,omitempty"`
+	Identities        []string `json:"identities,omitempty"`
+	NewCustomer       string   `json:"new_customer,omitempty"`
+	CustomerName      string   `json:"customer_name,omitempty"`
+	Message           string   `json:"message,omitempty"`
+	Join              bool     `json:"join,omitempty"`
+	PreferredWindowMS int64    `json:"preferred_window_ms,omitempty"`
+	PreferredWaitMS   int64    `json:"preferred_wait_ms,omitempty"`
+	FirstWarnAt       int64    `json:"first_warn_at,omitempty"`
+	NextReplyDue      int64    `json:"next_reply_due,omitempty"`
+	NextReplyWarn     int64    `json:"next_reply_warn,omitempty"`
+	Escalation        string   `json:"escalation,omitempty"`
+	Kind              string   `json:"kind,omitempty"`
+	NotBefore         int64    `json:"not_before,omitempty"`
 	Score             int      `json:"score"`
-	OptOut            bool     `json:"opt_out"`
-	Skill             string   `json:"skill"`
-	RepeatWindowMS    int64    `json:"repeat_window_ms"`
+	OptOut            bool     `json:"opt_out,omitempty"`
+	Skill             string   `json:"skill,omitempty"`
+	RepeatWindowMS    int64    `json:"repeat_window_ms,omitempty"`
 }
 
 // GetTask returns one task, or an error wrapping ErrNotFound.
@@ -373,7 +375,7 @@ func taskFromHash(id string, h map[string]string) Task {
 		if h[c.field+"_state"] == "" {
 			continue
 		}
-		clk := Clock{Name: c.name, State: h[c.field+"_state"], DueAt: ms(h[c.field+"_due"]), WarnAt: ms(h[c.field+"_warn"]),
+		clk := Clock{Name: c.name, State: h[c.field+"_state"], DueAt: ms(h[c.field+"_due"]), WarnAt: optMS(h[c.field+"_warn"]),
 			BreachedAt: optMS(h[c.field+"_breached_at"])}
 		// A breached clock was answered late, never met.
 		if clk.State == "breached" {
@@ -412,7 +414,7 @@ type Clock struct {
 	Name       string     `json:"clock"` // first_response or next_reply
 	State      string     `json:"state"` // running, met, breached, stopped
 	DueAt      time.Time  `json:"due_at"`
-	WarnAt     time.Time  `json:"warn_at"`
+	WarnAt     *time.Time `json:"warn_at,omitempty"` // the warning before the breach, if the policy has one
 	MetAt      *time.Time `json:"met_at,omitempty"`
 	BreachedAt *time.Time `json:"breached_at,omitempty"`
 	// AnsweredAt is when a breached clock's response came (late).

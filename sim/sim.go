@@ -310,10 +310,11 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 	// Escalation and SLA timers run as in production. A simulated agent
 	// answers automatically, so offers never time out and each transition's
 	// reply says what it assigned and when the next timer is due: the run
-	// reads nothing else back.
+	// reads nothing else back; and nobody reads its outputs (events,
+	// desktop streams, counters), so they are not written.
 	settings := router.SettingsFrom(&cfg)
 	settings.ReportNextTimer = true
-	settings.EventsLength = 100000
+	settings.Unobserved = true
 	store := queues.New(rdb, cfg.Workspace, settings)
 	defer func() { _ = store.DropWorkspace(context.WithoutCancel(ctx)) }()
 	clk := clock.NewManual(sc.Start)

@@ -25,6 +25,15 @@
 -- surveyed task). An opt-out word otherwise stops surveys and is a contact.
 -- Returns task (id), agent (offered, '' when waiting), customer (id), joined;
 -- or refuses with duplicate (the existing task's id).
+-- What Go leaves out is empty.
+for _, f in ipairs({'idempotency_key', 'request_digest', 'customer_name', 'message', 'new_customer', 'skill', 'kind'}) do
+  A[f] = A[f] or ''
+end
+for _, f in ipairs({'idempotency_ttl_ms', 'priority', 'offer_ms', 'wrap_ms', 'preferred_window_ms', 'preferred_wait_ms',
+  'first_warn_at', 'next_reply_due', 'next_reply_warn', 'not_before', 'repeat_window_ms'}) do
+  A[f] = A[f] or 0
+end
+A.customer, A.attributes, A.escalation = A.customer or '{}', A.attributes or '{}', A.escalation or '[]'
 local id, idem, ttl = A.id, A.idempotency_key, A.idempotency_ttl_ms
 local channel = A.channel
 if idem ~= '' then
@@ -108,15 +117,17 @@ tset(t, 'id', id, 'idempotency_key', idem, 'channel', channel, 'queue', A.queue,
   'bucket', bucket_now(), 'esc', A.escalation, 'request_digest', A.request_digest,
   'skill', A.skill or '')
 -- Indexes of GET /v1/tasks, by creation time: all tasks, and per queue.
-redis.call('ZADD', key('tasks'), NOW_S, id)
-redis.call('ZADD', key('tasks', 'queue', A.queue), NOW_S, id)
+if not UNOBSERVED then
+  redis.call('ZADD', key('tasks'), NOW_S, id)
+  redis.call('ZADD', key('tasks', 'queue', A.queue), NOW_S, id)
+end
 local repeat_of = ''
 if cust then
   if (A.repeat_window_ms or 0) > 0 then
     local prev = redis.call('ZREVRANGE', key('customer', cid, 'timeline'), 0, 0)[1]
     if prev then
       local f = tfields(prev, 'skill', 'ended_at')
-      if f[1] and f[1] == A.skill and (not f[2] or f[2] == '' or NOW - tonumber(f[2]) <= A.repeat_window_ms) then
+      if (f[1] or '') == A.skill and (not f[2] or f[2] == '' or NOW - tonumber(f[2]) <= A.repeat_window_ms) then
         repeat_of = prev
       end
     end

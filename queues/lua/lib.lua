@@ -8,7 +8,7 @@
 -- ARGV[1]  now, Unix ms (scripts never call TIME)
 -- ARGV[2]  the script's own arguments, one JSON object (A below), as each
 --          script's header names them; its Go twin is a struct in queues.
--- ARGV[3..9] the settings, as decimal text (positional: a JSON environment
+-- ARGV[3..12] the settings, as decimal text (positional: a JSON environment
 --          cost a decode per call): max_missed (consecutive missed offers
 --          before an agent is set away), reoffer_ms (a rejected task skips
 --          that agent this long), stream_max (length of an agent's stream),
@@ -17,7 +17,10 @@
 --          (earlier contacts of the customer an offer carries), connect and
 --          next_timer (1 or 0); ARGV[10] retention_ms (how long finished
 --          work stays, 0: for ever); ARGV[11] archived (1: an archive keeps
---          finished work, whose expiry its consumer sets once it has it).
+--          finished work, whose expiry its consumer sets once it has it);
+--          ARGV[12] unobserved (1: nobody reads the workspace's outputs, a
+--          simulation's: no events, desktop streams, service-level
+--          counters or task indexes are written).
 --
 -- Replies are {"ok", JSON object} (the script's result, decoded into a
 -- struct by Go) or {error code, detail}, codes that Go maps to errors.
@@ -81,7 +84,7 @@
 -- <c>_late_ms; their timers are sla|<task>|<c>|warn and sla|<task>|<c>|breach.
 
 local P, NOW, NOW_S, MAX_MISSED, REOFFER_MS, STREAM_MAX, EVENTS_MAX, HISTORY, CONNECT, NEXT_TIMER, A
-local RETENTION_MS, ARCHIVED
+local RETENTION_MS, ARCHIVED, UNOBSERVED
 -- MADE lists the offers the call made, for its reply.
 local MADE
 -- TASKS holds the tasks the call has read or written, by id, and DIRTY the
@@ -108,6 +111,7 @@ local function begin(keys, argv)
   CONNECT, NEXT_TIMER = argv[8] == '1', argv[9] == '1'
   RETENTION_MS = tonumber(argv[10] or '0')
   ARCHIVED = argv[11] == '1'
+  UNOBSERVED = argv[12] == '1'
   MADE = {}
   BUCKET_NOW = nil
   TASKS, DIRTY, DIRTY_IDS = {}, {}, {}
@@ -196,6 +200,9 @@ end
 
 -- emit appends one transition to the events stream; fields is a flat list.
 local function emit(typ, fields)
+  if UNOBSERVED then
+    return
+  end
   redis.call('XADD', P .. 'events', 'MAXLEN', '~', EVENTS_MAX, '*', 'type', typ, 'at', NOW_S, unpack(fields))
 end
 
@@ -216,6 +223,9 @@ end
 -- raw holds fields that already are JSON text (objects stored as given), spliced
 -- in as is: decoding and re-encoding would turn an empty object into [].
 local function notify(agent_id, typ, data, raw)
+  if UNOBSERVED then
+    return
+  end
   data.at = NOW
   local body = cjson.encode(data)
   if raw then
@@ -420,8 +430,13 @@ local function tset(t, ...)
   local n = #p
   for i = 1, #args, 2 do
     local f, v = args[i], args[i + 1]
-    t[f] = v
-    p[n + i], p[n + i + 1] = f, v
+    -- An empty value is what a field the task lacks reads as: it is not
+    -- written (a smaller hash is cheaper to write and to read).
+    if v ~= '' or t[f] then
+      t[f] = v
+      p[n + 1], p[n + 2] = f, v
+      n = n + 2
+    end
   end
 end
 
@@ -430,7 +445,9 @@ end
 local function tflush()
   for i = 1, #DIRTY_IDS do
     local id = DIRTY_IDS[i]
-    redis.call('HSET', key('task', id), unpack(DIRTY[id]))
+    if #DIRTY[id] > 0 then
+      redis.call('HSET', key('task', id), unpack(DIRTY[id]))
+    end
   end
   DIRTY, DIRTY_IDS = {}, {}
 end
@@ -501,11 +518,17 @@ end
 -- sl_add adds to a counter. The bucket's time to live is set once, when a
 -- task created in it is counted as offered (see create_task).
 local function sl_add(t, counter, n)
+  if UNOBSERVED then
+    return 0
+  end
   return redis.call('HINCRBY', sl_key(t), t.channel .. ':' .. counter, n2s(n))
 end
 
 -- sl_count counts one of counter and returns the count.
 local function sl_count(t, counter)
+  if UNOBSERVED then
+    return 0
+  end
   return redis.call('HINCRBY', sl_key(t), t.channel .. ':' .. counter, '1')
 end
 
@@ -521,11 +544,12 @@ local function start_clock(t, c, due, warn)
   if not due or due <= 0 then
     return
   end
-  tset(t, c .. '_due', n2s(due), c .. '_warn', n2s(warn), c .. '_state', 'running',
-    c .. '_met_at', '', c .. '_late_ms', '')
   local w, b = clock_timers(t, c)
   if warn and warn > 0 and warn < due then
+    tset(t, c .. '_due', n2s(due), c .. '_warn', n2s(warn), c .. '_state', 'running', c .. '_met_at', '', c .. '_late_ms', '')
     redis.call('ZADD', key('timers'), n2s(warn), w)
+  else
+    tset(t, c .. '_due', n2s(due), c .. '_warn', '', c .. '_state', 'running', c .. '_met_at', '', c .. '_late_ms', '')
   end
   redis.call('ZADD', key('timers'), n2s(due), b)
 end
@@ -1079,7 +1103,9 @@ assign = function(t, connect, untimed)
   tset(t, 'state', 'assigned', 'assigned_at', NOW_S, 'deadline', '')
   redis.call('HSET', key('agent', t.agent), 'missed', '0')
   -- The agents' index of GET /v1/tasks: every task an agent was assigned.
-  redis.call('ZADD', key('tasks', 'agent', t.agent), t.created_at, t.id)
+  if not UNOBSERVED then
+    redis.call('ZADD', key('tasks', 'agent', t.agent), t.created_at, t.id)
+  end
   local handoff, wait = '', NOW - tonumber(t.created_at)
   -- Only a provider call needs its attributes read (the hot path of chats does not).
   local call = connect and t.channel == 'voice' and attributes(t).call_sid
