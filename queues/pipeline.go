@@ -51,28 +51,35 @@ func (p *Pipeline) CancelWaiting(now time.Time, id, reason string, into *Routed,
 }
 
 // Exec sends the queued transitions and sets their results; it returns an
-// error only when the round trip itself failed. The first goes alone, so
-// that a server without the library (or, with EVAL, the scripts) gets it
-// before the rest arrive.
+// error only when the round trip itself failed. Until the server is known
+// to hold the code (the library, or with EVAL the scripts), the first goes
+// alone and loads it; then a batch is one round trip. Transitions the
+// server refused for want of the code (a restart without persistence, a
+// flush) ran nowhere: they run again, in order, one by one, which loads it.
 func (p *Pipeline) Exec(ctx context.Context) error {
 	ops := p.ops
 	p.ops = nil
 	if len(ops) == 0 {
 		return nil
 	}
-	first := ops[0]
-	first.done(p.c.run(ctx, first.sc, first.now, first.args, first.out))
-	rest := ops[1:]
-	if len(rest) == 0 {
-		return nil
+	if !p.c.codeLoaded.Load() {
+		first := ops[0]
+		err := p.c.run(ctx, first.sc, first.now, first.args, first.out)
+		first.done(err)
+		if !isMissingCode(err) {
+			p.c.codeLoaded.Store(true)
+		}
+		ops = ops[1:]
+		if len(ops) == 0 {
+			return nil
+		}
 	}
 	keys := []string{string(p.c.keys)}
 	if p.c.evalOnly.Load() {
 		// EVALSHA needs the scripts in the server's cache: each is loaded
 		// once (a load per batch cost the embedded Redis a parse of the
-		// whole library every time), and again after the server answered
-		// NOSCRIPT (a restart, SCRIPT FLUSH).
-		for _, op := range rest {
+		// whole library every time).
+		for _, op := range ops {
 			if _, ok := p.c.loaded.Load(op.sc.name); !ok {
 				if err := op.sc.Load(ctx, p.c.rdb).Err(); err != nil {
 					return err
@@ -82,29 +89,36 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 		}
 	}
 	pipe := p.c.rdb.Pipeline()
-	cmds := make([]func() ([]any, error), len(rest))
-	for i, op := range rest {
+	cmds := make([]func() ([]any, error), len(ops))
+	for i, op := range ops {
 		argv, err := p.c.encode(op.sc, op.now, op.args)
 		if err != nil {
 			return err
 		}
 		if p.c.evalOnly.Load() {
-			c := op.sc.EvalSha(ctx, pipe, keys, argv...)
-			cmds[i] = c.Slice
+			cmds[i] = op.sc.EvalSha(ctx, pipe, keys, argv...).Slice
 		} else {
-			c := pipe.FCall(ctx, functions().prefix+op.sc.name, keys, argv...)
-			cmds[i] = c.Slice
+			cmds[i] = pipe.FCall(ctx, functions().prefix+op.sc.name, keys, argv...).Slice
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !isServerError(err) {
 		return err
 	}
-	for i, op := range rest {
+	for i, op := range ops {
 		res, err := cmds[i]()
-		if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		if isMissingCode(err) {
 			p.c.loaded.Delete(op.sc.name)
+			op.done(p.c.run(ctx, op.sc, op.now, op.args, op.out))
+			continue
 		}
 		op.done(decode(op.sc, res, err, op.out))
 	}
 	return nil
+}
+
+// isMissingCode reports whether the server refused a call for want of the
+// code: the library (FCALL) or the script (EVALSHA).
+func isMissingCode(err error) bool {
+	return err != nil && isServerError(err) &&
+		(strings.Contains(err.Error(), "Function not found") || strings.HasPrefix(err.Error(), "NOSCRIPT"))
 }

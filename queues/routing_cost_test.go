@@ -254,6 +254,26 @@ func TestPipelineAppliesInOrder(t *testing.T) {
 			if err != nil || tk.State != queues.Assigned || !tk.AssignedAt.Equal(t0.Add(time.Minute)) {
 				t.Fatalf("c2 %+v %v", tk, err)
 			}
+			// The server loses the code (a restart without persistence): the
+			// next batch, sent whole, is refused, and runs again in order.
+			if name == "embedded" {
+				err = rdb.ScriptFlush(ctx).Err()
+			} else {
+				err = rdb.FunctionFlush(ctx).Err()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c3 queues.Created
+			var done2 queues.Completion
+			p.CreateTask(t0.Add(3*time.Minute), call("c3"), &c3, &e1)            // waits: ana holds c2
+			p.CompleteTask(t0.Add(4*time.Minute), "c2", "", "done", &done2, &e2) // ana takes c3
+			if err := p.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if e1 != nil || c3.Agent != "" || e2 != nil || len(done2.Made) != 1 || done2.Made[0].Task != "c3" {
+				t.Fatalf("after the flush: %+v %v, %+v %v", c3, e1, done2, e2)
+			}
 		})
 	}
 }

@@ -111,8 +111,10 @@ type core struct {
 	observe   func(script string, d time.Duration)
 	// evalOnly is set once the server turned out to have no Functions.
 	evalOnly atomic.Bool
-	// loaded holds the names of the scripts a pipeline loaded for EVALSHA.
-	loaded sync.Map
+	// loaded holds the names of the scripts a pipeline loaded for EVALSHA;
+	// codeLoaded is set once a pipeline's call found the code on the server.
+	loaded     sync.Map
+	codeLoaded atomic.Bool
 }
 
 // New returns a Store for workspace.

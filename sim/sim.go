@@ -315,6 +315,7 @@ func runOnce(ctx context.Context, rdb redis.UniversalClient, base *config.Config
 	settings := router.SettingsFrom(&cfg)
 	settings.ReportNextTimer = true
 	settings.Unobserved = true
+	settings.Retention, settings.Archived = 0, false // the workspace goes with the run
 	store := queues.New(rdb, cfg.Workspace, settings)
 	defer func() { _ = store.DropWorkspace(context.WithoutCancel(ctx)) }()
 	clk := clock.NewManual(sc.Start)
