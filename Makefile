@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: run test test-cluster chaos fuzz bench lint build
+.PHONY: run test test-cluster test-embedded chaos fuzz bench lint build
 
 run: ## run the service with the built-in example configuration
 	$(GO) run ./cmd/switchboard
@@ -16,6 +16,13 @@ CLUSTER_PACKAGES = ./queues ./router ./streams ./delivery ./outbox ./metrics ./a
 
 test-cluster: ## the Redis tests against a real 3-master Redis Cluster
 	REDISTEST_CLUSTER=1 $(GO) test -count=1 $(CLUSTER_PACKAGES)
+
+# The packages that talk to Redis, again against the embedded Redis the
+# service runs on without REDIS_URL (REDISTEST_EMBEDDED=1).
+EMBEDDED_PACKAGES = ./internal/embedded ./queues ./router ./streams ./delivery ./outbox ./metrics ./sim
+
+test-embedded: ## the Redis tests against the embedded Redis (miniredis with Functions)
+	REDISTEST_EMBEDDED=1 $(GO) test -count=1 $(EMBEDDED_PACKAGES)
 
 chaos: ## two replicas, 2,000+ contacts, a replica SIGKILLed and Redis (AOF) restarted; then an audit (about 2 min)
 	SWITCHBOARD_CHAOS=1 $(GO) test -count=1 -run '^TestChaos$$' -v ./cmd/switchboard

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"switchboard/config"
+	"switchboard/internal/redistest"
 	"switchboard/queues"
 )
 
@@ -72,6 +73,9 @@ func TestManyStreamsOnSmallPools(t *testing.T) {
 // ("history.lost"), then gets a fresh snapshot and live events; a resume from
 // a position still held gets exactly the missed events, on another replica too.
 func TestStreamResumeAfterTrim(t *testing.T) {
+	if redistest.Embedded() {
+		t.Skip("the embedded Redis does not count a stream's entries (XINFO entries-added): it reports a trimmed history lost sooner")
+	}
 	in := newInstance(t, "", nil, func(c *config.Config) { c.Routing.AgentStreamLength = 10 })
 	other := newInstance(t, in.ws, in.clock, func(c *config.Config) { c.Routing.AgentStreamLength = 10 })
 	in.must(http.StatusCreated, "POST", "/v1/agents", adminKey, anaJSON)

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -26,6 +25,7 @@ import (
 	"switchboard/delivery"
 	"switchboard/handoff"
 	"switchboard/health"
+	"switchboard/internal/embedded"
 	"switchboard/internal/redisconn"
 	"switchboard/jobs"
 	"switchboard/langdetect"
@@ -96,8 +96,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 func connect(cfg *config.Config, log *slog.Logger) (rdb, streamRdb redis.UniversalClient, closeAll func(), err error) {
 	url, stop := cfg.RedisURL, func() {}
 	if url == "" {
-		mr := miniredis.NewMiniRedis()
-		if err := mr.Start(); err != nil {
+		mr, err := embedded.Start()
+		if err != nil {
 			return nil, nil, nil, fmt.Errorf("start embedded redis: %w", err)
 		}
 		log.Warn("REDIS_URL is not set: using an embedded in-memory Redis; all state is lost when the process stops and replicas cannot share it")

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"switchboard/internal/embedded"
 )
 
 var (
@@ -26,7 +28,9 @@ var (
 	// cluster holds the nodes of the package's Redis Cluster when the tests
 	// run against one (REDISTEST_CLUSTER=1); addr is then its first node.
 	cluster []string
-	seq     atomic.Int64
+	// embeddedServer is the embedded Redis of REDISTEST_EMBEDDED=1.
+	embeddedServer *embedded.Server
+	seq            atomic.Int64
 )
 
 // Main starts redis-server, runs the package's tests and stops the server.
@@ -34,6 +38,18 @@ var (
 // and every client the package's tests get is a cluster client. Call it from
 // TestMain.
 func Main(m *testing.M) {
+	if os.Getenv("REDISTEST_EMBEDDED") != "" {
+		// The embedded Redis the service runs on without REDIS_URL.
+		s, err := embedded.Start()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "start the embedded redis:", err)
+			os.Exit(2)
+		}
+		addr, embeddedServer = s.Addr(), s
+		code := m.Run()
+		s.Close()
+		os.Exit(code)
+	}
 	if os.Getenv("REDISTEST_CLUSTER") != "" {
 		nodes, stop, err := startCluster(3)
 		if err != nil {
@@ -99,6 +115,10 @@ func ClientPool(t testing.TB, size int) redis.UniversalClient {
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+// Embedded reports whether the tests run against the embedded Redis
+// (REDISTEST_EMBEDDED=1), which lacks some of a real server's reports.
+func Embedded() bool { return embeddedServer != nil }
 
 // Cluster reports whether the tests run against a Redis Cluster.
 func Cluster() bool { return cluster != nil }
