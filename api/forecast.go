@@ -38,7 +38,11 @@ func (s planningAPI) getForecast(c *gin.Context) {
 func (s planningAPI) putForecast(c *gin.Context) {
 	var rows []router.ForecastRow
 	if strings.HasPrefix(c.ContentType(), "text/csv") {
-		recs, err := csv.NewReader(c.Request.Body).ReadAll()
+		// A row with too few or too many columns is reported by line, not
+		// taken for a file that is not CSV.
+		r := csv.NewReader(c.Request.Body)
+		r.FieldsPerRecord = -1
+		recs, err := r.ReadAll()
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
 			problem(c, http.StatusRequestEntityTooLarge, "the body is too large", validation.Error{Field: "body", Reason: "too large"})

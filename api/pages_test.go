@@ -222,7 +222,7 @@ func TestPagesInABrowser(t *testing.T) {
 	bad, good := filepath.Join(dir, "bad.csv"), filepath.Join(dir, "good.csv")
 	header := "queue,channel,start,minutes,contacts,aht_seconds\n"
 	if err := os.WriteFile(bad, []byte(header+"support-en,voice,2026-03-09T09:00:00Z,30,100,180\n"+
-		"support-en,voice,next monday,30,100,180\n"+"nowhere,voice,2026-03-09T10:00:00Z,30,-5,180\n"), 0o644); err != nil {
+		"support-en,voice,next monday,30,100,180\n"+"nowhere,voice,2026-03-09T10:00:00Z,30,-5,180\n"+"support-en,voice,2026-03-09T10:30:00Z,30,90,180,\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(good, []byte(header+"support-en,voice,2026-03-09T09:00:00Z,30,100,180\n"+
@@ -236,8 +236,9 @@ func TestPagesInABrowser(t *testing.T) {
 	// Every problem at once, by line: what cannot be read, and what is wrong
 	// with a row that can.
 	rowErrs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#f-errors tbody tr")].map(r => r.innerText)`))
-	if err != nil || len(rowErrs) != 3 || !strings.HasPrefix(rowErrs[0], "3\tstart\tcannot be read") ||
-		!strings.HasPrefix(rowErrs[1], "4\tqueue\tunknown queue") || !strings.HasPrefix(rowErrs[2], "4\tcontacts\t") {
+	if err != nil || len(rowErrs) != 4 || !strings.HasPrefix(rowErrs[0], "3\tstart\tcannot be read") ||
+		!strings.HasPrefix(rowErrs[1], "4\tqueue\tunknown queue") || !strings.HasPrefix(rowErrs[2], "4\tcontacts\t") ||
+		!strings.HasPrefix(rowErrs[3], "5\t\tneeds 6 columns") {
 		t.Fatalf("forecast row errors %q: %v", rowErrs, err)
 	}
 	screenshot(t, ctx, "planner-forecast-errors")
@@ -249,6 +250,17 @@ func TestPagesInABrowser(t *testing.T) {
 		got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#f-result")))
 		return got == "Rows stored: 2"
 	}, "the corrected forecast stored")
+
+	// The coverage chart of that day, drawn by the API in the queue's zone.
+	if err := chromedp.Do(ctx, js(`document.getElementById("c-from").value = "2026-03-09"; document.getElementById("c-to").value = "2026-03-09"`),
+		chromedp.Click(chromedp.CSS(`#coverage button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#c-chart svg"))); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("err").textContent`))
+		t.Fatalf("no coverage chart: %v (page says %q)", err, msg)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#c-chart svg text").textContent`))
+	if err != nil || title != "Coverage of support-en on voice" {
+		t.Fatalf("coverage chart title %q: %v", title, err)
+	}
 
 	// Ana's week in her zone: 09:00 there, however the browser's clock runs.
 	in.must(http.StatusOK, "PUT", "/v1/agents/ana/schedule", "sb_planner_dev",
@@ -409,8 +421,18 @@ func TestAgentDesktopByKeyboard(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#tasks textarea"))); err != nil {
 		t.Fatal(err)
 	}
+	// Accepting put the focus in the reply box. A new offer arriving while
+	// the agent types redraws the page: the focus and the text stay.
 	tabTo(t, ctx, `(e) => e.tagName === "TEXTAREA"`)
-	keys("Hello Lucy.")
+	keys("Hello ")
+	in.must(http.StatusCreated, "POST", "/v1/tasks", "sb_supervisor_dev", `{"channel":"chat","queue":"support-en","customer":{"name":"Max"}}`)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".offer"))); err != nil {
+		t.Fatal(err)
+	}
+	keys("Lucy.")
+	if typed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.tagName + ":" + document.activeElement.value`)); err != nil || typed != "TEXTAREA:Hello Lucy." {
+		t.Fatalf("after a new offer the focus and text are %q (%v)", typed, err)
+	}
 	tabTo(t, ctx, button("Send"))
 	keys(kb.Enter)
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#tasks .msg.out`))); err != nil {

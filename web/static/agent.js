@@ -1,15 +1,29 @@
-import { api, stream, session, t, translate, languageSwitch, el, duration, showError } from "./common.js";
+import { api, stream, session, t, lang, translate, languageSwitch, el, duration, showError } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const err = $("err");
 let tasks = new Map();       // id -> task
 let messages = new Map();    // id -> messages
 let live = null, offersSeen = new Set(), flash = null;
-const drafts = new Map(); // task id -> reply being typed (kept across redraws)
+// What the agent types (replies, dispositions, transfer queues) by the
+// field's data-key, kept across redraws: events redraw the lists, and a
+// redraw must not take the focus or the text from under the agent.
+const drafts = new Map();
+let focusNext = []; // data-keys to focus after the next redraw, the first found
 const histories = new Map(); // task id -> the customer's last contacts, from its offer
 
 translate();
-languageSwitch($("lang"), render);
+let shown = { presence: "", reason: "", conn: "" }; // redrawn in another language
+languageSwitch($("lang"), () => { showState(shown.presence, shown.reason); showConn(shown.conn); render(); });
+
+function showConn(s) {
+  shown.conn = s;
+  $("conn").textContent = s === "connected" ? t("connected") : s === "reconnecting" ? t("reconnecting") : "";
+}
+
+// Reasons the service sets itself (the agent missed offers in a row, or
+// the desktop was gone everywhere past the grace period).
+const SYSTEM_REASONS = { "missed offers": "r_missed", disconnected: "r_disconnected" };
 
 $("loginform").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -76,9 +90,13 @@ async function start() {
     showError(err);
     $("login").hidden = true; $("desk").hidden = false; $("signout").hidden = false;
     showState(a.state?.presence, a.state?.reason);
-  } catch (e) { showError(err, e); return; }
+  } catch (e) {
+    // A refused sign-in is not kept: a reload shows the empty form.
+    if (e.status === 401 || e.status === 403 || e.status === 404) session.clear();
+    showError(err, e); return;
+  }
   live = stream(`/v1/agents/${enc(session.agent)}/stream`, onEvent, (s, e) => {
-    $("conn").textContent = s === "connected" ? t("connected") : s === "reconnecting" ? t("reconnecting") : "";
+    showConn(s);
     if (e) showError(err, e);
   });
   setInterval(tick, 1000); // countdowns, without redrawing what the agent types
@@ -86,10 +104,12 @@ async function start() {
 
 function showState(p, reason) {
   if (!p) return;
+  shown.presence = p; shown.reason = reason || "";
   const known = [...$("reason").options].some((o) => o.value === reason && o.value !== "other");
-  $("state").textContent = (t(p) || p) + (p === "away" && reason ? ` · ${known ? t("r_" + reason) : reason}` : "");
+  const label = known ? t("r_" + reason) : SYSTEM_REASONS[reason] ? t(SYSTEM_REASONS[reason]) : reason;
+  $("state").textContent = (t(p) || p) + (p === "away" && reason ? ` · ${label}` : "");
   $("presence").value = ["available", "away", "offline"].includes(p) ? p : $("presence").value;
-  if (p === "away" && reason && document.activeElement?.id !== "other-reason") {
+  if (p === "away" && reason && !SYSTEM_REASONS[reason] && document.activeElement?.id !== "other-reason") {
     if (known) $("reason").value = reason;
     else { $("reason").value = "other"; $("other-reason").value = reason; }
   }
@@ -139,14 +159,22 @@ function notifyOffer(o) {
   }, 700);
 }
 
+// showNote says for a few seconds that something worked.
+let noteTimer = null;
+function showNote(text) {
+  $("note").textContent = text; $("note").hidden = false;
+  clearTimeout(noteTimer);
+  noteTimer = setTimeout(() => { $("note").hidden = true; }, 5000);
+}
+
 async function act(fn) {
   try { await fn(); showError(err); } catch (e) { showError(err, e); }
 }
 
 function clockView(c) {
-  const name = c.clock === "first_response" ? "1st" : "next";
+  const name = c.clock === "first_response" ? t("first_response") : t("next_reply");
   if (c.state === "met") return el("span", { class: "clock met" }, `${name}: ${t("met")}`);
-  if (c.state !== "running") return el("span", { class: "clock" }, `${name}: ${c.state}`);
+  if (c.state !== "running") return el("span", { class: `clock ${c.state === "breached" ? "late" : ""}` }, `${name}: ${t("clock_" + c.state)}`);
   return el("span", { class: "clock", "data-due": c.due_at, "data-name": name });
 }
 
@@ -165,7 +193,33 @@ function tick() {
 
 function customerName(x) { return x.customer?.name || x.customer?.identity || x.customer_id || "—"; }
 
+// field is an input that keeps its text in drafts under key.
+function field(tag, key, attrs) {
+  const f = el(tag, { ...attrs, "data-key": key, oninput: () => drafts.set(key, f.value) });
+  f.value = drafts.get(key) || "";
+  return f;
+}
+
 function render() {
+  // The focused control and its selection, found again after the redraw
+  // by data-key; a new offer takes the focus when nothing has it.
+  const a = document.activeElement;
+  const key = a?.dataset?.key || "";
+  const sel = a && "selectionStart" in a ? [a.selectionStart, a.selectionEnd] : null;
+  draw();
+  let target = key && document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  for (const k of focusNext) target ||= document.querySelector(`[data-key="${CSS.escape(k)}"]`);
+  if (!target && (!a || a === document.body)) target = document.querySelector(".offer button");
+  focusNext = [];
+  if (target && target !== document.activeElement) {
+    target.focus();
+    if (sel && target.dataset.key === key && "setSelectionRange" in target) {
+      try { target.setSelectionRange(sel[0], sel[1]); } catch { /* not a text field */ }
+    }
+  }
+}
+
+function draw() {
   const offers = [...tasks.values()].filter((x) => x.state === "reserved");
   const held = [...tasks.values()].filter((x) => x.state === "assigned" || x.state === "wrapping");
   const ob = $("offers"); ob.replaceChildren();
@@ -178,8 +232,10 @@ function render() {
         x.offer_deadline ? el("span", { class: "muted", role: "timer", "data-until": x.offer_deadline, "data-label": "expires_in" }) : null),
       historyView(x.id),
       el("div", { class: "row" },
-        el("button", { onclick: () => act(() => api("POST", `/v1/offers/${enc(x.offer_id)}/accept`)) }, t("accept")),
-        el("button", { class: "secondary", onclick: () => act(() => api("POST", `/v1/offers/${enc(x.offer_id)}/reject`)) }, t("reject")))));
+        el("button", { "data-key": `accept:${x.id}`, onclick: () => { focusNext = [`reply:${x.id}`, `disp:${x.id}`];
+          act(() => api("POST", `/v1/offers/${enc(x.offer_id)}/accept`)); } }, t("accept")),
+        el("button", { class: "secondary", "data-key": `reject:${x.id}`,
+          onclick: () => act(() => api("POST", `/v1/offers/${enc(x.offer_id)}/reject`)) }, t("reject")))));
   }
   const tb = $("tasks"); tb.replaceChildren();
   if (!held.length) tb.append(el("p", { class: "muted" }, t("no_tasks")));
@@ -192,7 +248,7 @@ function historyView(id) {
   const h = histories.get(id) || [];
   if (!h.length) return null;
   return el("div", { class: "muted" }, `${t("history")}: `,
-    h.map((c) => `${new Date(c.at).toLocaleDateString()} ${c.channel} ${c.queue}${c.disposition ? " (" + c.disposition + ")" : ""}`).join(" · "));
+    h.map((c) => `${new Date(c.at).toLocaleDateString(lang())} ${c.channel} ${c.queue}${c.disposition ? " (" + c.disposition + ")" : ""}`).join(" · "));
 }
 
 function taskCard(x) {
@@ -208,25 +264,29 @@ function taskCard(x) {
   }
   if (x.state === "wrapping") {
     card.append(el("div", { class: "row" }, el("span", { role: "timer", "data-until": x.wrap_until || "", "data-label": "wrap_up", "data-suffix": "left" }),
-      el("button", { onclick: () => act(async () => { await api("POST", `/v1/tasks/${enc(x.id)}/ready`); tasks.delete(x.id); render(); }) }, t("ready"))));
+      el("button", { "data-key": `ready:${x.id}`, onclick: () => act(async () => { await api("POST", `/v1/tasks/${enc(x.id)}/ready`); tasks.delete(x.id); render(); }) }, t("ready"))));
     return card;
   }
   if (x.channel !== "voice") {
-    const box = el("textarea", { rows: 2, cols: 50, "aria-label": t("reply"), oninput: () => drafts.set(x.id, box.value) });
-    box.value = drafts.get(x.id) || "";
+    const box = field("textarea", `reply:${x.id}`, { rows: 2, cols: 50, "aria-label": t("reply") });
     card.append(el("form", { class: "row", onsubmit: (e) => { e.preventDefault(); act(async () => {
-      await api("POST", `/v1/tasks/${enc(x.id)}/messages`, { text: box.value }); box.value = ""; drafts.delete(x.id);
-      await loadMessages(x.id); render(); }); } }, box, el("button", { type: "submit" }, t("send"))));
+      await api("POST", `/v1/tasks/${enc(x.id)}/messages`, { text: box.value }); box.value = ""; drafts.delete(`reply:${x.id}`);
+      await loadMessages(x.id); focusNext = [`reply:${x.id}`]; render(); }); } }, box,
+      el("button", { type: "submit", "data-key": `send:${x.id}` }, t("send"))));
   }
-  const disp = el("input", { "aria-label": t("disposition"), placeholder: t("disposition") });
-  const q = el("input", { "aria-label": `${t("transfer")} ${t("to_queue")}`, placeholder: t("queue"), size: 12 });
+  const disp = field("input", `disp:${x.id}`, { "aria-label": t("disposition"), placeholder: t("disposition") });
+  const q = field("input", `xfer:${x.id}`, { "aria-label": `${t("transfer")} ${t("to_queue")}`, placeholder: t("queue"), size: 12 });
+  const complete = () => act(async () => {
+    const r = await api("POST", `/v1/tasks/${enc(x.id)}/complete`, { disposition: disp.value });
+    drafts.delete(`disp:${x.id}`);
+    if (r.state === "completed") tasks.delete(x.id); else tasks.set(x.id, r);
+    focusNext = [`ready:${x.id}`]; render(); });
+  disp.addEventListener("keydown", (e) => { if (e.key === "Enter") complete(); });
   card.append(el("div", { class: "row" }, disp,
-    el("button", { onclick: () => act(async () => {
-      const r = await api("POST", `/v1/tasks/${enc(x.id)}/complete`, { disposition: disp.value });
-      if (r.state === "completed") tasks.delete(x.id); else tasks.set(x.id, r);
-      render(); }) }, t("complete")),
-    q, el("button", { class: "secondary", onclick: () => act(async () => {
-      await api("POST", `/v1/tasks/${enc(x.id)}/transfer`, { queue: q.value }); tasks.delete(x.id); render(); }) }, t("transfer"))));
+    el("button", { "data-key": `complete:${x.id}`, onclick: complete }, t("complete")),
+    q, el("button", { class: "secondary", "data-key": `transfer:${x.id}`, onclick: () => act(async () => {
+      await api("POST", `/v1/tasks/${enc(x.id)}/transfer`, { queue: q.value }); drafts.delete(`xfer:${x.id}`);
+      tasks.delete(x.id); render(); showNote(`${t("transferred_to")} ${q.value}`); }) }, t("transfer"))));
   return card;
 }
 

@@ -7,7 +7,8 @@ const TEXT = {
     title_agent: "Agent desktop", title_wallboard: "Wallboard", title_planner: "Planner workspace",
     key: "API key", agent_id: "Agent id", sign_in: "Sign in", sign_out: "Sign out", language: "Language",
     presence: "Presence", available: "Available", away: "Away", offline: "Offline", reason: "Reason",
-    stored_rows: "Rows stored", rejected_rows: "Upload rejected: fix these rows", line: "Line", column: "Column", problem: "Problem",
+    transferred_to: "Transferred to", idle: "quiet", job_done: "done", job_failed: "failed", job_canceled: "canceled", r_missed: "missed offers", r_disconnected: "desktop disconnected",
+    first_response: "1st", next_reply: "next", clock_breached: "breached", clock_stopped: "stopped", stored_rows: "Rows stored", rejected_rows: "Upload rejected: fix these rows", line: "Line", column: "Column", problem: "Problem",
     r_break: "Break", r_lunch: "Lunch", r_meeting: "Meeting", r_training: "Training", r_coaching: "Coaching",
     r_other: "Other…", other_reason: "Other reason", sound: "Sound on a new offer",
     offers: "Offers", no_offers: "No offers.", accept: "Accept", reject: "Reject", expires_in: "expires in",
@@ -31,7 +32,8 @@ const TEXT = {
     title_agent: "Escritorio del agente", title_wallboard: "Panel de supervisión", title_planner: "Planificación",
     key: "Clave de API", agent_id: "Id. de agente", sign_in: "Entrar", sign_out: "Salir", language: "Idioma",
     presence: "Estado", available: "Disponible", away: "Ausente", offline: "Desconectado", reason: "Motivo",
-    stored_rows: "Filas guardadas", rejected_rows: "Carga rechazada: corrija estas filas", line: "Línea", column: "Columna", problem: "Problema",
+    transferred_to: "Transferido a", idle: "tranquila", job_done: "terminada", job_failed: "fallida", job_canceled: "cancelada", r_missed: "ofertas perdidas", r_disconnected: "escritorio desconectado",
+    first_response: "1ª", next_reply: "siguiente", clock_breached: "incumplido", clock_stopped: "detenido", stored_rows: "Filas guardadas", rejected_rows: "Carga rechazada: corrija estas filas", line: "Línea", column: "Columna", problem: "Problema",
     r_break: "Descanso", r_lunch: "Comida", r_meeting: "Reunión", r_training: "Formación", r_coaching: "Coaching",
     r_other: "Otro…", other_reason: "Otro motivo", sound: "Sonido con cada oferta",
     offers: "Ofertas", no_offers: "Sin ofertas.", accept: "Aceptar", reject: "Rechazar", expires_in: "caduca en",
@@ -74,12 +76,16 @@ export function languageSwitch(sel, onChange) {
   sel.addEventListener("change", () => { sessionStorage.setItem("sb.lang", sel.value); translate(); onChange?.(); });
 }
 
+// session keeps the key typed in for this page (agent desktop, wallboard,
+// planner each their own: a supervisor's key on the wallboard is not
+// silently used by the planner in the same tab) for the browser session.
+const page = location.pathname.split("/").pop().replace(/\.html$/, "") || "index";
 export const session = {
-  get key() { return sessionStorage.getItem("sb.key") || ""; },
-  set key(v) { sessionStorage.setItem("sb.key", v); },
-  get agent() { return sessionStorage.getItem("sb.agent") || ""; },
-  set agent(v) { sessionStorage.setItem("sb.agent", v); },
-  clear() { sessionStorage.removeItem("sb.key"); sessionStorage.removeItem("sb.agent"); },
+  get key() { return sessionStorage.getItem(`sb.${page}.key`) || ""; },
+  set key(v) { sessionStorage.setItem(`sb.${page}.key`, v); },
+  get agent() { return sessionStorage.getItem(`sb.${page}.agent`) || ""; },
+  set agent(v) { sessionStorage.setItem(`sb.${page}.agent`, v); },
+  clear() { sessionStorage.removeItem(`sb.${page}.key`); sessionStorage.removeItem(`sb.${page}.agent`); },
 };
 
 export class APIError extends Error {
@@ -175,7 +181,10 @@ export function duration(s) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
+// showError shows what went wrong, with the reason the API gave for each
+// field it refused (problem+json errors), or clears the box.
 export function showError(box, err) {
-  box.textContent = err ? `${t("error")}: ${err.message}` : "";
+  const reasons = (err?.problem?.errors || []).map((x) => (x.field ? `${x.field}: ` : "") + x.reason);
+  box.textContent = err ? `${t("error")}: ${err.message}${reasons.length ? " — " + reasons.join("; ") : ""}` : "";
   box.hidden = !err;
 }

@@ -1,4 +1,4 @@
-import { api, stream, session, t, translate, languageSwitch, el, showError } from "./common.js";
+import { api, stream, session, t, translate, languageSwitch, el, showError, APIError } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const num = (id) => Number($(id).value);
@@ -43,33 +43,25 @@ $("staffing").addEventListener("submit", async (e) => {
     $("s-result").tBodies[0].replaceChildren(...[line(t("erlang_c"), row.erlang_c), line(t("erlang_a"), row.erlang_a)].filter(Boolean));
     $("s-result").hidden = false;
     showError($("err"));
-  } catch (err) { showError($("err"), err); }
+  } catch (err) { $("s-result").hidden = true; showError($("err"), err); }
 });
 
-// The coverage chart: required agents against scheduled ones per interval,
-// in the queue's local time, drawn as SVG (no script or style from elsewhere).
+// The coverage chart of a queue and channel over whole days (from the
+// first day's midnight to the last's end, here): the API draws it, in the
+// queue's local time, with shrinkage and the intervals without a forecast.
 $("coverage").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const q = encodeURIComponent($("c-queue").value);
+  const day = (v, plus) => { const d = new Date(`${v}T00:00`); d.setDate(d.getDate() + plus); return d.toISOString(); };
+  const q = new URLSearchParams({ queue: $("c-queue").value, channel: $("c-channel").value, format: "svg",
+    from: day($("c-from").value, 0), to: day($("c-to").value, 1), shrinkage: $("c-shrink").value || "0" });
+  $("c-chart").replaceChildren();
   try {
-    const r = await api("GET", `/v1/coverage?queue=${q}&from=${$("c-from").value}&to=${$("c-to").value}`);
-    const rows = r.rows || r.intervals || [];
-    const max = Math.max(1, ...rows.map((x) => Math.max(x.required ?? 0, x.scheduled ?? 0)));
-    const w = Math.max(1, 720 / Math.max(1, rows.length)), h = 160, ns = "http://www.w3.org/2000/svg";
-    const svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", `0 0 ${w * rows.length} ${h + 20}`); svg.setAttribute("width", "100%"); svg.setAttribute("height", "200");
-    rows.forEach((x, i) => {
-      for (const [k, color, dx] of [["required", "#a45f00", 0], ["scheduled", "#0b5cad", w / 2]]) {
-        const v = x[k] ?? 0, bh = (v / max) * h, rect = document.createElementNS(ns, "rect");
-        rect.setAttribute("x", String(i * w + dx)); rect.setAttribute("y", String(h - bh));
-        rect.setAttribute("width", String(Math.max(1, w / 2 - 1))); rect.setAttribute("height", String(bh));
-        rect.setAttribute("fill", color);
-        const title = document.createElementNS(ns, "title");
-        title.textContent = `${x.start_local || x.start}: ${t(k === "required" ? "required" : "planned")} ${v}`;
-        rect.append(title); svg.append(rect);
-      }
-    });
-    $("c-chart").replaceChildren(svg, el("p", { class: "muted" }, `${rows.length} · ${t("required")} / ${t("planned")}`));
+    const res = await fetch(`/v1/coverage?${q}`, { headers: { Authorization: `Bearer ${session.key}` } });
+    const text = await res.text();
+    if (!res.ok) { let p = null; try { p = JSON.parse(text); } catch { /* text */ } throw new APIError(res.status, p); }
+    const svg = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
+    svg.setAttribute("role", "img");
+    $("c-chart").replaceChildren(document.importNode(svg, true));
     showError($("err"));
   } catch (err) { showError($("err"), err); }
 });
@@ -122,6 +114,8 @@ let simStream = null;
 $("sim").addEventListener("submit", async (e) => {
   e.preventDefault();
   let scenario;
+  // A new run clears the last one's result.
+  $("sim-chart").replaceChildren(); $("sim-totals").hidden = true; $("sim-state").textContent = "";
   try { scenario = JSON.parse($("sim-json").value); } catch (err) { showError($("err"), err); return; }
   try {
     const job = await api("POST", "/v1/simulations", scenario);
@@ -130,28 +124,49 @@ $("sim").addEventListener("submit", async (e) => {
     simStream = stream(`/v1/jobs/${encodeURIComponent(job.id)}/events`, async (type, data) => {
       if (type === "progress") { $("sim-progress").value = data.progress ?? 0; return; }
       simStream.stop();
-      $("sim-state").textContent = type;
+      $("sim-state").textContent = t("job_" + type);
       if (type === "done") drawSim((await api("GET", `/v1/jobs/${encodeURIComponent(job.id)}`)).result);
     });
     showError($("err"));
   } catch (err) { showError($("err"), err); }
 });
 
+// drawSim draws service level per interval, a colour per queue (bars side
+// by side in each interval, a legend, 0/50/100 % marks, first and last
+// interval times), and the queues' totals.
+const COLOURS = ["#0b5cad", "#a45f00", "#1b7f3b", "#7b3fa0", "#b3261e", "#00838f"];
 function drawSim(rep) {
   const rows = rep?.intervals || [];
   $("sim-progress").value = 1;
-  const ns = "http://www.w3.org/2000/svg", h = 120, w = Math.max(4, 720 / Math.max(1, rows.length));
+  const queues = [...new Set(rows.map((r) => r.queue))];
+  const starts = [...new Set(rows.map((r) => r.start))];
+  const ns = "http://www.w3.org/2000/svg", h = 120, left = 34, slot = Math.max(6, 720 / Math.max(1, starts.length));
+  const bar = Math.max(1, (slot - 2) / Math.max(1, queues.length));
   const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", `0 0 ${w * rows.length} ${h}`); svg.setAttribute("width", "100%"); svg.setAttribute("height", "140");
-  rows.forEach((r, i) => {
-    const rect = document.createElementNS(ns, "rect"), bh = r.service_level * h;
-    rect.setAttribute("x", String(i * w)); rect.setAttribute("y", String(h - bh));
-    rect.setAttribute("width", String(w - 1)); rect.setAttribute("height", String(bh)); rect.setAttribute("fill", "#0b5cad");
-    const title = document.createElementNS(ns, "title");
-    title.textContent = `${r.queue} ${r.start}: ${pct(r.service_level)}`;
-    rect.append(title); svg.append(rect);
+  const node = (tag, attrs, text) => {
+    const n = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
+    if (text !== undefined) n.textContent = text;
+    return n;
+  };
+  svg.setAttribute("viewBox", `0 0 ${left + slot * starts.length} ${h + 30}`); svg.setAttribute("width", "100%"); svg.setAttribute("height", "180");
+  for (const p of [0, 0.5, 1]) {
+    svg.append(node("line", { x1: left, x2: left + slot * starts.length, y1: h - p * h, y2: h - p * h, stroke: "#d5d9df" }));
+    svg.append(node("text", { x: 0, y: h - p * h + 4, "font-size": 10 }, `${p * 100}%`));
+  }
+  rows.forEach((r) => {
+    const i = starts.indexOf(r.start), j = queues.indexOf(r.queue), bh = r.service_level * h;
+    const rect = node("rect", { x: left + i * slot + j * bar, y: h - bh, width: Math.max(1, bar - 0.5), height: bh, fill: COLOURS[j % COLOURS.length] });
+    rect.append(node("title", {}, `${r.queue} ${r.start.slice(11, 16)}: ${pct(r.service_level)}`));
+    svg.append(rect);
   });
-  $("sim-chart").replaceChildren(svg);
+  if (starts.length) {
+    svg.append(node("text", { x: left, y: h + 14, "font-size": 10 }, starts[0].slice(11, 16)));
+    svg.append(node("text", { x: left + slot * (starts.length - 1), y: h + 14, "font-size": 10 }, starts[starts.length - 1].slice(11, 16)));
+  }
+  const legend = el("p", { class: "legend" }, queues.map((q, j) =>
+    el("span", {}, el("span", { class: "swatch", "data-colour": String(j % COLOURS.length) }), ` ${q} `)));
+  $("sim-chart").replaceChildren(svg, legend);
   $("sim-totals").tBodies[0].replaceChildren(...(rep?.totals || []).map((r) => el("tr", {},
     el("td", {}, r.queue), el("td", { class: "num" }, String(r.offered)), el("td", { class: "num" }, pct(r.service_level)),
     el("td", { class: "num" }, `${r.asa_seconds.toFixed(1)} s`), el("td", { class: "num" }, pct(r.abandon_rate)))));
