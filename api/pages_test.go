@@ -272,7 +272,7 @@ func TestPagesInABrowser(t *testing.T) {
 	}
 	// Monday is under way (10:00 in Madrid by the test's clock); Tuesday whole.
 	week, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#sched-table tbody").innerText`))
-	if err != nil || !strings.Contains(week, "2026-03-02\t10:00\t17:00\twork") || !strings.Contains(week, "2026-03-03\t09:00\t17:00\twork") {
+	if err != nil || !strings.Contains(week, "Mon 2026-03-02\t10:00\t17:00\twork") || !strings.Contains(week, "2026-03-03\t09:00\t17:00\twork") {
 		t.Fatalf("schedule %q: %v", week, err)
 	}
 

@@ -1,4 +1,4 @@
-import { api, stream, session, t, translate, languageSwitch, el, showError, APIError } from "./common.js";
+import { api, stream, session, t, lang, translate, languageSwitch, el, showError, APIError } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const num = (id) => Number($(id).value);
@@ -98,8 +98,14 @@ $("sched").addEventListener("submit", async (e) => {
   const id = $("sched-agent").value.trim();
   try {
     const v = await api("GET", `/v1/agents/${encodeURIComponent(id)}/schedule`);
-    const rows = (v.next_7_days || []).map((x) => el("tr", {}, el("td", {}, x.start.slice(0, 10)),
-      el("td", {}, x.start.slice(11, 16)), el("td", {}, x.end.slice(11, 16)), el("td", {}, x.activity)));
+    // The day as the agent's calendar has it (weekday of the local date), and
+    // an end on the next day marked so.
+    const weekday = (d) => new Date(`${d}T12:00:00Z`).toLocaleDateString(lang(), { weekday: "short", timeZone: "UTC" });
+    const rows = (v.next_7_days || []).map((x) => el("tr", {},
+      el("td", {}, `${weekday(x.start.slice(0, 10))} ${x.start.slice(0, 10)}`),
+      el("td", {}, x.start.slice(11, 16)),
+      el("td", {}, x.end.slice(11, 16) + (x.end.slice(0, 10) !== x.start.slice(0, 10) ? ` (+1 ${t("day_after")})` : "")),
+      el("td", {}, t("act_" + x.activity) === "act_" + x.activity ? x.activity : t("act_" + x.activity))));
     $("sched-table").tBodies[0].replaceChildren(...rows);
     $("sched-table").hidden = false;
     const off = v.next_7_days?.[0]?.start.slice(19) || "";
