@@ -116,13 +116,7 @@ func TestPagesInABrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, setSelect("#presence", "available")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool {
-		var a struct {
-			State queues.AgentState `json:"state"`
-		}
-		in.must(http.StatusOK, "GET", "/v1/agents/ana", adminKey, "").decode(t, &a)
-		return a.State.Presence == "available"
-	}, "ana available from the desktop")
+	waitFor(t, func() bool { return anaState(t, in).Presence == "available" }, "ana available from the desktop")
 	var task queues.Task
 	in.must(http.StatusCreated, "POST", "/v1/tasks", "sb_supervisor_dev",
 		`{"channel":"chat","queue":"support-en","customer":{"name":"Lucy"}}`).decode(t, &task)
@@ -403,13 +397,7 @@ func TestAgentDesktopByKeyboard(t *testing.T) {
 	// Offline, two up in the list is available.
 	tabTo(t, ctx, `(e) => e.id === "presence"`)
 	keys(kb.ArrowUp + kb.ArrowUp)
-	waitFor(t, func() bool {
-		var a struct {
-			State queues.AgentState `json:"state"`
-		}
-		in.must(http.StatusOK, "GET", "/v1/agents/ana", adminKey, "").decode(t, &a)
-		return a.State.Presence == "available"
-	}, "ana available by keyboard")
+	waitFor(t, func() bool { return anaState(t, in).Presence == "available" }, "ana available by keyboard")
 	var task queues.Task
 	in.must(http.StatusCreated, "POST", "/v1/tasks", "sb_supervisor_dev",
 		`{"channel":"chat","queue":"support-en","customer":{"name":"Lucy"}}`).decode(t, &task)
@@ -452,4 +440,13 @@ func TestAgentDesktopByKeyboard(t *testing.T) {
 		in.must(http.StatusOK, "GET", "/v1/tasks/"+task.ID, adminKey, "").decode(t, &got)
 		return got.State == "completed" && got.Disposition == "solved" && got.MessagesOut == 1
 	}, "the chat completed by keyboard, with its reply")
+}
+
+// anaState is ana's state as the API gives it.
+func anaState(t *testing.T, in *instance) queues.AgentState {
+	var a struct {
+		State queues.AgentState `json:"state"`
+	}
+	in.must(http.StatusOK, "GET", "/v1/agents/ana", adminKey, "").decode(t, &a)
+	return a.State
 }
